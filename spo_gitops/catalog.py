@@ -1,0 +1,199 @@
+"""Documents found under the catalog paths: discovery, envelope and schema checks, typed models."""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from spo_gitops import API_VERSION, schema
+from spo_gitops.diagnostics import Diagnostic, pointer_join
+from spo_gitops.loading.yamlfast import Limits, compose_documents, locate, read_file
+from spo_gitops.models import KIND_MODELS, Model
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class Document:
+    """One YAML document of the catalog, with what is needed to point back into its source."""
+
+    file: str  # as shown in findings
+    fs_path: str
+    index: int
+    line: int
+    data: dict[str, Any]
+    node: yaml.Node | None = field(default=None, repr=False, compare=False)
+    model: Model | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["node"] = None  # nodes stay in the process that parsed them
+        return state
+
+    @property
+    def kind(self) -> str:
+        return str(self.data.get("kind", ""))
+
+    @property
+    def name(self) -> str:
+        meta = self.data.get("metadata")
+        return str(meta.get("name", "")) if isinstance(meta, dict) else ""
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+    def position(self, parts: Iterable[str | int] = (), *, key: bool = False) -> tuple[int, int]:
+        node = self.node
+        if node is None:
+            nodes = _reparse(self.fs_path)
+            node = nodes[self.index] if self.index < len(nodes) else None
+        return locate(node, [str(p) for p in parts], key=key) or (self.line, 1)
+
+    def diag(
+        self,
+        code: str,
+        message: str,
+        parts: Iterable[str | int] = (),
+        *,
+        severity: str = "error",
+        hint: str | None = None,
+        key: bool = False,
+    ) -> Diagnostic:
+        parts = list(parts)
+        line, col = self.position(parts, key=key)
+        return Diagnostic(
+            severity,  # type: ignore[arg-type]
+            code,
+            message,
+            self.file,
+            line,
+            col,
+            entity=self.ref if self.name else None,
+            pointer=pointer_join(parts),
+            hint=hint,
+        )
+
+
+@lru_cache(maxsize=256)
+def _reparse(fs_path: str) -> list[yaml.Node | None]:
+    try:
+        with open(fs_path, encoding="utf-8-sig") as fh:
+            return compose_documents(fh.read())
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def discover(paths: Iterable[Path], exclude: Iterable[str] = ()) -> list[Path]:
+    """YAML files under ``paths`` (files are taken as given), sorted, hidden folders skipped."""
+    patterns = list(exclude)
+    found: dict[Path, None] = {}
+    for path in paths:
+        if path.is_file():
+            found[path] = None
+            continue
+        if not path.is_dir():
+            continue
+        for candidate in sorted(path.rglob("*")):
+            rel = candidate.relative_to(path)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            if candidate.suffix in YAML_SUFFIXES and candidate.is_file():
+                found[candidate] = None
+    return [
+        p for p in found if not any(fnmatch.fnmatch(p.as_posix(), pat) for pat in patterns)
+    ]
+
+
+_FRIENDLY_PATTERNS = {
+    "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$": (
+        "is not a valid name",
+        "names are lowercase DNS labels: a-z, 0-9 and '-', not starting or ending with '-'",
+    ),
+}
+
+
+def _schema_diagnostic(doc: Document, err: schema.SchemaError) -> Diagnostic:
+    code, message, hint = "SPO204", err.message, None
+    if err.path == ("metadata", "version") and "does not match" in message:
+        code = "SPO406"
+        message = f"version {doc.data['metadata'].get('version')!r} is not a semantic version"
+        hint = "use MAJOR.MINOR.PATCH, e.g. 1.4.0"
+    elif "is not a \"date\"" in message:
+        code = "SPO407"
+        hint = "write dates as YYYY-MM-DD, a real calendar day"
+    else:
+        for pattern, (text, pattern_hint) in _FRIENDLY_PATTERNS.items():
+            if message.endswith(f'does not match "{pattern}"'):
+                message = message.split(" does not match")[0] + " " + text
+                hint = pattern_hint
+    where = pointer_join(err.path) or "/"
+    return doc.diag(code, f"{where}: {message}", err.path, key=err.at_key, hint=hint)
+
+
+def check_envelope(doc: Document) -> Diagnostic | None:
+    data = doc.data
+    missing = [k for k in ("apiVersion", "kind") if k not in data]
+    if missing:
+        return doc.diag(
+            "SPO201",
+            f"document has no {' or '.join(missing)}",
+            hint=f"start every document with 'apiVersion: {API_VERSION}' and 'kind: <Kind>'",
+        )
+    if data["apiVersion"] != API_VERSION:
+        return doc.diag(
+            "SPO202",
+            f"unknown apiVersion {data['apiVersion']!r}",
+            ["apiVersion"],
+            hint=f"supported: {API_VERSION}",
+        )
+    kind = data["kind"]
+    if kind not in KIND_MODELS:
+        close = difflib.get_close_matches(str(kind), list(KIND_MODELS), n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        return doc.diag(
+            "SPO203",
+            f"unknown kind {kind!r}",
+            ["kind"],
+            hint=hint + "kinds: " + ", ".join(schema.known_kinds()),
+        )
+    return None
+
+
+def check_document(doc: Document) -> list[Diagnostic]:
+    """Envelope, schema and typed model of one document. Sets ``doc.model`` when it is valid."""
+    envelope = check_envelope(doc)
+    if envelope is not None:
+        return [envelope]
+    found = [_schema_diagnostic(doc, e) for e in schema.check(doc.kind, doc.data)]
+    if found:
+        return found
+    try:
+        doc.model = KIND_MODELS[doc.kind].model_validate(doc.data)
+    except ValidationError as e:  # the schema and the model disagree: still the user's input
+        for err in e.errors():
+            parts = [str(p) for p in err["loc"]]
+            found.append(doc.diag("SPO204", f"{pointer_join(parts)}: {err['msg']}", parts))
+    return found
+
+
+def load_file(fs_path: str, display: str, limits: Limits) -> tuple[list[Document], list[Diagnostic]]:
+    """Parse one file and check each of its documents on its own."""
+    parsed, _text = read_file(fs_path, display, limits)
+    diagnostics = list(parsed.diagnostics)
+    docs = []
+    for raw in parsed.documents:
+        if raw.broken or not isinstance(raw.data, dict):
+            continue
+        doc = Document(display, fs_path, raw.index, raw.line, raw.data, raw.node)
+        diagnostics.extend(check_document(doc))
+        docs.append(doc)
+    return docs, diagnostics

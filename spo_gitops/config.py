@@ -1,0 +1,109 @@
+"""spo.yaml: where the catalog lives and how the toolkit behaves for this repository."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+
+from spo_gitops.diagnostics import Diagnostic, pointer_join
+from spo_gitops.loading.yamlfast import Limits, locate, read_file
+from spo_gitops.models.common import Model
+
+CONFIG_NAME = "spo.yaml"
+
+
+class PathsConfig(Model):
+    paths: list[str] = Field(description="Files or folders, relative to spo.yaml.")
+    exclude: list[str] = Field(default_factory=list, description="Glob patterns to skip.")
+
+
+class LimitsConfig(Model):
+    max_file_size: int = Field(default=1024 * 1024, gt=0, description="Bytes per file.")
+    max_depth: int = Field(default=64, ge=4, le=1000, description="Nesting levels per document.")
+    max_alias_expansion: int = Field(
+        default=10_000, ge=0, description="Nodes that aliases and merges may expand to."
+    )
+
+
+class ValidationConfig(Model):
+    jobs: int = Field(default=0, ge=0, description="Worker processes; 0 picks by catalog size.")
+
+
+class ProjectConfig(Model):
+    api_version: str = Field(default="spo/v1", alias="apiVersion")
+    kind: str = Field(default="Project")
+    catalog: PathsConfig = Field(default_factory=lambda: PathsConfig(paths=["catalog"]))
+    policies: PathsConfig = Field(default_factory=lambda: PathsConfig(paths=["policies"]))
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
+    approved_ref: str = Field(default="main", description="Ref that approved commits come from.")
+
+
+@dataclass
+class Project:
+    root: Path
+    config: ProjectConfig
+    config_file: Path | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def limits(self) -> Limits:
+        lim = self.config.limits
+        return Limits(lim.max_file_size, lim.max_depth, lim.max_alias_expansion)
+
+    def display(self, path: Path) -> str:
+        """A path as shown in findings: relative to the project root when inside it."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return os.path.relpath(path)
+
+
+def find_config(start: Path) -> Path | None:
+    for directory in (start, *start.parents):
+        candidate = directory / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_project(start: Path | None = None, config_file: Path | None = None) -> Project:
+    """The project around ``start`` (default: the working directory). Never raises on bad input:
+    problems with spo.yaml come back as diagnostics and the defaults are used."""
+    start = (start or Path.cwd()).resolve()
+    path = config_file.resolve() if config_file else find_config(start)
+    if path is None:
+        return Project(start, ProjectConfig(), None)
+    root = path.parent
+    display = path.name if root == start else os.path.relpath(path)
+    parsed, _ = read_file(str(path), display, Limits())
+    project = Project(root, ProjectConfig(), path, list(parsed.diagnostics))
+    docs = [d for d in parsed.documents if not d.broken]
+    if parsed.diagnostics or not docs:
+        if not parsed.diagnostics:
+            project.diagnostics.append(
+                Diagnostic("error", "SPO901", "spo.yaml holds no settings", display, 1, 1)
+            )
+        return project
+    doc = docs[0]
+    try:
+        project.config = ProjectConfig.model_validate(doc.data)
+    except ValidationError as e:
+        for err in e.errors():
+            parts = [str(p) for p in err["loc"]]
+            line, col = locate(doc.node, parts, key=err["type"] == "extra_forbidden") or (1, 1)
+            project.diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "SPO901",
+                    f"{pointer_join(parts) or '/'}: {err['msg']}",
+                    display,
+                    line,
+                    col,
+                    hint="see the README section 'spo.yaml' for the settings",
+                )
+            )
+    return project

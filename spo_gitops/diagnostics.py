@@ -1,0 +1,122 @@
+"""Findings: one record per problem, with its place in the source."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+# Stable codes. Never reuse or renumber one; add new ones at the end of their block.
+CODES: dict[str, str] = {
+    # 1xx: reading and parsing files
+    "SPO100": "file cannot be read",
+    "SPO101": "YAML syntax error",
+    "SPO102": "tab character used for indentation",
+    "SPO103": "duplicate mapping key",
+    "SPO104": "file is not valid UTF-8",
+    "SPO105": "NUL byte in file",
+    "SPO106": "document is not a mapping",
+    "SPO107": "tag not allowed",
+    "SPO108": "alias or merge expansion exceeds the limit",
+    "SPO109": "nesting deeper than the limit",
+    "SPO110": "file larger than the limit",
+    "SPO111": "mapping key is not a string",
+    "SPO112": "empty document",
+    "SPO113": "value not representable in JSON",
+    # 2xx: envelope and schema
+    "SPO201": "apiVersion or kind missing",
+    "SPO202": "unknown apiVersion",
+    "SPO203": "unknown kind",
+    "SPO204": "schema violation",
+    # 3xx: names and references
+    "SPO301": "duplicate name",
+    "SPO302": "reference does not resolve",
+    "SPO303": "reference to an entity of the wrong kind or type",
+    "SPO304": "dependency cycle",
+    "SPO305": "reference uses an unknown kind prefix",
+    "SPO306": "service has more than one portfolio entry",
+    "SPO307": "service has no portfolio entry",
+    # 4xx: semantic checks
+    "SPO401": "RACI activity without exactly one Accountable",
+    "SPO402": "RACI activity without a Responsible",
+    "SPO403": "percentage outside 0-100",
+    "SPO404": "duration or quantity not positive",
+    "SPO405": "validity starts after it ends",
+    "SPO406": "invalid semantic version",
+    "SPO407": "date is not a valid calendar date",
+    "SPO408": "unit does not fit the metric",
+    "SPO409": "utilization thresholds inverted",
+    # 9xx: project configuration
+    "SPO901": "invalid project configuration",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    severity: Severity
+    code: str
+    message: str
+    file: str | None = None
+    line: int | None = None  # 1-based
+    column: int | None = None  # 1-based
+    entity: str | None = None  # "Kind:name"
+    pointer: str | None = None  # JSON pointer inside the document
+    hint: str | None = None
+    waived: str | None = None  # reason, when a waiver accepts this finding
+
+    def location(self) -> str:
+        if self.file is None:
+            return "<catalog>"
+        if self.line is None:
+            return self.file
+        return f"{self.file}:{self.line}:{self.column or 1}"
+
+    def with_(self, **changes: object) -> Diagnostic:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.file or "", self.line or 0, self.column or 0, self.code)
+
+
+@dataclass
+class Findings:
+    """An ordered collection of diagnostics with counts by severity."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        self.items.append(diagnostic)
+
+    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.items.extend(diagnostics)
+
+    def sorted(self) -> list[Diagnostic]:
+        return sorted(self.items, key=Diagnostic.sort_key)
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(d.severity for d in self.items if d.waived is None)
+        out = {s: c.get(s, 0) for s in SEVERITIES}
+        out["waived"] = sum(1 for d in self.items if d.waived is not None)
+        return out
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == "error" and d.waived is None for d in self.items)
+
+
+def pointer_join(parts: Iterable[str | int]) -> str:
+    """RFC 6901 pointer from path parts."""
+    out = []
+    for p in parts:
+        out.append("/" + str(p).replace("~", "~0").replace("/", "~1"))
+    return "".join(out)
+
+
+def pointer_split(pointer: str) -> list[str]:
+    if not pointer:
+        return []
+    return [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]

@@ -1,0 +1,461 @@
+"""YAML 1.2 on libyaml: compose the node graph in C, build plain data in Python, keep positions.
+
+PyYAML's own loaders follow YAML 1.1 (``on`` is a boolean, ``010`` is octal, the last of two
+duplicate keys silently wins) and construct arbitrary Python objects for ``!!python/`` tags. This
+module composes with libyaml (positions on every node) and builds the data itself: a YAML 1.2 core
+schema resolver, duplicate keys refused, only the standard tags accepted (none is ever executed),
+alias and merge expansion bounded, nesting depth bounded.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from spo_gitops.diagnostics import Diagnostic
+
+_TAG = "tag:yaml.org,2002:"
+STR, INT, FLOAT, BOOL, NULL = (_TAG + t for t in ("str", "int", "float", "bool", "null"))
+MAP, SEQ, MERGE = _TAG + "map", _TAG + "seq", _TAG + "merge"
+_ALLOWED_TAGS = {STR, INT, FLOAT, BOOL, NULL, MAP, SEQ, MERGE}
+
+_INT_RE = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT_RE = re.compile(
+    r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
+)
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_NUMERIC_START = set("0123456789-+.")
+
+
+class _Resolver12(yaml.resolver.BaseResolver):
+    """YAML 1.2 core schema for plain scalars; quoted scalars are always strings."""
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:  # noqa: D102
+        if kind is yaml.ScalarNode:
+            if not implicit[0]:
+                return STR
+            if value in _NULLS:
+                return NULL
+            if value in _BOOLS:
+                return BOOL
+            if value and value[0] in _NUMERIC_START:
+                if _INT_RE.fullmatch(value):
+                    return INT
+                if _FLOAT_RE.fullmatch(value):
+                    return FLOAT
+            if value == "<<":
+                return MERGE
+            return STR
+        if kind is yaml.SequenceNode:
+            return SEQ
+        return MAP
+
+
+try:
+    from yaml.cyaml import CParser as _Parser
+
+    HAVE_LIBYAML = True
+except ImportError:  # PyYAML built without libyaml: same results, about 10x slower
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+
+    HAVE_LIBYAML = False
+
+
+class _Composer(_Parser, _Resolver12):  # type: ignore[misc]
+    def __init__(self, stream: str) -> None:
+        _Parser.__init__(self, stream)
+        _Resolver12.__init__(self)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_size: int = 1024 * 1024
+    max_depth: int = 64
+    max_alias_expansion: int = 10_000
+
+
+@dataclass
+class RawDocument:
+    """One YAML document: its data, its root node (for positions) and where it starts."""
+
+    index: int
+    line: int
+    data: Any
+    node: yaml.Node | None
+    broken: bool = False  # loading failed part-way: data is incomplete
+
+
+@dataclass
+class ParsedFile:
+    path: str
+    documents: list[RawDocument] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+class _Abort(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        self.diagnostic = diagnostic
+
+
+def _pos(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _flow_depth_suspect(text: str) -> bool:
+    """True when the text could nest deeper than libyaml's recursive composer copes with.
+
+    Block nesting costs indentation (a 1 MiB file cannot nest blocks more than ~1,500 deep); flow
+    collections and compact sequences cost one or two characters a level, so only they need a check.
+    """
+    return text.count("[") + text.count("{") + text.count("- ") > 2_000
+
+
+def _event_depth_check(text: str, path: str, limit: int) -> Diagnostic | None:
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > limit:
+                    line, col = event.start_mark.line + 1, event.start_mark.column + 1
+                    return _too_deep(path, line, col, limit)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # the composer reports syntax errors with their place
+    return None
+
+
+def _too_deep(path: str, line: int, col: int, limit: int) -> Diagnostic:
+    return Diagnostic(
+        "error",
+        "SPO109",
+        f"nesting deeper than {limit} levels",
+        path,
+        line,
+        col,
+        hint="catalog documents are shallow; raise limits.maxDepth in spo.yaml only if this is meant",
+    )
+
+
+class _Builder:
+    """Turns a composed node into plain JSON-like data, collecting findings on the way."""
+
+    def __init__(self, path: str, limits: Limits, out: list[Diagnostic]) -> None:
+        self.path = path
+        self.limits = limits
+        self.out = out
+        self.seen: set[int] = set()
+        self.expanded = 0
+
+    def diag(self, code: str, message: str, node: yaml.Node, hint: str | None = None) -> None:
+        line, col = _pos(node)
+        self.out.append(Diagnostic("error", code, message, self.path, line, col, hint=hint))
+
+    def build(self, node: yaml.Node, depth: int = 1, aliased: bool = False) -> Any:
+        if depth > self.limits.max_depth:
+            line, col = _pos(node)
+            raise _Abort(_too_deep(self.path, line, col, self.limits.max_depth))
+        key = id(node)
+        if key in self.seen:
+            aliased = True
+        else:
+            self.seen.add(key)
+        if aliased:
+            self.expanded += 1
+            if self.expanded > self.limits.max_alias_expansion:
+                line, col = _pos(node)
+                raise _Abort(
+                    Diagnostic(
+                        "error",
+                        "SPO108",
+                        f"aliases expand to more than {self.limits.max_alias_expansion} nodes",
+                        self.path,
+                        line,
+                        col,
+                        hint="write the repeated structure out, or split the document",
+                    )
+                )
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        if node.tag not in (MAP, SEQ):
+            self.forbidden_tag(node)
+            return None
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, depth + 1, aliased) for child in node.value]
+        return self.mapping(node, depth, aliased)
+
+    def forbidden_tag(self, node: yaml.Node) -> None:
+        self.diag(
+            "SPO107",
+            f"tag {node.tag!r} is not allowed",
+            node,
+            hint="catalog files are plain data: only the standard YAML tags are accepted and "
+            "nothing is ever executed or included",
+        )
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        tag, value = node.tag, node.value
+        if tag == STR:
+            return value
+        try:
+            if tag == INT:
+                if value.startswith("0o"):
+                    return int(value[2:], 8)
+                if value.startswith("0x"):
+                    return int(value[2:], 16)
+                return int(value)
+            if tag == FLOAT:
+                number = float(value.replace("inf", "Inf").replace("INF", "Inf").lower())
+                if math.isnan(number) or math.isinf(number):
+                    self.diag("SPO113", f"{value!r} has no JSON representation", node)
+                    return None
+                return number
+            if tag == BOOL:
+                return _BOOLS[value]
+            if tag == NULL:
+                if value not in _NULLS:
+                    raise ValueError(value)
+                return None
+        except (ValueError, KeyError):
+            self.diag("SPO101", f"{value!r} is not a valid {tag.rsplit(':', 1)[-1]}", node)
+            return None
+        self.forbidden_tag(node)
+        return None
+
+    def mapping(self, node: yaml.MappingNode, depth: int, aliased: bool) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        key_lines: dict[str, int] = {}
+        merges: list[yaml.Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == MERGE:
+                merges.append(value_node)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in (STR, INT, BOOL):
+                self.diag(
+                    "SPO111",
+                    "mapping keys must be strings",
+                    key_node,
+                    hint="quote the key, or restructure the mapping",
+                )
+                continue
+            key = str(key_node.value)
+            if key in key_lines:
+                self.diag(
+                    "SPO103",
+                    f"duplicate key {key!r} (first defined at line {key_lines[key]})",
+                    key_node,
+                    hint="remove one of them: YAML 1.2 forbids duplicate keys",
+                )
+                continue
+            key_lines[key] = key_node.start_mark.line + 1
+            result[key] = self.build(value_node, depth + 1, aliased)
+        for merge in merges:
+            sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
+            for source in sources:
+                merged = self.build(source, depth + 1, True)
+                if not isinstance(merged, dict):
+                    self.diag("SPO101", "a merge key (<<) takes a mapping or a list of them", source)
+                    continue
+                for key, value in merged.items():
+                    result.setdefault(key, value)
+        return result
+
+
+def parse_text(text: str, path: str, limits: Limits) -> ParsedFile:
+    """Parse already-decoded text into documents. Never raises on bad input."""
+    parsed = ParsedFile(path)
+    out = parsed.diagnostics
+    if _flow_depth_suspect(text):
+        deep = _event_depth_check(text, path, limits.max_depth)
+        if deep is not None:
+            out.append(deep)
+            return parsed
+    composer = _Composer(text)
+    index = 0
+    try:
+        while composer.check_node():
+            node = composer.get_node()
+            doc_index, index = index, index + 1
+            if node is None:
+                continue
+            builder = _Builder(path, limits, out)
+            line = node.start_mark.line + 1
+            try:
+                data = builder.build(node)
+            except _Abort as abort:
+                out.append(abort.diagnostic)
+                parsed.documents.append(RawDocument(doc_index, line, None, node, broken=True))
+                continue
+            if data is None and isinstance(node, yaml.ScalarNode) and node.tag == NULL:
+                continue  # an empty document (a trailing '---'): nothing to check
+            if not isinstance(data, dict):
+                found = type(data).__name__ if data is not None else "null"
+                found = {"list": "a sequence", "str": "a string"}.get(found, found)
+                builder.diag(
+                    "SPO106",
+                    f"document is {found}, not a mapping",
+                    node,
+                    hint="each document starts with 'apiVersion:' and 'kind:'",
+                )
+                parsed.documents.append(RawDocument(doc_index, line, None, node, broken=True))
+                continue
+            parsed.documents.append(RawDocument(doc_index, line, data, node))
+    except yaml.MarkedYAMLError as e:
+        out.append(_syntax_diagnostic(e, text, path))
+    except yaml.YAMLError as e:  # libyaml reader errors carry no mark
+        out.append(Diagnostic("error", "SPO101", str(e).splitlines()[0], path, 1, 1))
+    finally:
+        composer.dispose()
+    return parsed
+
+
+def _syntax_diagnostic(e: yaml.MarkedYAMLError, text: str, path: str) -> Diagnostic:
+    mark = e.problem_mark or e.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = e.problem or "invalid YAML"
+    if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+        return Diagnostic(
+            "error",
+            "SPO102",
+            "tab character where YAML expects indentation or a value",
+            path,
+            line,
+            col,
+            hint="YAML indents with spaces only: replace the tab with spaces",
+        )
+    message = f"{problem} ({e.context})" if e.context else problem
+    return Diagnostic("error", "SPO101", message, path, line, col, hint=_syntax_hint(problem))
+
+
+def _syntax_hint(problem: str) -> str | None:
+    if "mapping values are not allowed" in problem:
+        return "a value containing ': ' must be quoted"
+    if "could not find expected ':'" in problem:
+        return "check the indentation of this key and the line before it"
+    if "found undefined alias" in problem:
+        return "define the anchor (&name) before using the alias (*name)"
+    return None
+
+
+def decode(data: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
+    """Bytes to text, refusing NUL bytes and invalid UTF-8 with their place."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        col = nul - (data.rfind(b"\n", 0, nul) + 1) + 1
+        return None, Diagnostic(
+            "error",
+            "SPO105",
+            "NUL byte in file",
+            path,
+            line,
+            col,
+            hint="catalog files are UTF-8 text; is this a binary or a UTF-16 file?",
+        )
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        return None, Diagnostic(
+            "error",
+            "SPO104",
+            f"invalid UTF-8 byte 0x{data[e.start]:02x}",
+            path,
+            line,
+            col,
+            hint="save the file as UTF-8",
+        )
+
+
+def read_file(fs_path: str, display: str, limits: Limits) -> tuple[ParsedFile, str | None]:
+    """Read, check and parse one file. Returns the parse and the decoded text (None on failure)."""
+    try:
+        with open(fs_path, "rb") as fh:
+            data = fh.read(limits.max_file_size + 1)
+    except OSError as e:
+        parsed = ParsedFile(display)
+        parsed.diagnostics.append(
+            Diagnostic("error", "SPO100", f"cannot read file: {e.strerror or e}", display)
+        )
+        return parsed, None
+    if len(data) > limits.max_file_size:
+        parsed = ParsedFile(display)
+        parsed.diagnostics.append(
+            Diagnostic(
+                "error",
+                "SPO110",
+                f"file is larger than {limits.max_file_size} bytes",
+                display,
+                1,
+                1,
+                hint="split it into several files, or raise limits.maxFileSize in spo.yaml",
+            )
+        )
+        return parsed, None
+    text, problem = decode(data, display)
+    if text is None:
+        parsed = ParsedFile(display)
+        if problem is not None:
+            parsed.diagnostics.append(problem)
+        return parsed, None
+    return parse_text(text, display, limits), text
+
+
+def compose_documents(text: str) -> list[yaml.Node | None]:
+    """Root nodes of every document, in order (for positions after a round trip through a worker)."""
+    composer = _Composer(text)
+    nodes: list[yaml.Node | None] = []
+    try:
+        while composer.check_node():
+            nodes.append(composer.get_node())
+    except yaml.YAMLError:
+        pass
+    finally:
+        composer.dispose()
+    return nodes
+
+
+def locate(node: yaml.Node | None, parts: list[str], *, key: bool = False) -> tuple[int, int] | None:
+    """Line and column of the value at ``parts`` below ``node`` (of its key, with ``key=True``).
+
+    Walks as far as the path exists and returns the deepest position found.
+    """
+    if node is None:
+        return None
+    best: tuple[int, int] = _pos(node)
+    current = node
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value_node in current.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
+                    best = _pos(key_node) if (key and last) else _pos(value_node)
+                    current = value_node
+                    break
+            else:
+                return best
+        elif isinstance(current, yaml.SequenceNode):
+            if not part.isdigit() or int(part) >= len(current.value):
+                return best
+            current = current.value[int(part)]
+            best = _pos(current)
+        else:
+            return best
+    return best

@@ -1,0 +1,231 @@
+"""Checks across documents: unique names, references that resolve, dependency cycles."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from spo_gitops.catalog import Document
+from spo_gitops.diagnostics import Diagnostic
+from spo_gitops.models import KIND_MODELS, Party
+
+# Where each kind refers to others: path (``*`` = every list item, ``@`` = every mapping key),
+# the kind referred to, and the Party types accepted (None: any).
+Ref = tuple[tuple[str, ...], str, frozenset[str] | None]
+TEAM = frozenset({"team"})
+SUPPLIER = frozenset({"supplier"})
+_OWNER: Ref = (("metadata", "owner"), "Party", TEAM)
+REFERENCES: dict[str, list[Ref]] = {
+    "Party": [_OWNER],
+    "ResourcePool": [_OWNER, (("spec", "provider"), "Party", None)],
+    "ServiceModel": [
+        _OWNER,
+        (("spec", "resources", "*", "pool"), "ResourcePool", None),
+        (("spec", "dependsOn", "*"), "ServiceModel", None),
+        (("spec", "suppliers", "*"), "Party", SUPPLIER),
+    ],
+    "PortfolioEntry": [_OWNER, (("spec", "service"), "ServiceModel", None)],
+    "ServiceProviderInterface": [
+        _OWNER,
+        (("spec", "provider"), "Party", None),
+        (("spec", "consumers", "*"), "Party", None),
+        (("spec", "services", "*"), "ServiceModel", None),
+        (("spec", "processes", "*", "activities", "*", "raci", "@"), "Party", None),
+        (("spec", "escalation", "*", "party"), "Party", None),
+    ],
+    "ServiceLevelAgreement": [
+        _OWNER,
+        (("spec", "service"), "ServiceModel", None),
+        (("spec", "customer"), "Party", None),
+        (("spec", "provider"), "Party", None),
+    ],
+    "Policy": [_OWNER, (("spec", "waivers", "*", "entity"), "*", None)],
+}
+
+
+@dataclass
+class Index:
+    """Entities by kind and name (the first definition wins)."""
+
+    by_ref: dict[tuple[str, str], Document]
+
+    def get(self, kind: str, name: str) -> Document | None:
+        return self.by_ref.get((kind, name))
+
+    def of_kind(self, kind: str) -> list[Document]:
+        return [d for (k, _), d in self.by_ref.items() if k == kind]
+
+
+def build_index(docs: list[Document]) -> tuple[Index, list[Diagnostic]]:
+    by_ref: dict[tuple[str, str], Document] = {}
+    found = []
+    for doc in docs:
+        if doc.model is None:
+            if doc.kind in KIND_MODELS and doc.name:
+                by_ref.setdefault((doc.kind, doc.name), doc)  # known, though invalid
+            continue
+        key = (doc.kind, doc.name)
+        first = by_ref.get(key)
+        if first is not None and first.model is not None:
+            found.append(
+                doc.diag(
+                    "SPO301",
+                    f"{doc.kind} {doc.name!r} is already defined at {first.file}:{first.line}",
+                    ["metadata", "name"],
+                    hint="names are unique per kind: rename one of them",
+                )
+            )
+            continue
+        by_ref[key] = doc
+    return Index(by_ref), found
+
+
+def _walk(data: object, path: tuple[str, ...], trail: tuple[str, ...] = ()) -> Iterator[
+    tuple[tuple[str, ...], object, bool]
+]:
+    """(location, value, is_key) for every value at ``path``."""
+    if not path:
+        yield trail, data, False
+        return
+    head, rest = path[0], path[1:]
+    if head == "*":
+        if isinstance(data, list):
+            for i, item in enumerate(data):
+                yield from _walk(item, rest, (*trail, str(i)))
+    elif head == "@":
+        if isinstance(data, dict):
+            for key in data:
+                yield (*trail, key), key, True
+    elif isinstance(data, dict) and head in data:
+        yield from _walk(data[head], rest, (*trail, head))
+
+
+def check_references(docs: list[Document], index: Index) -> Iterator[Diagnostic]:
+    for doc in docs:
+        if doc.model is None:
+            continue
+        for path, target, types in REFERENCES.get(doc.kind, []):
+            for where, value, is_key in _walk(doc.data, path):
+                if value is None:
+                    continue
+                yield from _check_one(doc, index, list(where), str(value), target, types, is_key)
+
+
+def _check_one(
+    doc: Document,
+    index: Index,
+    where: list[str],
+    value: str,
+    target: str,
+    types: frozenset[str] | None,
+    is_key: bool,
+) -> Iterator[Diagnostic]:
+    if target == "*":
+        target, _, value = value.partition(":")
+        if target not in KIND_MODELS:
+            yield doc.diag(
+                "SPO305",
+                f"unknown kind {target!r} in reference",
+                where,
+                hint="write Kind:name with one of: " + ", ".join(sorted(KIND_MODELS)),
+            )
+            return
+    found = index.get(target, value)
+    if found is None:
+        others = [k for k in KIND_MODELS if index.get(k, value) is not None]
+        hint = (
+            f"{value!r} is a {' and a '.join(others)}, not a {target}"
+            if others
+            else f"define a {target} named {value!r}, or fix the name"
+        )
+        yield doc.diag(
+            "SPO302" if not others else "SPO303",
+            f"{target} {value!r} does not exist",
+            where,
+            hint=hint,
+            key=is_key,
+        )
+        return
+    if types is not None and isinstance(found.model, Party) and found.model.spec.type not in types:
+        yield doc.diag(
+            "SPO303",
+            f"Party {value!r} is a {found.model.spec.type}, expected a {' or '.join(sorted(types))}",
+            where,
+            key=is_key,
+        )
+
+
+def check_cycles(index: Index) -> Iterator[Diagnostic]:
+    """Every dependency cycle among services, once, with its whole path."""
+    graph: dict[str, list[str]] = defaultdict(list)
+    for doc in index.of_kind("ServiceModel"):
+        deps = doc.data.get("spec", {}).get("dependsOn", []) if doc.model else []
+        graph[doc.name] = [d for d in deps if index.get("ServiceModel", d) is not None]
+    for cycle in find_cycles(graph):
+        doc = index.get("ServiceModel", cycle[0])
+        assert doc is not None
+        position = graph[cycle[0]].index(cycle[1])
+        yield doc.diag(
+            "SPO304",
+            "dependency cycle: " + " -> ".join([*cycle, cycle[0]]),
+            ["spec", "dependsOn", str(position)],
+            hint="a service cannot depend on itself, directly or through others",
+        )
+
+
+def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
+    """Cycles found by an iterative depth-first search (back edges), each once, rotated to start
+    at its least node. Iterative so that long dependency chains never hit the recursion limit."""
+    seen: set[tuple[str, ...]] = set()
+    cycles = []
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+    for root in sorted(graph):
+        if root in state:
+            continue
+        stack: list[str] = [root]
+        iters = [iter(graph.get(root, []))]
+        state[root] = 1
+        while iters:
+            nxt = next(iters[-1], None)
+            if nxt is None:
+                state[stack.pop()] = 2
+                iters.pop()
+                continue
+            if state.get(nxt) == 1:
+                cycle = stack[stack.index(nxt) :]
+                start = cycle.index(min(cycle))
+                rotated = tuple(cycle[start:] + cycle[:start])
+                if rotated not in seen:
+                    seen.add(rotated)
+                    cycles.append(list(rotated))
+            elif nxt not in state:
+                state[nxt] = 1
+                stack.append(nxt)
+                iters.append(iter(graph.get(nxt, [])))
+    return cycles
+
+
+def check_portfolio(index: Index) -> Iterator[Diagnostic]:
+    """Each service has exactly one portfolio entry."""
+    entries: dict[str, list[Document]] = defaultdict(list)
+    for doc in index.of_kind("PortfolioEntry"):
+        if doc.model is not None:
+            entries[doc.data["spec"]["service"]].append(doc)
+    for service, docs in entries.items():
+        for extra in docs[1:]:
+            yield extra.diag(
+                "SPO306",
+                f"service {service!r} already has the portfolio entry {docs[0].name!r}",
+                ["spec", "service"],
+                hint="a service stands at one place in the portfolio: merge the entries",
+            )
+    for doc in index.of_kind("ServiceModel"):
+        if doc.model is not None and doc.name not in entries:
+            yield doc.diag(
+                "SPO307",
+                f"service {doc.name!r} has no PortfolioEntry",
+                ["metadata", "name"],
+                severity="warning",
+                hint="add a PortfolioEntry with spec.service: " + doc.name,
+            )

@@ -1,0 +1,132 @@
+"""The validate stage: load every document, check it, then check the catalog as a whole."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from spo_gitops.catalog import Document, discover, load_file
+from spo_gitops.checks import document_checks
+from spo_gitops.config import Project
+from spo_gitops.diagnostics import Diagnostic, Findings
+from spo_gitops.loading.yamlfast import Limits
+from spo_gitops.references import (
+    Index,
+    build_index,
+    check_cycles,
+    check_portfolio,
+    check_references,
+)
+
+Progress = Callable[[int, int], None]
+PARALLEL_FROM = 300  # files; below this, starting workers costs more than it saves
+_CHUNK = 64
+
+
+@dataclass
+class ValidationResult:
+    documents: list[Document]
+    findings: Findings
+    files: list[str]
+    index: Index = field(default_factory=lambda: Index({}))
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings.has_errors
+
+
+def _load_one(fs_path: str, display: str, limits: Limits) -> tuple[list[Document], list[Diagnostic]]:
+    docs, diagnostics = load_file(fs_path, display, limits)
+    for doc in docs:
+        if doc.model is not None:
+            diagnostics.extend(document_checks(doc))
+    return docs, diagnostics
+
+
+def _load_chunk(
+    items: list[tuple[str, str]], limits: Limits
+) -> list[tuple[list[Document], list[Diagnostic]]]:
+    return [_load_one(fs, display, limits) for fs, display in items]
+
+
+def _jobs(requested: int, files: int) -> int:
+    if requested > 0:
+        return requested
+    if files < PARALLEL_FROM:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def load_all(
+    items: Sequence[tuple[str, str]],
+    limits: Limits,
+    jobs: int = 0,
+    progress: Progress | None = None,
+) -> tuple[list[Document], list[Diagnostic]]:
+    """Load and check each file on its own, in worker processes when the catalog is large."""
+    docs: list[Document] = []
+    diagnostics: list[Diagnostic] = []
+    total = len(items)
+    workers = _jobs(jobs, total)
+    if workers == 1:
+        for n, (fs, display) in enumerate(items, 1):
+            file_docs, file_diags = _load_one(fs, display, limits)
+            docs.extend(file_docs)
+            diagnostics.extend(file_diags)
+            if progress and (n % _CHUNK == 0 or n == total):
+                progress(n, total)
+        return docs, diagnostics
+    chunks = [list(items[i : i + _CHUNK]) for i in range(0, total, _CHUNK)]
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    context = multiprocessing.get_context(method)
+    done = 0
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for chunk, results in zip(chunks, pool.map(_load_chunk, chunks, [limits] * len(chunks)), strict=True):
+            for file_docs, file_diags in results:
+                docs.extend(file_docs)
+                diagnostics.extend(file_diags)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+    return docs, diagnostics
+
+
+def catalog_files(project: Project, paths: Sequence[Path] = ()) -> list[Path]:
+    """The files to validate: ``paths`` if given, else the catalog and policy paths of spo.yaml."""
+    if paths:
+        return discover(paths)
+    config = project.config
+    roots = [project.root / p for p in (*config.catalog.paths, *config.policies.paths)]
+    return discover(roots, [*config.catalog.exclude, *config.policies.exclude])
+
+
+def validate(
+    project: Project,
+    paths: Sequence[Path] = (),
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> ValidationResult:
+    findings = Findings(list(project.diagnostics))
+    files = catalog_files(project, paths)
+    items = [(str(f), project.display(f)) for f in files]
+    for path in paths:
+        if not path.exists():
+            findings.add(
+                Diagnostic("error", "SPO100", "no such file or directory", project.display(path))
+            )
+    workers = project.config.validation.jobs if jobs is None else jobs
+    docs, diagnostics = load_all(items, project.limits, workers, progress)
+    findings.extend(diagnostics)
+    index, duplicates = build_index(docs)
+    findings.extend(duplicates)
+    findings.extend(check_references(docs, index))
+    findings.extend(check_cycles(index))
+    findings.extend(check_portfolio(index))
+    findings.items = findings.sorted()
+    return ValidationResult(docs, findings, [display for _, display in items], index)
