@@ -162,6 +162,7 @@ class _Builder:
         self.out = out
         self.seen: set[int] = set()
         self.expanded = 0
+        self.site: yaml.Node | None = None  # last node built outside any alias expansion
 
     def diag(self, code: str, message: str, node: yaml.Node, hint: str | None = None) -> None:
         line, col = _pos(node)
@@ -176,10 +177,12 @@ class _Builder:
             aliased = True
         else:
             self.seen.add(key)
-        if aliased:
+        if not aliased:
+            self.site = node
+        else:
             self.expanded += 1
             if self.expanded > self.limits.max_alias_expansion:
-                line, col = _pos(node)
+                line, col = _pos(self.site or node)
                 raise _Abort(
                     Diagnostic(
                         "error",
@@ -221,8 +224,9 @@ class _Builder:
                     return int(value[2:], 16)
                 return int(value)
             if tag == FLOAT:
-                number = float(value.replace("inf", "Inf").replace("INF", "Inf").lower())
-                if math.isnan(number) or math.isinf(number):
+                special = value.lstrip("+-").lower() in (".inf", ".nan")
+                number = math.inf if special else float(value)
+                if special or math.isinf(number):
                     self.diag("SPO113", f"{value!r} has no JSON representation", node)
                     return None
                 return number
@@ -318,7 +322,23 @@ def parse_text(text: str, path: str, limits: Limits) -> ParsedFile:
             parsed.documents.append(RawDocument(doc_index, line, data, node))
     except yaml.MarkedYAMLError as e:
         out.append(_syntax_diagnostic(e, text, path))
-    except yaml.YAMLError as e:  # libyaml reader errors carry no mark
+    except yaml.reader.ReaderError as e:  # carries a character offset, not a mark
+        offset = max(0, min(int(e.position), len(text)))
+        line = text.count("\n", 0, offset) + 1
+        col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        char = e.character if isinstance(e.character, int) else ord(str(e.character)[:1] or " ")
+        out.append(
+            Diagnostic(
+                "error",
+                "SPO101",
+                f"control character U+{char:04X} is not allowed in YAML",
+                path,
+                line,
+                col,
+                hint="remove the character, or write it as an escape in a double-quoted string",
+            )
+        )
+    except yaml.YAMLError as e:
         out.append(Diagnostic("error", "SPO101", str(e).splitlines()[0], path, 1, 1))
     finally:
         composer.dispose()
@@ -327,8 +347,13 @@ def parse_text(text: str, path: str, limits: Limits) -> ParsedFile:
 
 def _syntax_diagnostic(e: yaml.MarkedYAMLError, text: str, path: str) -> Diagnostic:
     mark = e.problem_mark or e.context_mark
-    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = e.problem or "invalid YAML"
+    context = e.context
+    if "end of stream" in problem and e.context_mark is not None and e.context:
+        # an unterminated construct: point where it starts, not at the end of the file
+        mark = e.context_mark
+        context = f"{e.context} that starts here"
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
         return Diagnostic(
             "error",
@@ -339,7 +364,7 @@ def _syntax_diagnostic(e: yaml.MarkedYAMLError, text: str, path: str) -> Diagnos
             col,
             hint="YAML indents with spaces only: replace the tab with spaces",
         )
-    message = f"{problem} ({e.context})" if e.context else problem
+    message = f"{problem} ({context})" if context else problem
     return Diagnostic("error", "SPO101", message, path, line, col, hint=_syntax_hint(problem))
 
 

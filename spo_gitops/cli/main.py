@@ -1,0 +1,111 @@
+"""Entry point: the ``spo`` group, global options and the one error handler."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from spo_gitops import __version__
+from spo_gitops.errors import SpoError, UsageError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_CHANGES = 0, 1, 2
+EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 64, 70, 130
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="spo")
+@click.option(
+    "-C",
+    "--directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run as if started in this directory.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Path to spo.yaml (default: found upwards from the working directory).",
+)
+@click.pass_context
+def cli(ctx: click.Context, directory: Path | None, config_file: Path | None) -> None:
+    """spo-gitops: the service portfolio as versioned, validated YAML in git.
+
+    Exit codes: 0 success, 1 findings of error severity or a failed operation, 2 changes present
+    (with --detailed-exitcode), 64 usage error, 70 internal error, 130 interrupted.
+    """
+    if directory is not None:
+        if not directory.is_dir():
+            raise click.BadParameter(f"{directory} is not a directory", param_hint="-C")
+        os.chdir(directory)
+    ctx.obj = {"config_file": config_file}
+
+
+def _register() -> None:
+    from spo_gitops.cli import init_cmd, schema_cmd, validate_cmd
+
+    cli.add_command(validate_cmd.validate)
+    cli.add_command(init_cmd.init)
+    cli.add_command(schema_cmd.schema)
+
+
+_register()
+
+
+def _bug_report(exc: BaseException) -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "spo-gitops"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        base = Path(tempfile.gettempdir())
+    log = base / "spo.log"
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write(f"### {dt.datetime.now(dt.UTC).isoformat()} spo {__version__}\n")
+        fh.write(f"argv: {sys.argv!r}\npython: {sys.version}\nplatform: {platform.platform()}\n")
+        fh.write("".join(traceback.format_exception(exc)))
+        fh.write("\n")
+    return log
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Run the CLI and map every outcome to a documented exit code."""
+    try:
+        code = cli.main(args=argv, prog_name="spo", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        code = e.exit_code
+    except click.UsageError as e:
+        e.show()
+        code = EXIT_USAGE
+    except click.ClickException as e:
+        e.show()
+        code = EXIT_FINDINGS
+    except UsageError as e:
+        click.echo(f"spo: usage error: {e.message}", err=True)
+        if e.hint:
+            click.echo(f"  hint: {e.hint}", err=True)
+        code = EXIT_USAGE
+    except SpoError as e:
+        click.echo(f"spo: error: {e.message}", err=True)
+        if e.hint:
+            click.echo(f"  hint: {e.hint}", err=True)
+        code = EXIT_FINDINGS
+    except (KeyboardInterrupt, click.Abort):
+        click.echo("spo: interrupted", err=True)
+        code = EXIT_INTERRUPTED
+    except Exception as e:  # the one place where anything unexpected is caught
+        log = _bug_report(e)
+        click.echo(f"spo: internal error: {type(e).__name__}: {e}", err=True)
+        click.echo(f"  a bug report log was written to {log}; please attach it to an issue", err=True)
+        code = EXIT_INTERNAL
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""``spo validate``: schemas, references and checks over the catalog."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from spo_gitops import __version__
+from spo_gitops.cli.common import emit, project_from, use_color
+from spo_gitops.report import FORMATS, render
+from spo_gitops.validate import Progress, validate as run_validate
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Progress | None]:
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress as RichProgress
+
+    with RichProgress(transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file."
+)
+@click.option("--jobs", type=click.IntRange(min=0), help="Worker processes (0: by catalog size).")
+@click.option("--color/--no-color", default=None, help="Colour the text output.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors for the exit code.")
+@click.pass_context
+def validate(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    fmt: str,
+    output: Path | None,
+    jobs: int | None,
+    color: bool | None,
+    strict: bool,
+) -> int:
+    """Validate the catalog (or PATHS): YAML, schemas, references and semantic checks."""
+    project = project_from(ctx)
+    with progress_bar("validating") as progress:
+        result = run_validate(project, paths, jobs=jobs, progress=progress)
+    findings = result.findings
+    text = render(
+        fmt,
+        findings.items,
+        root=project.root,
+        files=result.files,
+        documents=len(result.documents),
+        tool_version=__version__,
+        color=fmt == "text" and output is None and use_color(color),
+    )
+    emit(text, output)
+    counts = findings.counts()
+    failed = counts["error"] > 0 or (strict and counts["warning"] > 0)
+    return 1 if failed else 0
