@@ -108,9 +108,7 @@ def discover(paths: Iterable[Path], exclude: Iterable[str] = ()) -> list[Path]:
                 continue
             if candidate.suffix in YAML_SUFFIXES and candidate.is_file():
                 found[candidate] = None
-    return [
-        p for p in found if not any(fnmatch.fnmatch(p.as_posix(), pat) for pat in patterns)
-    ]
+    return [p for p in found if not any(fnmatch.fnmatch(p.as_posix(), pat) for pat in patterns)]
 
 
 _FRIENDLY_PATTERNS = {
@@ -127,7 +125,7 @@ def _schema_diagnostic(doc: Document, err: schema.SchemaError) -> Diagnostic:
         code = "SPO406"
         message = f"version {doc.data['metadata'].get('version')!r} is not a semantic version"
         hint = "use MAJOR.MINOR.PATCH, e.g. 1.4.0"
-    elif "is not a \"date\"" in message:
+    elif 'is not a "date"' in message:
         code = "SPO407"
         hint = "write dates as YYYY-MM-DD, a real calendar day"
     else:
@@ -185,7 +183,9 @@ def check_document(doc: Document) -> list[Diagnostic]:
     return found
 
 
-def load_file(fs_path: str, display: str, limits: Limits) -> tuple[list[Document], list[Diagnostic]]:
+def load_file(
+    fs_path: str, display: str, limits: Limits
+) -> tuple[list[Document], list[Diagnostic]]:
     """Parse one file and check each of its documents on its own."""
     parsed, _text = read_file(fs_path, display, limits)
     diagnostics = list(parsed.diagnostics)

@@ -48,7 +48,7 @@ def document_checks(doc: Document) -> list[Diagnostic]:
 def _spi(doc: Document, spi: ServiceProviderInterface) -> Iterator[Diagnostic]:
     for p, process in enumerate(spi.spec.processes):
         for a, activity in enumerate(process.activities):
-            where = ["spec", "processes", p, "activities", a]
+            where: list[str | int] = ["spec", "processes", p, "activities", a]
             accountable = [party for party, roles in activity.raci.items() if "A" in roles]
             responsible = [party for party, roles in activity.raci.items() if "R" in roles]
             label = f"{process.process} / {activity.activity!r}"
@@ -86,7 +86,7 @@ def _sla(doc: Document, sla: ServiceLevelAgreement) -> Iterator[Diagnostic]:
             hint="the end date must come after the start date",
         )
     for i, objective in enumerate(spec.objectives):
-        where = ["spec", "objectives", i]
+        where: list[str | int] = ["spec", "objectives", i]
         allowed = METRIC_UNITS.get(objective.metric)
         if allowed is not None and objective.unit not in allowed:
             yield doc.diag(

@@ -99,7 +99,7 @@ class Findings:
 
     def counts(self) -> dict[str, int]:
         c = Counter(d.severity for d in self.items if d.waived is None)
-        out = {s: c.get(s, 0) for s in SEVERITIES}
+        out: dict[str, int] = {s: c.get(s, 0) for s in SEVERITIES}
         out["waived"] = sum(1 for d in self.items if d.waived is not None)
         return out
 

@@ -81,9 +81,9 @@ def build_index(docs: list[Document]) -> tuple[Index, list[Diagnostic]]:
     return Index(by_ref), found
 
 
-def _walk(data: object, path: tuple[str, ...], trail: tuple[str, ...] = ()) -> Iterator[
-    tuple[tuple[str, ...], object, bool]
-]:
+def _walk(
+    data: object, path: tuple[str, ...], trail: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], object, bool]]:
     """(location, value, is_key) for every value at ``path``."""
     if not path:
         yield trail, data, False
@@ -150,7 +150,8 @@ def _check_one(
     if types is not None and isinstance(found.model, Party) and found.model.spec.type not in types:
         yield doc.diag(
             "SPO303",
-            f"Party {value!r} is a {found.model.spec.type}, expected a {' or '.join(sorted(types))}",
+            f"Party {value!r} is a {found.model.spec.type}, "
+            f"expected a {' or '.join(sorted(types))}",
             where,
             key=is_key,
         )
@@ -163,10 +164,10 @@ def check_cycles(index: Index) -> Iterator[Diagnostic]:
         deps = doc.data.get("spec", {}).get("dependsOn", []) if doc.model else []
         graph[doc.name] = [d for d in deps if index.get("ServiceModel", d) is not None]
     for cycle in find_cycles(graph):
-        doc = index.get("ServiceModel", cycle[0])
-        assert doc is not None
+        first = index.get("ServiceModel", cycle[0])
+        assert first is not None
         position = graph[cycle[0]].index(cycle[1])
-        yield doc.diag(
+        yield first.diag(
             "SPO304",
             "dependency cycle: " + " -> ".join([*cycle, cycle[0]]),
             ["spec", "dependsOn", str(position)],

@@ -69,7 +69,7 @@ def schema_files() -> dict[str, str]:
 
 
 def export(directory: Path, *, check: bool = False) -> list[str]:
-    """Write the schema files (or, with ``check``, list those that differ). Returns changed names."""
+    """Write the schema files (with ``check``: only list those that differ); returns their names."""
     changed = []
     for name, text in schema_files().items():
         target = directory / name

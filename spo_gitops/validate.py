@@ -40,7 +40,9 @@ class ValidationResult:
         return not self.findings.has_errors
 
 
-def _load_one(fs_path: str, display: str, limits: Limits) -> tuple[list[Document], list[Diagnostic]]:
+def _load_one(
+    fs_path: str, display: str, limits: Limits
+) -> tuple[list[Document], list[Diagnostic]]:
     docs, diagnostics = load_file(fs_path, display, limits)
     for doc in docs:
         if doc.model is not None:
@@ -86,7 +88,9 @@ def load_all(
     context = multiprocessing.get_context(method)
     done = 0
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for chunk, results in zip(chunks, pool.map(_load_chunk, chunks, [limits] * len(chunks)), strict=True):
+        for chunk, results in zip(
+            chunks, pool.map(_load_chunk, chunks, [limits] * len(chunks)), strict=True
+        ):
             for file_docs, file_diags in results:
                 docs.extend(file_docs)
                 diagnostics.extend(file_diags)

@@ -76,6 +76,7 @@ def _bug_report(exc: BaseException) -> Path:
 
 def main(argv: list[str] | None = None) -> Any:
     """Run the CLI and map every outcome to a documented exit code."""
+    cwd = os.getcwd()  # -C changes directory for one invocation only
     try:
         code = cli.main(args=argv, prog_name="spo", standalone_mode=False)
     except click.exceptions.Exit as e:
@@ -102,8 +103,12 @@ def main(argv: list[str] | None = None) -> Any:
     except Exception as e:  # the one place where anything unexpected is caught
         log = _bug_report(e)
         click.echo(f"spo: internal error: {type(e).__name__}: {e}", err=True)
-        click.echo(f"  a bug report log was written to {log}; please attach it to an issue", err=True)
+        click.echo(
+            f"  a bug report log was written to {log}; please attach it to an issue", err=True
+        )
         code = EXIT_INTERNAL
+    finally:
+        os.chdir(cwd)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 

@@ -12,7 +12,8 @@ import click
 from spo_gitops import __version__
 from spo_gitops.cli.common import emit, project_from, use_color
 from spo_gitops.report import FORMATS, render
-from spo_gitops.validate import Progress, validate as run_validate
+from spo_gitops.validate import Progress
+from spo_gitops.validate import validate as run_validate
 
 
 @contextmanager

@@ -35,7 +35,7 @@ _NUMERIC_START = set("0123456789-+.")
 class _Resolver12(yaml.resolver.BaseResolver):
     """YAML 1.2 core schema for plain scalars; quoted scalars are always strings."""
 
-    def resolve(self, kind: type, value: Any, implicit: Any) -> str:  # noqa: D102
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
         if kind is yaml.ScalarNode:
             if not implicit[0]:
                 return STR
@@ -57,7 +57,7 @@ class _Resolver12(yaml.resolver.BaseResolver):
 
 
 try:
-    from yaml.cyaml import CParser as _Parser
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
 
     HAVE_LIBYAML = True
 except ImportError:  # PyYAML built without libyaml: same results, about 10x slower
@@ -76,7 +76,7 @@ except ImportError:  # PyYAML built without libyaml: same results, about 10x slo
     HAVE_LIBYAML = False
 
 
-class _Composer(_Parser, _Resolver12):  # type: ignore[misc]
+class _Composer(_Parser, _Resolver12):
     def __init__(self, stream: str) -> None:
         _Parser.__init__(self, stream)
         _Resolver12.__init__(self)
@@ -132,7 +132,8 @@ def _event_depth_check(text: str, path: str, limit: int) -> Diagnostic | None:
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > limit:
-                    line, col = event.start_mark.line + 1, event.start_mark.column + 1
+                    mark = event.start_mark
+                    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
                     return _too_deep(path, line, col, limit)
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
@@ -149,7 +150,7 @@ def _too_deep(path: str, line: int, col: int, limit: int) -> Diagnostic:
         path,
         line,
         col,
-        hint="catalog documents are shallow; raise limits.maxDepth in spo.yaml only if this is meant",
+        hint="catalog documents are shallow; raise limits.maxDepth in spo.yaml if this is meant",
     )
 
 
@@ -169,7 +170,8 @@ class _Builder:
         self.out.append(Diagnostic("error", code, message, self.path, line, col, hint=hint))
 
     def build(self, node: yaml.Node, depth: int = 1, aliased: bool = False) -> Any:
-        if depth > self.limits.max_depth:
+        """``depth`` counts collections: a document whose root mapping holds scalars has 1."""
+        if depth > self.limits.max_depth and not isinstance(node, yaml.ScalarNode):
             line, col = _pos(node)
             raise _Abort(_too_deep(self.path, line, col, self.limits.max_depth))
         key = id(node)
@@ -201,6 +203,7 @@ class _Builder:
             return None
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, depth + 1, aliased) for child in node.value]
+        assert isinstance(node, yaml.MappingNode)
         return self.mapping(node, depth, aliased)
 
     def forbidden_tag(self, node: yaml.Node) -> None:
@@ -274,7 +277,9 @@ class _Builder:
             for source in sources:
                 merged = self.build(source, depth + 1, True)
                 if not isinstance(merged, dict):
-                    self.diag("SPO101", "a merge key (<<) takes a mapping or a list of them", source)
+                    self.diag(
+                        "SPO101", "a merge key (<<) takes a mapping or a list of them", source
+                    )
                     continue
                 for key, value in merged.items():
                     result.setdefault(key, value)
@@ -444,7 +449,7 @@ def read_file(fs_path: str, display: str, limits: Limits) -> tuple[ParsedFile, s
 
 
 def compose_documents(text: str) -> list[yaml.Node | None]:
-    """Root nodes of every document, in order (for positions after a round trip through a worker)."""
+    """Root nodes of every document, in order (positions for documents built in a worker)."""
     composer = _Composer(text)
     nodes: list[yaml.Node | None] = []
     try:
@@ -457,7 +462,9 @@ def compose_documents(text: str) -> list[yaml.Node | None]:
     return nodes
 
 
-def locate(node: yaml.Node | None, parts: list[str], *, key: bool = False) -> tuple[int, int] | None:
+def locate(
+    node: yaml.Node | None, parts: list[str], *, key: bool = False
+) -> tuple[int, int] | None:
     """Line and column of the value at ``parts`` below ``node`` (of its key, with ``key=True``).
 
     Walks as far as the path exists and returns the deepest position found.

@@ -6,8 +6,8 @@ from spo_gitops.models.common import STAGES, Model
 from spo_gitops.models.kinds import (
     KIND_MODELS,
     Party,
-    PortfolioEntry,
     Policy,
+    PortfolioEntry,
     ResourcePool,
     ServiceLevelAgreement,
     ServiceModel,

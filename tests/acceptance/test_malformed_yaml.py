@@ -9,7 +9,10 @@ import pytest
 
 from tests.helpers import run_spo
 
-TEAM = b"apiVersion: spo/v1\nkind: Party\nmetadata:\n  name: team-x\n  version: 1.0.0\nspec:\n  type: team\n"
+TEAM = (
+    b"apiVersion: spo/v1\nkind: Party\nmetadata:\n  name: team-x\n  version: 1.0.0\n"
+    b"spec:\n  type: team\n"
+)
 HEAD = b"apiVersion: spo/v1\nkind: Party\nmetadata:\n  name: p\n  version: 1.0.0\n"
 
 # (case id, file content, expected code, expected line)
