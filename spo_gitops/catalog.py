@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,12 +32,23 @@ class Document:
     line: int
     data: dict[str, Any]
     node: yaml.Node | None = field(default=None, repr=False, compare=False)
-    model: Model | None = field(default=None, repr=False, compare=False)
+    valid: bool = False  # passed envelope and schema checks: ``model`` is available
+    _model: Model | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
+        # Nodes stay in the process that parsed them, and models are rebuilt on demand:
+        # plain data crosses process boundaries several times faster than pydantic objects.
         state = dict(self.__dict__)
-        state["node"] = None  # nodes stay in the process that parsed them
+        state["node"] = None
+        state["_model"] = None
         return state
+
+    @property
+    def model(self) -> Model | None:
+        """The typed model of a valid document (built on first use), else None."""
+        if self._model is None and self.valid:
+            self._model = KIND_MODELS[self.kind].model_validate(self.data)
+        return self._model
 
     @property
     def kind(self) -> str:
@@ -102,12 +114,16 @@ def discover(paths: Iterable[Path], exclude: Iterable[str] = ()) -> list[Path]:
             continue
         if not path.is_dir():
             continue
-        for candidate in sorted(path.rglob("*")):
-            rel = candidate.relative_to(path)
-            if any(part.startswith(".") for part in rel.parts):
-                continue
-            if candidate.suffix in YAML_SUFFIXES and candidate.is_file():
-                found[candidate] = None
+        names = []
+        for folder, dirs, files in os.walk(path):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            names.extend(
+                os.path.join(folder, f)
+                for f in files
+                if f.endswith(YAML_SUFFIXES) and not f.startswith(".")
+            )
+        for name in sorted(names):
+            found[Path(name)] = None
     return [p for p in found if not any(fnmatch.fnmatch(p.as_posix(), pat) for pat in patterns)]
 
 
@@ -167,7 +183,7 @@ def check_envelope(doc: Document) -> Diagnostic | None:
 
 
 def check_document(doc: Document) -> list[Diagnostic]:
-    """Envelope, schema and typed model of one document. Sets ``doc.model`` when it is valid."""
+    """Envelope, schema and typed model of one document; marks it valid when all pass."""
     envelope = check_envelope(doc)
     if envelope is not None:
         return [envelope]
@@ -175,7 +191,8 @@ def check_document(doc: Document) -> list[Diagnostic]:
     if found:
         return found
     try:
-        doc.model = KIND_MODELS[doc.kind].model_validate(doc.data)
+        doc._model = KIND_MODELS[doc.kind].model_validate(doc.data)
+        doc.valid = True
     except ValidationError as e:  # the schema and the model disagree: still the user's input
         for err in e.errors():
             parts = [str(p) for p in err["loc"]]

@@ -100,6 +100,7 @@ def _sla(doc: Document, sla: ServiceLevelAgreement) -> Iterator[Diagnostic]:
                 "SPO403",
                 f"{objective.metric} target {objective.target:g} % is outside 0-100",
                 [*where, "target"],
+                hint="a percentage lies between 0 and 100",
             )
         elif objective.unit in DURATION_UNITS and objective.target <= 0:
             yield doc.diag(
@@ -123,4 +124,5 @@ def _pool(doc: Document, pool: ResourcePool) -> Iterator[Diagnostic]:
             "SPO409",
             f"low threshold {thresholds.low:g} % is not below high threshold {thresholds.high:g} %",
             ["spec", "thresholds", "low"],
+            hint="low marks underuse and high marks near capacity: low must be the smaller",
         )

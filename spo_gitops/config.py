@@ -56,6 +56,8 @@ class Project:
 
     def display(self, path: Path) -> str:
         """A path as shown in findings: relative to the project root when inside it."""
+        if path.is_absolute() and path.is_relative_to(self.root):
+            return path.relative_to(self.root).as_posix()  # the common case: no file system calls
         try:
             return path.resolve().relative_to(self.root).as_posix()
         except ValueError:

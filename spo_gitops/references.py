@@ -61,13 +61,13 @@ def build_index(docs: list[Document]) -> tuple[Index, list[Diagnostic]]:
     by_ref: dict[tuple[str, str], Document] = {}
     found = []
     for doc in docs:
-        if doc.model is None:
+        if not doc.valid:
             if doc.kind in KIND_MODELS and doc.name:
                 by_ref.setdefault((doc.kind, doc.name), doc)  # known, though invalid
             continue
         key = (doc.kind, doc.name)
         first = by_ref.get(key)
-        if first is not None and first.model is not None:
+        if first is not None and first.valid:
             found.append(
                 doc.diag(
                     "SPO301",
@@ -103,7 +103,7 @@ def _walk(
 
 def check_references(docs: list[Document], index: Index) -> Iterator[Diagnostic]:
     for doc in docs:
-        if doc.model is None:
+        if not doc.valid:
             continue
         for path, target, types in REFERENCES.get(doc.kind, []):
             for where, value, is_key in _walk(doc.data, path):
@@ -133,7 +133,9 @@ def _check_one(
             return
     found = index.get(target, value)
     if found is None:
-        others = [k for k in KIND_MODELS if index.get(k, value) is not None]
+        others = [
+            k for k in KIND_MODELS if index.get(k, value) not in (None, doc) and k != doc.kind
+        ]
         hint = (
             f"{value!r} is a {' and a '.join(others)}, not a {target}"
             if others
@@ -154,6 +156,7 @@ def _check_one(
             f"expected a {' or '.join(sorted(types))}",
             where,
             key=is_key,
+            hint=f"name a Party whose spec.type is {' or '.join(sorted(types))}",
         )
 
 
@@ -161,12 +164,12 @@ def check_cycles(index: Index) -> Iterator[Diagnostic]:
     """Every dependency cycle among services, once, with its whole path."""
     graph: dict[str, list[str]] = defaultdict(list)
     for doc in index.of_kind("ServiceModel"):
-        deps = doc.data.get("spec", {}).get("dependsOn", []) if doc.model else []
+        deps = doc.data.get("spec", {}).get("dependsOn", []) if doc.valid else []
         graph[doc.name] = [d for d in deps if index.get("ServiceModel", d) is not None]
     for cycle in find_cycles(graph):
         first = index.get("ServiceModel", cycle[0])
         assert first is not None
-        position = graph[cycle[0]].index(cycle[1])
+        position = graph[cycle[0]].index(cycle[1 % len(cycle)])
         yield first.diag(
             "SPO304",
             "dependency cycle: " + " -> ".join([*cycle, cycle[0]]),
@@ -176,8 +179,9 @@ def check_cycles(index: Index) -> Iterator[Diagnostic]:
 
 
 def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
-    """Cycles found by an iterative depth-first search (back edges), each once, rotated to start
-    at its least node. Iterative so that long dependency chains never hit the recursion limit."""
+    """Cycles closed by the back edges of a depth-first search: at least one for every group of
+    services that depend on each other, each once, rotated to start at its least node.
+    Iterative, so that long dependency chains never hit the recursion limit."""
     seen: set[tuple[str, ...]] = set()
     cycles = []
     state: dict[str, int] = {}  # 1 = on the stack, 2 = done
@@ -211,7 +215,7 @@ def check_portfolio(index: Index) -> Iterator[Diagnostic]:
     """Each service has exactly one portfolio entry."""
     entries: dict[str, list[Document]] = defaultdict(list)
     for doc in index.of_kind("PortfolioEntry"):
-        if doc.model is not None:
+        if doc.valid:
             entries[doc.data["spec"]["service"]].append(doc)
     for service, docs in entries.items():
         for extra in docs[1:]:
@@ -222,7 +226,7 @@ def check_portfolio(index: Index) -> Iterator[Diagnostic]:
                 hint="a service stands at one place in the portfolio: merge the entries",
             )
     for doc in index.of_kind("ServiceModel"):
-        if doc.model is not None and doc.name not in entries:
+        if doc.valid and doc.name not in entries:
             yield doc.diag(
                 "SPO307",
                 f"service {doc.name!r} has no PortfolioEntry",
