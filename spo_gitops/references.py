@@ -71,7 +71,8 @@ def build_index(docs: list[Document]) -> tuple[Index, list[Diagnostic]]:
             found.append(
                 doc.diag(
                     "SPO301",
-                    f"{doc.kind} {doc.name!r} is already defined at {first.file}:{first.line}",
+                    f"{doc.kind} {doc.name!r} is already defined at "
+                    f"{first.file}:{first.position(['metadata', 'name'])[0]}",
                     ["metadata", "name"],
                     hint="names are unique per kind: rename one of them",
                 )
