@@ -150,3 +150,27 @@ def test_version_and_help() -> None:
     assert run_spo("--version").exit_code == 0
     help_text = run_spo("--help").stdout
     assert "64 usage error" in help_text
+
+
+def test_output_to_a_fifo_keeps_the_fifo(in_tmp: Path) -> None:
+    import os
+    import threading
+
+    fifo = in_tmp / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    result = run_spo("validate", "--format", "json", "-o", str(fifo))
+    reader.join(timeout=10)
+    assert result.exit_code == 0
+    assert json.loads(received[0])["summary"]["documents"] == 0
+    assert fifo.is_fifo()
+
+
+def test_output_file_replaced_atomically_leaves_no_temp_files(in_tmp: Path) -> None:
+    out = in_tmp / "report.json"
+    out.write_text("old")
+    assert run_spo("validate", "--format", "json", "-o", str(out)).exit_code == 0
+    assert json.loads(out.read_text())["format_version"] == 1
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["report.json"]

@@ -1,0 +1,246 @@
+"""Write a synthetic catalog repository that validates with zero findings, for benchmarks.
+
+Shaped like the reference catalog: one document per file of 40-60 lines; parties ~5% of the
+documents (mostly teams, some suppliers and customers), resource pools ~2%, and for the rest per
+service a ServiceModel, a PortfolioEntry and an SLA, plus one SPI per ~5 services. Every reference
+resolves and services depend only on services with a lower index, so there are no cycles.
+
+    python benchmarks/gen_catalog.py OUTDIR [-n 10000] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SPO_YAML = (
+    "apiVersion: spo/v1\nkind: Project\n"
+    "catalog:\n  paths: [catalog]\npolicies:\n  paths: [policies]\n"
+)
+# kind -> folder under catalog/ (check-jsonschema is run once per kind over its folder)
+FOLDERS = {
+    "Party": "parties",
+    "ServiceModel": "services",
+    "PortfolioEntry": "portfolio",
+    "ServiceLevelAgreement": "slas",
+    "ServiceProviderInterface": "spis",
+    "ResourcePool": "pools",
+}
+STAGES = ["proposed", "defined", "analyzed", "approved", "chartered", "designed"]
+STAGES += ["transitioning", "live"]
+WORDS = ["billing", "payments", "identity", "search", "ledger", "hosting", "backup", "mail"]
+PEOPLE = ["ana", "ben", "chen", "dara", "eli", "femi", "gita", "hugo", "ines", "jon", "kai"]
+CAPABILITIES = ["monitoring", "backup", "identity", "messaging", "storage", "analytics", "api"]
+# (metric, unit, target range)
+OBJECTIVES = [
+    ("availability", "percent", (99.0, 99.99)),
+    ("mttr", "h", (1, 12)),
+    ("response-time", "ms", (100, 900)),
+    ("first-contact-resolution", "percent", (60, 90)),
+    ("customer-satisfaction", "percent", (75, 95)),
+    ("resolution-time", "h", (4, 48)),
+]
+PROCESSES = ["incident", "change", "request", "problem", "release", "service-level"]
+
+
+def _doc(kind: str, metadata: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "spo/v1", "kind": kind, "metadata": metadata, "spec": spec}
+
+
+def _meta(rng: random.Random, name: str, owner: str | None, title: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "version": f"{rng.randint(0, 3)}.{rng.randint(0, 9)}.0"}
+    if owner is not None:
+        meta["owner"] = owner
+    meta["title"] = title
+    meta["description"] = f"{title}: synthetic entry generated for benchmarks."
+    meta["labels"] = {"domain": rng.choice(WORDS), "env": rng.choice(["prod", "test"])}
+    meta["annotations"] = {"generated-by": "benchmarks/gen_catalog.py"}
+    return meta
+
+
+def _dump(doc: dict[str, Any], rng: random.Random) -> str:
+    """YAML text padded with annotations to a random length of 40-60 lines."""
+    text = yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False, width=1000)
+    padding = rng.randint(40, 60) - text.count("\n")
+    if padding > 0:
+        notes = doc["metadata"]["annotations"]
+        notes.update({f"note-{i}": f"benchmark padding line {i}" for i in range(padding)})
+        text = yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False, width=1000)
+    return text
+
+
+def _party(rng: random.Random, name: str, kind: str, owner: str) -> dict[str, Any]:
+    person = rng.choice(PEOPLE)
+    spec: dict[str, Any] = {"type": kind}
+    if kind == "team":
+        spec["handle"] = f"@acme/{name}"
+    spec["contacts"] = [
+        {"name": f"{person.title()} {i}", "email": f"{person}{i}@example.com", "role": role}
+        for i, role in enumerate(["owner", "deputy"][: rng.randint(1, 2)])
+    ]
+    if kind == "team":
+        spec["members"] = [f"{p}.{name}" for p in rng.sample(PEOPLE, rng.randint(3, 8))]
+    return _doc("Party", _meta(rng, name, owner, f"{kind.title()} {name}"), spec)
+
+
+def _pool(rng: random.Random, name: str, owner: str) -> dict[str, Any]:
+    kind, unit = rng.choice([("people", "FTE"), ("infrastructure", "vCPU"), ("budget", "EUR")])
+    spec = {
+        "type": kind,
+        "unit": unit,
+        "capacity": float(rng.randint(50, 5000)),
+        "thresholds": {"low": float(rng.randint(5, 30)), "high": float(rng.randint(70, 95))},
+        "provider": owner,
+    }
+    return _doc("ResourcePool", _meta(rng, name, owner, f"Pool {name}"), spec)
+
+
+def _service(rng: random.Random, i: int, c: dict[str, list[str]]) -> dict[str, Any]:
+    name, owner = f"svc-{i:05d}", rng.choice(c["team"])
+    lower = [f"svc-{j:05d}" for j in rng.sample(range(i), min(i, rng.randint(0, 3)))]
+    spec = {
+        "type": rng.choice(["business", "technical"]),
+        "tier": rng.randint(1, 4),
+        "outcomes": [
+            {"name": f"{w} is available when needed", "measure": f"{w} uptime"}
+            for w in rng.sample(WORDS, rng.randint(1, 3))
+        ],
+        "capabilities": rng.sample(CAPABILITIES, rng.randint(1, 3)),
+        "resources": [
+            {"pool": p, "quantity": float(rng.randint(1, 20)), "purpose": "run the service"}
+            for p in rng.sample(c["pool"], min(len(c["pool"]), rng.randint(1, 2)))
+        ],
+        "dependsOn": sorted(lower),
+        "suppliers": rng.sample(c["supplier"], min(len(c["supplier"]), rng.randint(0, 2))),
+    }
+    return _doc("ServiceModel", _meta(rng, name, owner, f"Service {i}"), spec)
+
+
+def _entry(rng: random.Random, i: int, owner: str) -> dict[str, Any]:
+    stage_index = rng.randrange(len(STAGES))
+    approvals = [
+        {"stage": s, "approver": "portfolio-board", "date": f"2025-{n + 1:02d}-{day:02d}"}
+        for n, s in enumerate(STAGES[1 : stage_index + 1])
+        for day in [rng.randint(1, 28)]
+    ]
+    spec = {
+        "service": f"svc-{i:05d}",
+        "stage": STAGES[stage_index],
+        "domain": rng.choice(WORDS),
+        "sponsor": f"{rng.choice(PEOPLE).title()} Sponsor",
+        "businessCase": {
+            "currency": "EUR",
+            "investment": float(rng.randint(10, 900) * 1000),
+            "annualCost": float(rng.randint(5, 300) * 1000),
+            "annualBenefit": float(rng.randint(20, 900) * 1000),
+            "horizonYears": rng.randint(3, 7),
+        },
+        "approvals": approvals,
+    }
+    return _doc("PortfolioEntry", _meta(rng, f"svc-{i:05d}", owner, f"Entry {i}"), spec)
+
+
+def _sla(rng: random.Random, i: int, owner: str, c: dict[str, list[str]]) -> dict[str, Any]:
+    objectives = []
+    for metric, unit, (low, high) in rng.sample(OBJECTIVES, rng.randint(2, 4)):
+        target = round(rng.uniform(low, high), 2)
+        objectives.append({"metric": metric, "target": target, "unit": unit})
+        if rng.random() < 0.5:
+            objectives[-1]["priority"] = rng.choice(["P1", "P2", "P3"])
+    spec = {
+        "service": f"svc-{i:05d}",
+        "customer": rng.choice(c["customer"]),
+        "provider": owner,
+        "status": "active",
+        "validity": {"start": f"2025-{rng.randint(1, 12):02d}-01", "end": "2029-12-31"},
+        "window": {"hours": rng.choice(["24x7", "Mon-Fri 08:00-18:00"]), "timezone": "UTC"},
+        "objectives": objectives,
+        "reviews": {"cadence": rng.choice(["monthly", "quarterly"]), "next": "2029-06-30"},
+        "reporting": {"cadence": "monthly", "reports": ["service levels", "incidents"]},
+    }
+    return _doc("ServiceLevelAgreement", _meta(rng, f"sla-{i:05d}", owner, f"SLA {i}"), spec)
+
+
+def _spi(rng: random.Random, k: int, svcs: list[str], c: dict[str, list[str]]) -> dict[str, Any]:
+    owner = rng.choice(c["team"])
+    consumers = rng.sample(c["customer"], min(len(c["customer"]), 2))
+    supplier = rng.choice(c["supplier"])
+    processes = []
+    for process in rng.sample(PROCESSES, 2):
+        raci = {owner: "AR", consumers[0]: "I", supplier: rng.choice(["C", "R", "CI"])}
+        processes.append(
+            {"process": process, "activities": [{"activity": f"{process} handling", "raci": raci}]}
+        )
+    spec = {
+        "provider": owner,
+        "consumers": consumers,
+        "services": svcs,
+        "processes": processes,
+        "reporting": {"cadence": "monthly", "reports": ["kpi"]},
+        "escalation": [
+            {"level": 1, "party": owner, "after": "30m"},
+            {"level": 2, "party": supplier, "after": "4h"},
+        ],
+    }
+    return _doc("ServiceProviderInterface", _meta(rng, f"spi-{k:04d}", owner, f"SPI {k}"), spec)
+
+
+def generate(root: Path, documents: int = 10_000, seed: int = 1) -> dict[str, Any]:
+    """Write the catalog under ``root``; returns documents, files, bytes and per-kind counts."""
+    rng = random.Random(seed)
+    parties = max(3, round(documents * 0.05))
+    pools = max(1, round(documents * 0.02))
+    rest = max(0, documents - parties - pools)
+    services = int(rest / 3.2)
+    spis = rest - 3 * services
+    suppliers = customers = max(1, parties * 15 // 100)
+    c: dict[str, list[str]] = {
+        "team": [f"team-{i:04d}" for i in range(parties - suppliers - customers)],
+        "supplier": [f"supplier-{i:04d}" for i in range(suppliers)],
+        "customer": [f"customer-{i:04d}" for i in range(customers)],
+        "pool": [f"pool-{i:04d}" for i in range(pools)],
+    }
+    docs: list[dict[str, Any]] = []
+    for kind in ("team", "supplier", "customer"):
+        docs += [_party(rng, name, kind, c["team"][0]) for name in c[kind]]
+    docs += [_pool(rng, name, rng.choice(c["team"])) for name in c["pool"]]
+    for i in range(services):
+        model = _service(rng, i, c)
+        owner = model["metadata"]["owner"]
+        docs += [model, _entry(rng, i, owner), _sla(rng, i, owner, c)]
+    per_spi = max(1, -(-services // spis)) if spis else 0
+    for k in range(spis):
+        start = (k * per_spi) % max(services, 1)
+        covered = [f"svc-{j:05d}" for j in range(start, min(start + per_spi, services))]
+        docs.append(_spi(rng, k, covered or ["svc-00000"], c))
+
+    (root / "policies").mkdir(parents=True, exist_ok=True)
+    (root / "spo.yaml").write_text(SPO_YAML, encoding="utf-8")
+    counts: dict[str, Any] = {"documents": len(docs), "files": 0, "bytes": 0, "kinds": {}}
+    for doc in docs:
+        folder = root / "catalog" / FOLDERS[doc["kind"]]
+        folder.mkdir(parents=True, exist_ok=True)
+        data = _dump(doc, rng).encode("utf-8")
+        (folder / f"{doc['metadata']['name']}.yaml").write_bytes(data)
+        counts["files"] += 1
+        counts["bytes"] += len(data)
+        counts["kinds"][doc["kind"]] = counts["kinds"].get(doc["kind"], 0) + 1
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("outdir", type=Path)
+    parser.add_argument("-n", "--documents", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    counts = generate(args.outdir, args.documents, args.seed)
+    print(f"{counts['documents']} documents, {counts['files']} files, {counts['bytes']:,} bytes")
+
+
+if __name__ == "__main__":
+    main()
