@@ -137,10 +137,12 @@ _FRIENDLY_PATTERNS = {
 
 def _schema_diagnostic(doc: Document, err: schema.SchemaError) -> Diagnostic:
     code, message, hint = "SPO204", err.message, None
-    if err.path == ("metadata", "version") and "does not match" in message:
+    if err.path == ("metadata", "version") and (
+        "does not match" in message or "is not of type" in message
+    ):
         code = "SPO406"
         message = f"version {doc.data['metadata'].get('version')!r} is not a semantic version"
-        hint = "use MAJOR.MINOR.PATCH, e.g. 1.4.0"
+        hint = "use MAJOR.MINOR.PATCH, e.g. 1.4.0 (YAML reads an unquoted 1.0 as a number)"
     elif 'is not a "date"' in message:
         code = "SPO407"
         hint = "write dates as YYYY-MM-DD, a real calendar day"

@@ -102,3 +102,13 @@ def test_size_limit_is_configurable(in_tmp: Path) -> None:
     result = run_spo("validate", "--format", "json")
     assert result.exit_code == 1
     assert [f["code"] for f in json.loads(result.stdout)["findings"]] == ["SPO110"]
+
+
+def test_unquoted_short_version_is_explained(in_tmp: Path) -> None:
+    (in_tmp / "catalog").mkdir()
+    (in_tmp / "catalog" / "team.yaml").write_bytes(TEAM.replace(b"1.0.0", b"1.0"))
+    result = run_spo("validate", "--format", "json")
+    assert result.exit_code == 1
+    [finding] = json.loads(result.stdout)["findings"]
+    assert (finding["code"], finding["line"]) == ("SPO406", 5)
+    assert "unquoted" in finding["hint"]
