@@ -114,7 +114,7 @@ def discover(paths: Iterable[Path], exclude: Iterable[str] = ()) -> list[Path]:
             continue
         if not path.is_dir():
             continue
-        names = []
+        names: list[str] = []
         for folder, dirs, files in os.walk(path):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             names.extend(
