@@ -10,7 +10,7 @@ from pydantic import Field, ValidationError
 
 from spo_gitops.diagnostics import Diagnostic, pointer_join
 from spo_gitops.loading.yamlfast import Limits, locate, read_file
-from spo_gitops.models.common import Model
+from spo_gitops.models.common import STAGES, Model, Stage
 
 CONFIG_NAME = "spo.yaml"
 
@@ -32,6 +32,35 @@ class ValidationConfig(Model):
     jobs: int = Field(default=0, ge=0, description="Worker processes; 0 picks by catalog size.")
 
 
+class LifecycleConfig(Model):
+    """Portfolio stage rules checked by ``spo diff`` between the base and the head revision."""
+
+    transitions: dict[Stage, list[Stage]] | None = Field(
+        default=None,
+        description="Stage -> stages it may move to. Default: one step forward along the "
+        "stage order, and from any stage before live straight to retired (a dropped proposal).",
+    )
+    initial_stages: list[Stage] = Field(
+        default=["proposed"],
+        description="Stages a new portfolio entry may start in.",
+    )
+    approval_required: list[Stage] = Field(
+        default=["approved", "chartered", "designed", "transitioning", "live", "retiring"],
+        description="Stages a service may only enter with an approval record for that stage in "
+        "spec.approvals. Default: approved up to retiring.",
+    )
+
+    def allowed(self, stage: str) -> list[str]:
+        """The stages ``stage`` may move to."""
+        if self.transitions is not None:
+            return list(self.transitions.get(stage, []))  # type: ignore[call-overload]
+        i = STAGES.index(stage)
+        out = [STAGES[i + 1]] if i + 1 < len(STAGES) else []
+        if i < STAGES.index("live") and "retired" not in out:
+            out.append("retired")
+        return out
+
+
 class ProjectConfig(Model):
     api_version: str = Field(default="spo/v1", alias="apiVersion")
     kind: str = Field(default="Project")
@@ -40,6 +69,7 @@ class ProjectConfig(Model):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
     approved_ref: str = Field(default="main", description="Ref that approved commits come from.")
+    lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
 
 
 @dataclass

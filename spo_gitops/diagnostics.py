@@ -50,6 +50,21 @@ CODES: dict[str, str] = {
     "SPO407": "date is not a valid calendar date",
     "SPO408": "unit does not fit the metric",
     "SPO409": "utilization thresholds inverted",
+    # 6xx: changes between revisions (spo diff): versioning and lifecycle
+    "SPO601": "spec changed without a version bump",
+    "SPO602": "version lowered",
+    "SPO603": "breaking change without a major version bump",
+    "SPO604": "portfolio stage transition not allowed",
+    "SPO605": "portfolio stage entered without its approval record",
+    "SPO606": "service retired while live services depend on it",
+    "SPO607": "new portfolio entry starts in a stage not allowed for new entries",
+    # 5xx: policies and resource allocation (a Policy's own findings carry its spec.code)
+    "SPO501": "policy expression does not compile",
+    "SPO502": "policy expression failed on an entity",
+    "SPO503": "policy waiver expired",
+    "SPO504": "resource pool overbooked",
+    "SPO505": "resource pool underused",
+    "SPO506": "resource pool near capacity",
     # 9xx: project configuration
     "SPO901": "invalid project configuration",
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import multiprocessing
 import os
@@ -17,6 +18,7 @@ from spo_gitops.checks import document_checks
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Diagnostic, Findings
 from spo_gitops.loading.yamlfast import Limits
+from spo_gitops.policy import PoolUsage, evaluate_policies
 from spo_gitops.references import (
     Index,
     build_index,
@@ -36,6 +38,7 @@ class ValidationResult:
     findings: Findings
     files: list[str]
     index: Index = field(default_factory=lambda: Index({}))
+    capacity: list[PoolUsage] = field(default_factory=list)  # one row per resource pool
 
     @property
     def ok(self) -> bool:
@@ -132,7 +135,9 @@ def catalog_files(project: Project, paths: Sequence[Path] = ()) -> list[Path]:
         return discover(paths)
     config = project.config
     roots = [project.root / p for p in (*config.catalog.paths, *config.policies.paths)]
-    return discover(roots, [*config.catalog.exclude, *config.policies.exclude])
+    # policies/tests/ holds the fixtures of `spo policy test`, not catalog documents
+    tests = [f"{(project.root / p).as_posix()}/tests/*" for p in config.policies.paths]
+    return discover(roots, [*config.catalog.exclude, *config.policies.exclude, *tests])
 
 
 def validate(
@@ -141,6 +146,7 @@ def validate(
     *,
     jobs: int | None = None,
     progress: Progress | None = None,
+    today: dt.date | None = None,
 ) -> ValidationResult:
     findings = Findings(list(project.diagnostics))
     files = catalog_files(project, paths)
@@ -158,5 +164,8 @@ def validate(
     findings.extend(check_references(docs, index))
     findings.extend(check_cycles(index))
     findings.extend(check_portfolio(index))
+    policies = evaluate_policies(index, today)
+    findings.extend(policies.findings)
     findings.items = findings.sorted()
-    return ValidationResult(docs, findings, [display for _, display in items], index)
+    files_shown = [display for _, display in items]
+    return ValidationResult(docs, findings, files_shown, index, policies.capacity)

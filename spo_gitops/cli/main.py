@@ -49,11 +49,15 @@ def cli(ctx: click.Context, directory: Path | None, config_file: Path | None) ->
 
 
 def _register() -> None:
-    from spo_gitops.cli import init_cmd, schema_cmd, validate_cmd
+    from spo_gitops.cli import diff_cmd, init_cmd, new_cmd, policy_cmd, schema_cmd, validate_cmd
 
     cli.add_command(validate_cmd.validate)
     cli.add_command(init_cmd.init)
     cli.add_command(schema_cmd.schema)
+    cli.add_command(policy_cmd.policy)
+    cli.add_command(diff_cmd.diff)
+    cli.add_command(diff_cmd.bump)
+    cli.add_command(new_cmd.new)
 
 
 _register()

@@ -11,6 +11,7 @@ import click
 
 from spo_gitops import __version__
 from spo_gitops.cli.common import emit, project_from, use_color
+from spo_gitops.policy import PROVISIONED_STAGES, PoolUsage
 from spo_gitops.report import FORMATS, render
 from spo_gitops.validate import Progress
 from spo_gitops.validate import validate as run_validate
@@ -31,6 +32,42 @@ def progress_bar(label: str) -> Iterator[Progress | None]:
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+def capacity_table(rows: list[PoolUsage]) -> str:
+    """Plain-text capacity table: pool, unit, capacity, allocated, utilization, status."""
+    head = ["pool", "unit", "capacity", "allocated", "utilization", "status"]
+    cells = [
+        [
+            r.pool,
+            r.unit,
+            _amount(r.capacity),
+            _amount(r.allocated),
+            f"{r.utilization:.1f} %",
+            r.status,
+        ]
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in [head, *cells]) for i in range(len(head))]
+    lines = []
+    for row in [head, *cells]:
+        parts = [
+            c.rjust(w) if 2 <= i <= 4 else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(parts).rstrip())
+    return (
+        "Capacity (provisioned stages: "
+        + ", ".join(PROVISIONED_STAGES)
+        + ")\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+
+
+def _amount(value: float) -> str:
+    """Capacity figures as people read them: 95,000,000 and 188.5, never 9.5e+07."""
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0")
 
 
 @click.command()
@@ -74,6 +111,8 @@ def validate(
         tool_version=__version__,
         color=fmt == "text" and output is None and use_color(color),
     )
+    if fmt == "text" and result.capacity:
+        text = text.rstrip("\n") + "\n\n" + capacity_table(result.capacity)
     emit(text, output)
     counts = findings.counts()
     failed = counts["error"] > 0 or (strict and counts["warning"] > 0)

@@ -1,0 +1,41 @@
+"""``spo new``: scaffold proposals from templates."""
+
+from __future__ import annotations
+
+import click
+
+from spo_gitops.cli.common import project_from
+from spo_gitops.git import repository
+from spo_gitops.newservice import new_service
+
+
+@click.group()
+def new() -> None:
+    """Scaffold a proposal from templates."""
+
+
+@new.command("service")
+@click.argument("name")
+@click.option("--owner", required=True, help="Owning team (a Party of type team).")
+@click.option("--customer", help="Customer of the draft SLA (default: the first customer Party).")
+@click.option("--template", default="service", show_default=True, help="Template set.")
+@click.option("--branch", is_flag=True, help="Commit the proposal on a new branch proposal/NAME.")
+@click.pass_context
+def service(
+    ctx: click.Context,
+    name: str,
+    owner: str,
+    customer: str | None,
+    template: str,
+    branch: bool,
+) -> None:
+    """Propose service NAME: a ServiceModel, a PortfolioEntry (proposed) and a draft SLA."""
+    project = project_from(ctx)
+    proposal = new_service(project, name, owner=owner, customer=customer, template=template)
+    for path in proposal.files:
+        click.echo(f"created {project.display(path)}")
+    if branch:
+        with repository(project.root) as repo:
+            ref = f"proposal/{name}"
+            commit = repo.commit_on_new_branch(ref, proposal.files, f"Propose service {name}")
+        click.echo(f"committed {commit[:12]} on branch {ref}; push it and open a pull request")

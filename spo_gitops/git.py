@@ -1,0 +1,164 @@
+"""All git access of the toolkit, through GitPython, with git's environment under control.
+
+Git hooks and wrappers (pre-commit, ``git rebase -x``) export ``GIT_DIR``, ``GIT_INDEX_FILE``,
+``GIT_WORK_TREE`` and friends; inherited, they would point our git calls at somebody else's
+repository or index. As pre-commit's ``git.py`` does, every call here runs with those variables
+stripped (a few that only say *how* to reach git or a remote are kept).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from spo_gitops.errors import SpoError
+
+# Kept: they choose the git binary, its transport or its credentials prompt, not the repository.
+_KEEP = frozenset(
+    {
+        "GIT_EXEC_PATH",
+        "GIT_SSH",
+        "GIT_SSH_COMMAND",
+        "GIT_SSL_CAINFO",
+        "GIT_SSL_NO_VERIFY",
+        "GIT_ASKPASS",
+        "GIT_TERMINAL_PROMPT",
+        "GIT_CONFIG_NOSYSTEM",
+        "GIT_HTTP_PROXY_AUTHMETHOD",
+        "GIT_PYTHON_GIT_EXECUTABLE",
+    }
+)
+
+
+class GitError(SpoError, RuntimeError):
+    """Git cannot do what was asked: not a repository, unknown revision, failed commit."""
+
+
+def no_git_env(environ: dict[str, str] | os._Environ[str] | None = None) -> dict[str, str]:
+    """A copy of ``environ`` (default: this process's) without the inherited ``GIT_*`` settings."""
+    env = dict(os.environ if environ is None else environ)
+    return {k: v for k, v in env.items() if not k.startswith("GIT_") or k in _KEEP}
+
+
+@contextmanager
+def _clean_environ() -> Iterator[None]:
+    # GitPython copies os.environ for every git process (and reads GIT_DIR itself), so the
+    # variables are taken out of it for the duration and put back afterwards.
+    saved = {k: v for k, v in os.environ.items() if k.startswith("GIT_") and k not in _KEEP}
+    for key in saved:
+        del os.environ[key]
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+@dataclass
+class Repository:
+    """A working tree and its history; open it with :func:`repository`."""
+
+    _repo: object  # git.Repo, kept untyped: GitPython ships no type information we rely on
+    root: Path
+
+    def _git(self, *args: str) -> str:
+        import git as gitpython
+
+        try:
+            return str(self._repo.git.execute(["git", *args]))  # type: ignore[attr-defined]
+        except gitpython.GitCommandError as e:
+            message = (e.stderr or str(e)).strip().removeprefix("stderr: ").strip("' \n")
+            raise GitError(f"git {args[0]} failed: {message}") from e
+
+    def resolve(self, rev: str) -> str:
+        """The commit id ``rev`` names; GitError when it names none."""
+        try:
+            return self._git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").strip()
+        except GitError:
+            raise GitError(
+                f"unknown revision {rev!r}",
+                hint="name a branch, tag or commit, e.g. main or origin/main",
+            ) from None
+
+    def files(self, rev: str, under: Sequence[str] = ()) -> list[str]:
+        """Paths (relative to the repository root) of the files in ``rev`` under ``under``."""
+        out = self._git("ls-tree", "-r", "--name-only", "-z", rev, "--", *under)
+        return [p for p in out.split("\0") if p]
+
+    def read(self, rev: str, path: str) -> bytes | None:
+        """The content of ``path`` at ``rev``, or None when it has no such file."""
+        import git as gitpython
+
+        repo = self._repo
+        try:
+            blob = repo.commit(rev).tree / path  # type: ignore[attr-defined]
+        except (KeyError, ValueError, gitpython.BadName):
+            return None
+        if blob.type != "blob":
+            return None
+        return bytes(blob.data_stream.read())
+
+    def changed_files(self, base: str, head: str | None = None) -> list[str]:
+        """Files that differ between ``base`` and ``head`` (default: the working tree, untracked
+        files included), relative to the repository root."""
+        args = ["diff", "--name-only", "-z", "--no-renames", base]
+        if head is not None:
+            args.append(head)
+        names = set(self._git(*args).split("\0"))
+        if head is None:
+            names.update(self._git("ls-files", "-z", "--others", "--exclude-standard").split("\0"))
+        return sorted(n for n in names if n)
+
+    def current_branch(self) -> str | None:
+        out = self._git("symbolic-ref", "--quiet", "--short", "HEAD").strip()
+        return out or None
+
+    def branch_exists(self, name: str) -> bool:
+        try:
+            self._git("rev-parse", "--verify", "--quiet", f"refs/heads/{name}")
+        except GitError:
+            return False
+        return True
+
+    def commit_on_new_branch(self, branch: str, paths: Sequence[Path], message: str) -> str:
+        """Create ``branch`` at HEAD, switch to it and commit exactly ``paths``; returns the id."""
+        if self.branch_exists(branch):
+            raise GitError(f"branch {branch!r} already exists", hint="pick another name")
+        self._git("switch", "--quiet", "-c", branch)
+        rel = [p.resolve().relative_to(self.root).as_posix() for p in paths]
+        self._git("add", "--", *rel)
+        self._git("commit", "--quiet", "--no-verify", "-m", message, "--", *rel)
+        return self.resolve("HEAD")
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the repository root, POSIX style ('' for the root)."""
+        rel = path.resolve().relative_to(self.root).as_posix()
+        return "" if rel == "." else rel
+
+
+@contextmanager
+def repository(path: Path) -> Iterator[Repository]:
+    """The repository that contains ``path``; GitError when there is none."""
+    import git as gitpython
+
+    with _clean_environ():
+        try:
+            repo = gitpython.Repo(path, search_parent_directories=True)
+        except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError) as e:
+            raise GitError(
+                f"{path} is not inside a git repository",
+                hint="run the command in a clone of the catalog repository",
+            ) from e
+        try:
+            if repo.working_tree_dir is None:
+                raise GitError(f"{path} is in a bare repository")
+            yield Repository(repo, Path(repo.working_tree_dir).resolve())
+        finally:
+            repo.close()
+
+
+def join(prefix: str, rel: str) -> str:
+    """A path inside the repository from the project's prefix and a project-relative path."""
+    return str(PurePosixPath(prefix, rel)) if prefix else str(PurePosixPath(rel))

@@ -1,0 +1,113 @@
+"""Lifecycle rules: how a service may move through the portfolio stages between two revisions.
+
+- A stage change follows the allowed transitions (``lifecycle.transitions`` in spo.yaml; by
+  default one step forward along the stage order, and from any stage before ``live`` straight to
+  ``retired``, for a proposal that is dropped). Skipping stages or moving back is SPO604.
+- A new portfolio entry starts in one of ``lifecycle.initialStages`` (default: proposed), SPO607.
+- Entering a stage listed in ``lifecycle.approvalRequired`` (default: approved up to retiring)
+  needs an approval record for that stage in ``spec.approvals``, SPO605.
+- A service moved to ``retiring`` or ``retired`` while services that are live at the head still
+  depend on it fails, naming them (SPO606).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from spo_gitops.catalog import Document
+from spo_gitops.config import LifecycleConfig
+from spo_gitops.diagnostics import Diagnostic
+from spo_gitops.models.common import STAGES
+
+if TYPE_CHECKING:
+    from spo_gitops.diff import CatalogDiff, Snapshot
+
+_GONE = ("retiring", "retired")
+
+
+def _spec(doc: Document | None) -> dict[str, Any]:
+    spec = doc.data.get("spec") if doc is not None else None
+    return spec if isinstance(spec, dict) else {}
+
+
+def stages(snapshot: Snapshot) -> dict[str, str]:
+    """Service name -> its portfolio stage."""
+    out: dict[str, str] = {}
+    for doc in snapshot.documents:
+        if doc.kind == "PortfolioEntry":
+            spec = _spec(doc)
+            if isinstance(spec.get("service"), str) and spec.get("stage") in STAGES:
+                out.setdefault(spec["service"], spec["stage"])
+    return out
+
+
+def live_dependents(snapshot: Snapshot, service: str) -> list[str]:
+    """Services that are live in ``snapshot`` and depend on ``service``."""
+    stage = stages(snapshot)
+    return sorted(
+        doc.name
+        for doc in snapshot.documents
+        if doc.kind == "ServiceModel"
+        and service in (_spec(doc).get("dependsOn") or [])
+        and stage.get(doc.name) == "live"
+    )
+
+
+def check(diff: CatalogDiff, config: LifecycleConfig) -> Iterator[Diagnostic]:
+    """SPO604-SPO607 for every portfolio entry added or changed between base and head."""
+    for change in diff.changes:
+        if change.kind != "PortfolioEntry" or change.new is None:
+            continue
+        doc = change.new
+        spec = _spec(doc)
+        new = spec.get("stage")
+        old = _spec(change.old).get("stage") if change.old is not None else None
+        if new not in STAGES or new == old:
+            continue
+        where = ["spec", "stage"]
+        if old is None:
+            if new not in config.initial_stages:
+                yield doc.diag(
+                    "SPO607",
+                    f"a new portfolio entry starts in stage {new!r}",
+                    where,
+                    hint="new entries start in: " + ", ".join(config.initial_stages),
+                )
+        elif old in STAGES and new not in config.allowed(old):
+            allowed = config.allowed(old)
+            yield doc.diag(
+                "SPO604",
+                f"stage may not move from {old} to {new}",
+                where,
+                hint=f"from {old} the service may move to: {', '.join(allowed) or 'nowhere'}"
+                + _skipped(old, new),
+            )
+        if new in config.approval_required and not any(
+            isinstance(a, dict) and a.get("stage") == new for a in spec.get("approvals") or []
+        ):
+            yield doc.diag(
+                "SPO605",
+                f"stage {new} needs an approval record for {new} in spec.approvals",
+                where,
+                hint=f"add '- {{stage: {new}, approver: ..., date: YYYY-MM-DD, reference: ...}}'"
+                " to spec.approvals",
+            )
+        service = spec.get("service")
+        if new in _GONE and isinstance(service, str):
+            users = live_dependents(diff.head, service)
+            if users:
+                yield doc.diag(
+                    "SPO606",
+                    f"service {service} moves to {new} but live services depend on it: "
+                    + ", ".join(users),
+                    where,
+                    hint="move those services off it first (spec.dependsOn), or retire them too",
+                )
+
+
+def _skipped(old: str, new: str) -> str:
+    i, j = STAGES.index(old), STAGES.index(new)
+    if j > i + 1:
+        return "; skipped: " + ", ".join(STAGES[i + 1 : j])
+    return ""

@@ -1,0 +1,29 @@
+"""The policy stage: Policy documents (CEL) and resource allocation over the whole catalog."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from spo_gitops.diagnostics import Diagnostic
+from spo_gitops.policy.capacity import PROVISIONED_STAGES, PoolUsage, check_capacity, pool_usage
+from spo_gitops.policy.engine import evaluate_policies as _evaluate_policies
+from spo_gitops.policy.lookups import Lookups
+from spo_gitops.references import Index
+
+__all__ = ["PROVISIONED_STAGES", "PolicyOutcome", "PoolUsage", "evaluate_policies"]
+
+
+@dataclass
+class PolicyOutcome:
+    findings: list[Diagnostic] = field(default_factory=list)
+    capacity: list[PoolUsage] = field(default_factory=list)
+
+
+def evaluate_policies(index: Index, today: dt.date | None = None) -> PolicyOutcome:
+    """Policy findings (waivers applied), capacity findings and the capacity table."""
+    today = today or dt.date.today()
+    findings = _evaluate_policies(index, today)
+    usage = pool_usage(index, Lookups(index, today))
+    findings.extend(check_capacity(index, usage))
+    return PolicyOutcome(findings, usage)

@@ -1,0 +1,190 @@
+"""Catalog-wide lookups offered to policy expressions as CEL functions.
+
+Each function takes names and returns plain data (documents as maps, lists of them, or null), so
+that a policy reads like ``slas_of(self.metadata.name).exists(s, s.spec.status == 'active')``.
+The tables behind them are built once per catalog, on first use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+from spo_gitops.references import Index
+
+Data = dict[str, Any]
+
+# Stages in which a service's resources are provisioned and drawn from its pools.
+PROVISIONED_STAGES: tuple[str, ...] = ("transitioning", "live", "retiring")
+
+
+def _spec(doc: Data) -> Data:
+    spec = doc.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def business_case_figures(entry: Data) -> tuple[float, float] | None:
+    """(TCO, ROI) of a PortfolioEntry's business case over its horizon, or None without one.
+
+    TCO = investment + annualCost * horizon; ROI = (annualBenefit * horizon - TCO) / TCO.
+    """
+    case = _spec(entry).get("businessCase")
+    if not isinstance(case, dict):
+        return None
+    try:
+        horizon = float(case["horizonYears"])
+        tco = float(case["investment"]) + float(case["annualCost"]) * horizon
+        benefit = float(case["annualBenefit"]) * horizon
+    except (KeyError, TypeError, ValueError):
+        return None
+    return tco, ((benefit - tco) / tco if tco else 0.0)
+
+
+class Lookups:
+    """The CEL functions over one catalog (an :class:`Index` of valid documents)."""
+
+    def __init__(self, index: Index, today: dt.date) -> None:
+        self.index = index
+        self.today = today
+
+    def _data(self, kind: str) -> list[Data]:
+        return [d.data for d in self.index.of_kind(kind) if d.valid]
+
+    @cached_property
+    def _by_kind(self) -> dict[str, dict[str, Data]]:
+        out: dict[str, dict[str, Data]] = defaultdict(dict)
+        for (kind, name), doc in self.index.by_ref.items():
+            if doc.valid:
+                out[kind][name] = doc.data
+        return out
+
+    @cached_property
+    def _portfolio(self) -> dict[str, Data]:
+        out: dict[str, Data] = {}
+        for entry in self._by_kind["PortfolioEntry"].values():
+            out.setdefault(str(_spec(entry).get("service")), entry)
+        return out
+
+    @cached_property
+    def _slas(self) -> dict[str, list[Data]]:
+        out: dict[str, list[Data]] = defaultdict(list)
+        for sla in self._by_kind["ServiceLevelAgreement"].values():
+            out[str(_spec(sla).get("service"))].append(sla)
+        return out
+
+    @cached_property
+    def _spis(self) -> dict[str, list[Data]]:
+        out: dict[str, list[Data]] = defaultdict(list)
+        for spi in self._by_kind["ServiceProviderInterface"].values():
+            for service in _spec(spi).get("services") or []:
+                out[str(service)].append(spi)
+        return out
+
+    @cached_property
+    def _dependents(self) -> dict[str, list[Data]]:
+        out: dict[str, list[Data]] = defaultdict(list)
+        for svc in self._by_kind["ServiceModel"].values():
+            for dep in _spec(svc).get("dependsOn") or []:
+                out[str(dep)].append(svc)
+        return out
+
+    @cached_property
+    def allocations(self) -> dict[str, list[Data]]:
+        """Pool name -> [{service, quantity, stage, provisioned}] for every resource request."""
+        out: dict[str, list[Data]] = defaultdict(list)
+        for name, svc in self._by_kind["ServiceModel"].items():
+            stage = self.stage_of(name)
+            for req in _spec(svc).get("resources") or []:
+                if isinstance(req, dict):
+                    out[str(req.get("pool"))].append(
+                        {
+                            "service": name,
+                            "quantity": float(req.get("quantity") or 0),
+                            "stage": stage,
+                            "provisioned": stage in PROVISIONED_STAGES,
+                        }
+                    )
+        return out
+
+    # --- the functions -------------------------------------------------------------------------
+
+    def entity(self, kind: str, name: str) -> Data | None:
+        return self._by_kind.get(kind, {}).get(name)
+
+    def service(self, name: str) -> Data | None:
+        return self.entity("ServiceModel", name)
+
+    def party(self, name: str) -> Data | None:
+        return self.entity("Party", name)
+
+    def pool(self, name: str) -> Data | None:
+        return self.entity("ResourcePool", name)
+
+    def portfolio_of(self, service: str) -> Data | None:
+        return self._portfolio.get(service)
+
+    def stage_of(self, service: str) -> str:
+        entry = self._portfolio.get(service)
+        return str(_spec(entry).get("stage", "")) if entry else ""
+
+    def slas_of(self, service: str) -> list[Data]:
+        return self._slas.get(service, [])
+
+    def spis_of(self, service: str) -> list[Data]:
+        return self._spis.get(service, [])
+
+    def dependents_of(self, service: str) -> list[Data]:
+        return self._dependents.get(service, [])
+
+    def allocations_of(self, pool: str) -> list[Data]:
+        return self.allocations.get(pool, [])
+
+    def tco(self, entry: Data) -> float:
+        figures = business_case_figures(entry)
+        return figures[0] if figures else 0.0
+
+    def roi(self, entry: Data) -> float:
+        figures = business_case_figures(entry)
+        return figures[1] if figures else 0.0
+
+    def today_(self) -> str:
+        return self.today.isoformat()
+
+    def functions(self) -> dict[str, Callable[..., Any]]:
+        return {
+            "entity": self.entity,
+            "service": self.service,
+            "party": self.party,
+            "pool": self.pool,
+            "portfolio_of": self.portfolio_of,
+            "stage_of": self.stage_of,
+            "slas_of": self.slas_of,
+            "spis_of": self.spis_of,
+            "dependents_of": self.dependents_of,
+            "allocations_of": self.allocations_of,
+            "tco": self.tco,
+            "roi": self.roi,
+            "today": self.today_,
+        }
+
+
+FUNCTION_NAMES = frozenset(
+    [
+        "entity",
+        "service",
+        "party",
+        "pool",
+        "portfolio_of",
+        "stage_of",
+        "slas_of",
+        "spis_of",
+        "dependents_of",
+        "allocations_of",
+        "tco",
+        "roi",
+        "today",
+    ]
+)
