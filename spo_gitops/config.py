@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
@@ -61,6 +62,21 @@ class LifecycleConfig(Model):
         return out
 
 
+class StateConfig(Model):
+    backend: Literal["sqlite"] = Field(default="sqlite", description="Where state is kept.")
+    path: str = Field(default=".spo/state.db", description="SQLite file, relative to spo.yaml.")
+
+
+class ReconcileConfig(Model):
+    provisioned_stages: list[Stage] = Field(
+        default_factory=lambda: ["transitioning", "live", "retiring"],
+        description="Portfolio stages whose services are provisioned.",
+    )
+    prune: bool = Field(default=False, description="Delete resources no longer in the catalog.")
+    parallelism: int = Field(default=10, ge=1, le=64, description="Actions run at once.")
+    blueprints: str = Field(default="blueprints", description="Folder of blueprint templates.")
+
+
 class ProjectConfig(Model):
     api_version: str = Field(default="spo/v1", alias="apiVersion")
     kind: str = Field(default="Project")
@@ -69,6 +85,11 @@ class ProjectConfig(Model):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
     approved_ref: str = Field(default="main", description="Ref that approved commits come from.")
+    state: StateConfig = Field(default_factory=StateConfig)
+    providers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Settings per provider name (see spo providers list)."
+    )
+    reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
     lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
 
 

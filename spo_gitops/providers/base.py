@@ -1,0 +1,111 @@
+"""The provider contract: a small ABC that every provider plugin implements.
+
+A provider manages objects of a few resource types in some external system (a CMDB, a folder of
+files, a REST service desk, AWS). It is registered under the entry-point group
+``spo_gitops.providers`` and configured from the ``providers:`` section of spo.yaml.
+
+Rules every implementation keeps:
+
+- ``create`` is idempotent by name: when an object of that type and name already exists (a crash
+  between the provider's answer and the state write left it behind), it is adopted — updated to
+  the given properties and returned — never duplicated.
+- ``read`` returns None for an object that does not exist; it never raises for that.
+- ``delete`` of an object that no longer exists succeeds.
+- Errors worth retrying (timeouts, 5xx, a locked database) raise :class:`TransientProviderError`;
+  everything else raises :class:`ProviderError` with a message fit for the user.
+- Methods may be called from several threads at once (apply runs actions in parallel).
+- Secrets: properties named in ``ResourceType.sensitive`` are never logged or put in messages.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from spo_gitops.errors import SpoError
+
+
+class ProviderError(SpoError, RuntimeError):
+    """A provider operation failed for good."""
+
+
+class TransientProviderError(ProviderError):
+    """A provider operation failed in a way that may succeed when retried."""
+
+
+class ProviderSettings(BaseModel):
+    """Base of every provider's settings: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """A type of object a provider manages, with the JSON Schema of its properties."""
+
+    name: str
+    schema: Mapping[str, Any]
+    description: str = ""
+    sensitive: frozenset[str] = frozenset()  # top-level properties that are secret
+    replace_on: frozenset[str] = frozenset()  # properties that cannot change in place
+
+
+@dataclass(frozen=True)
+class Observed:
+    """An object as the provider sees it."""
+
+    id: str
+    name: str
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderContext:
+    """Where the provider runs: the project root (relative paths in settings are from here)."""
+
+    project_root: Path
+    state_dir: Path
+
+
+class Provider(ABC):
+    """Base class of provider plugins."""
+
+    name: ClassVar[str]
+    settings_model: ClassVar[type[ProviderSettings]] = ProviderSettings
+    types: ClassVar[Mapping[str, ResourceType]] = {}
+
+    def __init__(self, settings: ProviderSettings, context: ProviderContext) -> None:
+        self.settings = settings
+        self.context = context
+
+    @abstractmethod
+    def read(self, type_: str, id_: str) -> Observed | None:
+        """The object, or None when it does not exist."""
+
+    def read_many(self, type_: str, ids: Sequence[str]) -> dict[str, Observed | None]:
+        """Several objects at once (refresh); providers with a batch API override this."""
+        return {id_: self.read(type_, id_) for id_ in ids}
+
+    @abstractmethod
+    def create(self, type_: str, name: str, properties: Mapping[str, Any]) -> Observed:
+        """Create the object, or adopt (and update) an existing one of that name."""
+
+    @abstractmethod
+    def update(self, type_: str, id_: str, name: str, properties: Mapping[str, Any]) -> Observed:
+        """Set the object's properties to exactly these."""
+
+    @abstractmethod
+    def delete(self, type_: str, id_: str) -> None:
+        """Delete the object; succeed when it is already gone."""
+
+    @abstractmethod
+    def list(self, type_: str) -> list[Observed]:
+        """Every object of the type (for adoption and finding orphans)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections and files."""
