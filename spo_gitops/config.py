@@ -62,6 +62,9 @@ class LifecycleConfig(Model):
         return out
 
 
+PROVISIONED_STAGES: tuple[Stage, ...] = ("transitioning", "live", "retiring")
+
+
 class StateConfig(Model):
     backend: Literal["sqlite"] = Field(default="sqlite", description="Where state is kept.")
     path: str = Field(default=".spo/state.db", description="SQLite file, relative to spo.yaml.")
@@ -69,7 +72,7 @@ class StateConfig(Model):
 
 class ReconcileConfig(Model):
     provisioned_stages: list[Stage] = Field(
-        default_factory=lambda: ["transitioning", "live", "retiring"],
+        default_factory=lambda: list(PROVISIONED_STAGES),
         description="Portfolio stages whose services are provisioned.",
     )
     prune: bool = Field(default=False, description="Delete resources no longer in the catalog.")
