@@ -111,6 +111,18 @@ class Repository:
             names.update(self._git("ls-files", "-z", "--others", "--exclude-standard").split("\0"))
         return sorted(n for n in names if n)
 
+    def blob_ids(self, rev: str, under: Sequence[str] = ()) -> dict[str, str]:
+        """Path (relative to the repository root) -> blob id of each file in ``rev`` under
+        ``under``: one ``git ls-tree``, no file is read."""
+        out = self._git("ls-tree", "-r", "-z", "--full-tree", rev, "--", *under)
+        ids: dict[str, str] = {}
+        for entry in out.split("\0"):
+            meta, _, path = entry.partition("\t")
+            parts = meta.split()
+            if len(parts) == 3 and parts[1] == "blob":
+                ids[path] = parts[2]
+        return ids
+
     def current_branch(self) -> str | None:
         out = self._git("symbolic-ref", "--quiet", "--short", "HEAD").strip()
         return out or None
@@ -131,6 +143,20 @@ class Repository:
         self._git("add", "--", *rel)
         self._git("commit", "--quiet", "--no-verify", "-m", message, "--", *rel)
         return self.resolve("HEAD")
+
+    def is_ancestor(self, commit: str, of: str) -> bool:
+        """True when ``commit`` is reachable from ``of`` (both resolved first)."""
+        ancestor, descendant = self.resolve(commit), self.resolve(of)
+        try:
+            self._git("merge-base", "--is-ancestor", ancestor, descendant)
+        except GitError:
+            return False
+        return True
+
+    def dirty_files(self) -> list[str]:
+        """Tracked files with uncommitted changes, and untracked files not ignored."""
+        out = self._git("status", "--porcelain", "-z", "--untracked-files=normal")
+        return sorted(entry[3:] for entry in out.split("\0") if len(entry) > 3)
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the repository root, POSIX style ('' for the root)."""

@@ -67,9 +67,8 @@ def new_service(
         customer = customers[0]
     elif parties.get(customer) is None:
         raise SpoError(f"customer {customer!r} is not a Party")
-    env = environment(f"new/{template}")
     local = project.root / "templates" / "new" / template
-    env.loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(local)), env.loader])  # type: ignore[list-item]
+    env = environment(f"new/{template}", folders=[local])
     today = dt.date.today()
     context = {
         "name": name,

@@ -49,7 +49,17 @@ def cli(ctx: click.Context, directory: Path | None, config_file: Path | None) ->
 
 
 def _register() -> None:
-    from spo_gitops.cli import diff_cmd, init_cmd, new_cmd, policy_cmd, schema_cmd, validate_cmd
+    from spo_gitops.cli import (
+        diff_cmd,
+        init_cmd,
+        new_cmd,
+        plan_cmd,
+        policy_cmd,
+        schema_cmd,
+        validate_cmd,
+    )
+    from spo_gitops.cli.providers_cmd import providers
+    from spo_gitops.cli.state_cmd import state
 
     cli.add_command(validate_cmd.validate)
     cli.add_command(init_cmd.init)
@@ -58,6 +68,10 @@ def _register() -> None:
     cli.add_command(diff_cmd.diff)
     cli.add_command(diff_cmd.bump)
     cli.add_command(new_cmd.new)
+    cli.add_command(providers)
+    cli.add_command(state)
+    for command in (plan_cmd.plan, plan_cmd.apply, plan_cmd.reconcile, plan_cmd.drift):
+        cli.add_command(command)
 
 
 _register()

@@ -448,6 +448,29 @@ def read_file(fs_path: str, display: str, limits: Limits) -> tuple[ParsedFile, s
     return parse_text(text, display, limits), text
 
 
+def load_values(text: str, path: str, limits: Limits) -> tuple[list[Any], list[Diagnostic]]:
+    """Every document's value, whatever its type (for generated YAML such as blueprint output)."""
+    out: list[Diagnostic] = []
+    values: list[Any] = []
+    composer = _Composer(text)
+    try:
+        while composer.check_node():
+            node = composer.get_node()
+            if node is None:
+                continue
+            try:
+                values.append(_Builder(path, limits, out).build(node))
+            except _Abort as abort:
+                out.append(abort.diagnostic)
+    except yaml.MarkedYAMLError as e:
+        out.append(_syntax_diagnostic(e, text, path))
+    except yaml.YAMLError as e:
+        out.append(Diagnostic("error", "SPO101", str(e).splitlines()[0], path, 1, 1))
+    finally:
+        composer.dispose()
+    return values, out
+
+
 def compose_documents(text: str) -> list[yaml.Node | None]:
     """Root nodes of every document, in order (positions for documents built in a worker)."""
     composer = _Composer(text)

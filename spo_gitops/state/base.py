@@ -32,6 +32,7 @@ class ResourceState:
     entity: str | None = None  # "Kind:name" it came from
     protected: bool = False
     updated: str = ""  # ISO 8601, UTC
+    depends_on: tuple[str, ...] = ()  # addresses it was created after (deleted before them)
 
 
 @dataclass(frozen=True)

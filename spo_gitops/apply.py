@@ -1,0 +1,242 @@
+"""The apply executor: carries out a plan's actions through the providers, exactly.
+
+- creates, updates and replaces run in dependency order, independent ones in parallel (bounded);
+  deletes run afterwards, in reverse dependency order;
+- an action whose dependency failed is skipped; a protected resource is never deleted;
+- transient provider errors are retried with exponential backoff (tenacity);
+- every action is journaled before it runs and after, and the state is written after each action:
+  an apply killed at any point is resumed by applying the same plan again (finished actions are
+  skipped; create is idempotent by name, so an object created just before the kill is adopted).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Literal
+
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from spo_gitops.plan import Action, Plan, redact
+from spo_gitops.providers.base import Observed, Provider, ProviderError, TransientProviderError
+from spo_gitops.resources import DesiredResource
+from spo_gitops.state.base import LockInfo, ResourceState, StateBackend
+
+Outcome = Literal["succeeded", "failed", "skipped"]
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    initial: float = 0.2  # seconds before the first retry; doubles each time
+    maximum: float = 10.0
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    address: str
+    action: str
+    outcome: Outcome
+    detail: str = ""
+
+
+@dataclass
+class ApplyReport:
+    results: list[ActionResult] = field(default_factory=list)
+    resumed: bool = False
+    apply_id: int | None = None
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome == outcome)
+
+    @property
+    def ok(self) -> bool:
+        return self.count("failed") == 0 and self.count("skipped") == 0
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class Executor:
+    def __init__(
+        self,
+        plan: Plan,
+        desired: Mapping[str, DesiredResource],
+        state: StateBackend,
+        lock: LockInfo,
+        providers: Mapping[str, Provider],
+        *,
+        sensitive: Callable[[str, str], frozenset[str]],
+        parallelism: int = 10,
+        retry: RetryPolicy | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.plan = plan
+        self.desired = desired
+        self.state = state
+        self.lock = lock
+        self.providers = providers
+        self.sensitive = sensitive
+        self.parallelism = parallelism
+        self.retry = retry or RetryPolicy()
+        self.progress = progress
+        self._done = 0
+        self._mutex = threading.Lock()
+
+    # --- running ------------------------------------------------------------------------------
+    def run(self, apply_id: int, already_done: set[str]) -> list[ActionResult]:
+        changes = [a for a in self.plan.actions if a.action != "no-op"]
+        total = len(changes)
+        results: dict[str, ActionResult] = {}
+        for a in changes:
+            if a.address in already_done:
+                results[a.address] = ActionResult(a.address, a.action, "succeeded", "resumed")
+        self._done = len(results)
+        forward = [a for a in changes if a.action != "delete" and a.address not in results]
+        backward = [a for a in changes if a.action == "delete" and a.address not in results]
+        self._run_graph(apply_id, forward, results, total, reverse=False)
+        self._run_graph(apply_id, backward, results, total, reverse=True)
+        return [results[a.address] for a in changes]
+
+    def _run_graph(
+        self,
+        apply_id: int,
+        actions: list[Action],
+        results: dict[str, ActionResult],
+        total: int,
+        *,
+        reverse: bool,
+    ) -> None:
+        if not actions:
+            return
+        in_set = {a.address for a in actions}
+        # waits_on[x]: actions in this phase that must finish before x starts
+        waits_on: dict[str, set[str]] = {a.address: set() for a in actions}
+        for a in actions:
+            for dep in a.depends_on:
+                if dep in in_set:
+                    if reverse:
+                        waits_on[dep].add(a.address)  # delete dependents first
+                    else:
+                        waits_on[a.address].add(dep)
+        by_address = {a.address: a for a in actions}
+        pending = dict(waits_on)
+        running: dict[Future[ActionResult], str] = {}
+        with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
+            while pending or running:
+                for addr in sorted(pending):
+                    deps = pending[addr]
+                    if any(d in results and results[d].outcome != "succeeded" for d in deps):
+                        failed = next(d for d in deps if d in results)
+                        del pending[addr]
+                        results[addr] = self._record_skip(
+                            apply_id, by_address[addr], f"skipped: {failed} did not succeed", total
+                        )
+                        continue
+                    if all(d in results for d in deps) and len(running) < self.parallelism:
+                        del pending[addr]
+                        future = pool.submit(self._run_one, apply_id, by_address[addr], total)
+                        running[future] = addr
+                if not running:
+                    if pending:  # unsatisfiable (should not happen: cycles are refused earlier)
+                        for addr in list(pending):
+                            results[addr] = self._record_skip(
+                                apply_id, by_address[addr], "skipped: dependency cycle", total
+                            )
+                            del pending[addr]
+                    break
+                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    addr = running.pop(future)
+                    results[addr] = future.result()
+
+    def _tick(self, total: int, address: str) -> None:
+        with self._mutex:
+            self._done += 1
+            done = self._done
+        if self.progress:
+            self.progress(done, total, address)
+
+    def _record_skip(self, apply_id: int, action: Action, why: str, total: int) -> ActionResult:
+        self.state.journal_action(apply_id, action.address, action.action, "failed", why)
+        self._tick(total, action.address)
+        return ActionResult(action.address, action.action, "skipped", why)
+
+    def _run_one(self, apply_id: int, action: Action, total: int) -> ActionResult:
+        self.state.journal_action(apply_id, action.address, action.action, "started")
+        try:
+            self._carry_out(action)
+        except ProviderError as e:
+            self.state.journal_action(apply_id, action.address, action.action, "failed", e.message)
+            self._tick(total, action.address)
+            return ActionResult(action.address, action.action, "failed", e.message)
+        except Exception as e:  # a provider bug: record it, keep the rest of the apply going
+            detail = f"{type(e).__name__}: {e}"
+            self.state.journal_action(apply_id, action.address, action.action, "failed", detail)
+            self._tick(total, action.address)
+            return ActionResult(action.address, action.action, "failed", detail)
+        self.state.journal_action(apply_id, action.address, action.action, "succeeded")
+        self._tick(total, action.address)
+        return ActionResult(action.address, action.action, "succeeded")
+
+    # --- one action ---------------------------------------------------------------------------
+    def _call(self, fn: Callable[[], Observed | None]) -> Observed | None:
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=wait_exponential(multiplier=self.retry.initial, max=self.retry.maximum),
+            retry=retry_if_exception_type(TransientProviderError),
+            reraise=True,
+        )
+        return retrying(fn)
+
+    def _provider(self, name: str) -> Provider:
+        provider = self.providers.get(name)
+        if provider is None:
+            raise ProviderError(f"provider {name!r} is not configured")
+        return provider
+
+    def _carry_out(self, action: Action) -> None:
+        provider = self._provider(action.provider)
+        if action.action == "delete":
+            if action.protected:
+                raise ProviderError(f"{action.address} is protected and is never deleted")
+            assert action.id is not None
+            id_ = action.id
+            self._call(lambda: provider.delete(action.type, id_))
+            self.state.remove(self.lock, action.address)
+            return
+        res = self.desired.get(action.address)
+        if res is None:
+            raise ProviderError(f"{action.address} is in the plan but not in the catalog")
+        props = dict(res.properties)
+        if action.action == "replace" and action.id is not None:
+            old = action.id
+            self._call(lambda: provider.delete(action.type, old))
+        if action.action in ("create", "replace") or action.id is None:
+            observed = self._call(lambda: provider.create(action.type, action.name, props))
+        else:
+            id_ = action.id
+            observed = self._call(lambda: provider.update(action.type, id_, action.name, props))
+        assert observed is not None
+        secret = self.sensitive(action.provider, action.type)
+        self.state.put(
+            self.lock,
+            ResourceState(
+                address=action.address,
+                provider=action.provider,
+                type=action.type,
+                name=action.name,
+                id=observed.id,
+                properties=redact(props, secret),
+                hash=action.after_hash or "",
+                entity=action.entity,
+                protected=action.protected,
+                updated=_now(),
+                depends_on=action.depends_on,
+            ),
+        )

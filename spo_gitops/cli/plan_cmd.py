@@ -1,0 +1,195 @@
+"""``spo plan``, ``spo apply``, ``spo reconcile`` and ``spo drift``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from spo_gitops import __version__, planfile
+from spo_gitops.apply import ApplyReport, Progress
+from spo_gitops.cli.common import emit, project_from
+from spo_gitops.config import Project
+from spo_gitops.errors import SpoError
+from spo_gitops.plan import Plan
+from spo_gitops.reconcile import CatalogInvalid, Desired, apply_plan, check_approved, make_plan
+from spo_gitops.report import render as render_findings
+from spo_gitops.report.plan import PLAN_FORMATS, render, render_apply
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Progress | None]:
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress as RichProgress
+
+    with RichProgress(transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int, address: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"{label} {address}")
+
+        yield update
+
+
+def _plan_or_findings(project: Project, **options: object) -> tuple[Plan, Desired]:
+    try:
+        return make_plan(project, **options)  # type: ignore[arg-type]
+    except CatalogInvalid as e:
+        text = render_findings(
+            "text",
+            e.diagnostics,
+            root=project.root,
+            files=[],
+            documents=0,
+            tool_version=__version__,
+        )
+        click.echo(text, err=True, nl=False)
+        raise
+
+
+_format = click.option(
+    "-f", "--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True
+)
+_exitcode = click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0 when none)."
+)
+
+
+@click.command()
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan.")
+@_format
+@_exitcode
+@click.option(
+    "--target", "targets", multiple=True, help="Only this address (and its dependencies)."
+)
+@click.option("--refresh/--no-refresh", default=True, show_default=True, help="Read providers.")
+@click.option("--prune/--no-prune", default=None, help="Plan deletes (default: spo.yaml).")
+@click.pass_context
+def plan(
+    ctx: click.Context,
+    out: Path | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    targets: tuple[str, ...],
+    refresh: bool,
+    prune: bool | None,
+) -> int:
+    """Show (and save) what apply would change to make the providers match the catalog."""
+    project = project_from(ctx)
+    result, _ = _plan_or_findings(project, refresh_state=refresh, prune=prune, targets=targets)
+    if out is not None:
+        emit(planfile.dumps(result), out)
+    emit(render(fmt, result), None)
+    if out is not None and fmt != "json":
+        click.echo(f"Saved the plan to {out}; apply it with: spo apply {out}", err=True)
+    return 2 if detailed_exitcode and result.has_changes else 0
+
+
+def _confirm(auto_approve: bool, what: str) -> None:
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise SpoError(
+            f"refusing to {what} without confirmation: standard input is not a terminal",
+            hint="pass --auto-approve in automation",
+        )
+    if not click.confirm(f"Do you want to {what}?", err=True):
+        raise click.Abort()
+
+
+def _report(report: ApplyReport) -> int:
+    click.echo(render_apply(report), nl=False)
+    return 0 if report.ok else 1
+
+
+@click.command()
+@click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--parallelism", type=click.IntRange(1, 64), help="Actions at once (default 10).")
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--lock-timeout", type=click.FloatRange(0), default=0.0, help="Seconds to wait.")
+@click.pass_context
+def apply(
+    ctx: click.Context,
+    plan_file: Path,
+    parallelism: int | None,
+    auto_approve: bool,
+    lock_timeout: float,
+) -> int:
+    """Carry out a saved plan exactly (refusing a stale or altered one)."""
+    project = project_from(ctx)
+    saved = planfile.loads(plan_file.read_text(encoding="utf-8"), str(plan_file))
+    if not saved.has_changes:
+        click.echo("No changes in the plan: nothing to apply.")
+        return 0
+    click.echo(render("text", saved), nl=False, err=True)
+    _confirm(auto_approve, "apply these changes")
+    with _progress("applying") as progress:
+        report = apply_plan(
+            project, saved, parallelism=parallelism, lock_timeout=lock_timeout, progress=progress
+        )
+    return _report(report)
+
+
+@click.command()
+@click.option("--parallelism", type=click.IntRange(1, 64), help="Actions at once (default 10).")
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--allow-unapproved", is_flag=True, help="Local experiments: skip the approval check."
+)
+@click.option("--prune/--no-prune", default=None, help="Delete what left the catalog.")
+@click.option("--lock-timeout", type=click.FloatRange(0), default=0.0, help="Seconds to wait.")
+@_format
+@click.pass_context
+def reconcile(
+    ctx: click.Context,
+    parallelism: int | None,
+    auto_approve: bool,
+    allow_unapproved: bool,
+    prune: bool | None,
+    lock_timeout: float,
+    fmt: str,
+) -> int:
+    """Plan and apply in one step, for an approved commit (what a merge to main runs)."""
+    project = project_from(ctx)
+    result, want = _plan_or_findings(project, prune=prune)
+    if not allow_unapproved:
+        check_approved(project, want)
+    emit(render(fmt, result), None)
+    if not result.has_changes:
+        return 0
+    _confirm(auto_approve, "apply these changes")
+    with _progress("reconciling") as progress:
+        report = apply_plan(
+            project,
+            result,
+            parallelism=parallelism,
+            lock_timeout=lock_timeout,
+            progress=progress,
+            want=want,
+        )
+    return _report(report)
+
+
+@click.command()
+@_format
+@click.pass_context
+def drift(ctx: click.Context, fmt: str) -> int:
+    """Compare the providers with the last applied state; exit 2 when something drifted."""
+    project = project_from(ctx)
+    result, _ = _plan_or_findings(project, refresh_state=True)
+    drifted = {d.address for d in result.drift}
+    result.actions = [a for a in result.actions if a.address in drifted]
+    if fmt == "json":
+        emit(planfile.dumps(result), None)
+    else:
+        emit(
+            render(fmt, result) if result.drift else "No drift: the providers match the state.\n",
+            None,
+        )
+    return 2 if result.drift else 0

@@ -1,0 +1,287 @@
+"""Planning, a pure function: desired resources vs state vs what providers read back.
+
+``plan(desired, state, observed)`` returns a :class:`Plan`. Actions: create, update, replace,
+delete and no-op, each with its reason and a field-level diff; drift (the provider's object differs
+from what was last applied) is its own section and, like Argo CD's self-heal, planned back to the
+catalog's values. An empty plan (only no-ops) means nothing to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from spo_gitops.providers.base import Observed, ResourceType
+from spo_gitops.resources import DesiredResource, properties_hash
+from spo_gitops.state.base import ResourceState, Snapshot
+
+ActionKind = Literal["create", "update", "replace", "delete", "no-op"]
+FORMAT_VERSION = 1
+REDACTED = "(sensitive)"
+TypeLookup = Callable[[str, str], ResourceType | None]
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str  # JSON pointer below the properties
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class Action:
+    address: str
+    provider: str
+    type: str
+    name: str
+    action: ActionKind
+    reason: str
+    id: str | None = None  # provider id of the existing object
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None  # sensitive values redacted
+    after_hash: str | None = None  # hash of the full desired properties
+    changes: tuple[Change, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    protected: bool = False
+    entity: str | None = None
+    source: str | None = None  # file:line of the entity
+
+
+@dataclass(frozen=True)
+class Drift:
+    address: str
+    changes: tuple[Change, ...]
+    missing: bool = False  # the object is gone at the provider
+
+
+@dataclass
+class Plan:
+    lineage: str
+    serial: int
+    commit: str | None
+    actions: list[Action] = field(default_factory=list)
+    drift: list[Drift] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)  # in state, not desired, pruning off
+    kept: list[str] = field(default_factory=list)  # protected: never deleted
+    refresh: bool = True
+    prune: bool = False
+    targets: tuple[str, ...] = ()
+    created: str = ""
+    digest: str = ""
+    signature: str | None = None
+
+    def changes(self) -> list[Action]:
+        return [a for a in self.actions if a.action != "no-op"]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes())
+
+    def summary(self) -> dict[str, int]:
+        counts = {k: 0 for k in ("create", "update", "replace", "delete", "no-op")}
+        for a in self.actions:
+            counts[a.action] += 1
+        counts["drift"] = len(self.drift)
+        return counts
+
+
+def diff_properties(
+    before: Mapping[str, Any], after: Mapping[str, Any], prefix: str = ""
+) -> list[Change]:
+    """Field-level differences, as JSON pointers, descending into mappings."""
+    out: list[Change] = []
+    for key in sorted(set(before) | set(after), key=str):
+        path = f"{prefix}/{str(key).replace('~', '~0').replace('/', '~1')}"
+        old, new = before.get(key, _MISSING), after.get(key, _MISSING)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict):
+            out.extend(diff_properties(old, new, path))
+        else:
+            out.append(
+                Change(path, None if old is _MISSING else old, None if new is _MISSING else new)
+            )
+    return out
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING: Any = _Missing()
+
+
+def redact(properties: Mapping[str, Any], sensitive: Iterable[str]) -> dict[str, Any]:
+    secret = set(sensitive)
+    return {k: (REDACTED if k in secret else v) for k, v in properties.items()}
+
+
+def _sensitive(types: TypeLookup, provider: str, type_: str) -> frozenset[str]:
+    spec = types(provider, type_)
+    return spec.sensitive if spec else frozenset()
+
+
+def _drift(
+    state: ResourceState, observed: Observed, sensitive: frozenset[str]
+) -> tuple[Change, ...]:
+    """What changed at the provider since the last apply (only fields spo manages)."""
+    last = {k: v for k, v in state.properties.items() if k not in sensitive}
+    actual = {k: observed.properties.get(k, None) for k in last}
+    return tuple(diff_properties(last, actual))
+
+
+def plan(
+    desired: Iterable[DesiredResource],
+    state: Snapshot,
+    observed: Mapping[str, Observed | None] | None,
+    *,
+    types: TypeLookup,
+    commit: str | None,
+    prune: bool = False,
+    targets: Iterable[str] = (),
+) -> Plan:
+    """The actions that bring the providers to ``desired``. Pure: reads nothing, writes nothing.
+
+    ``observed`` maps addresses in state to what the provider read back (None: gone); pass None
+    to plan without refresh. ``targets`` limits the plan to those addresses and what they depend on.
+    """
+    wanted = {r.address: r for r in desired}
+    focus = _with_dependencies(wanted, list(targets)) if targets else None
+    result = Plan(
+        state.lineage,
+        state.serial,
+        commit,
+        refresh=observed is not None,
+        prune=prune,
+        targets=tuple(sorted(targets)),
+    )
+    for addr in sorted(wanted):
+        if focus is not None and addr not in focus:
+            continue
+        result.actions.append(
+            _plan_one(wanted[addr], state.resources.get(addr), observed, types, result)
+        )
+    for addr in sorted(set(state.resources) - set(wanted)):
+        if focus is not None and addr not in focus:
+            continue
+        current = state.resources[addr]
+        if current.protected:
+            result.kept.append(addr)
+        elif not prune:
+            result.orphans.append(addr)
+        else:
+            result.actions.append(
+                Action(
+                    addr,
+                    current.provider,
+                    current.type,
+                    current.name,
+                    "delete",
+                    f"{current.entity or addr} is no longer in the catalog (pruning is on)",
+                    id=current.id,
+                    before=dict(current.properties),
+                    changes=tuple(diff_properties(current.properties, {})),
+                    depends_on=current.depends_on,
+                    entity=current.entity,
+                )
+            )
+    return result
+
+
+def _plan_one(
+    res: DesiredResource,
+    current: ResourceState | None,
+    observed: Mapping[str, Observed | None] | None,
+    types: TypeLookup,
+    result: Plan,
+) -> Action:
+    sensitive = _sensitive(types, res.provider, res.type)
+    after = redact(res.properties, sensitive)
+    digest = properties_hash(res.properties)
+    common: dict[str, Any] = {
+        "address": res.address,
+        "provider": res.provider,
+        "type": res.type,
+        "name": res.name,
+        "after": after,
+        "after_hash": digest,
+        "depends_on": res.depends_on,
+        "protected": res.protected,
+        "entity": res.source.entity if res.source else None,
+        "source": f"{res.source.file}:{res.source.line}" if res.source else None,
+    }
+    if current is None:
+        return Action(
+            action="create",
+            reason="not yet provisioned",
+            changes=tuple(diff_properties({}, after)),
+            **common,
+        )
+    before = dict(current.properties)
+    seen = observed.get(res.address) if observed is not None else None
+    if observed is not None and seen is None:
+        result.drift.append(Drift(res.address, (), missing=True))
+        return Action(
+            action="create",
+            reason="deleted outside spo: recreate it",
+            id=None,
+            before=before,
+            changes=tuple(diff_properties({}, after)),
+            **common,
+        )
+    drift = _drift(current, seen, sensitive) if seen is not None else ()
+    if drift:
+        result.drift.append(Drift(res.address, drift))
+    if digest != current.hash:
+        changes = tuple(diff_properties(before, after))
+        if not changes:  # only a sensitive value changed
+            changes = tuple(Change(f"/{k}", REDACTED, REDACTED) for k in sorted(sensitive))
+        spec = types(res.provider, res.type)
+        forced = sorted(
+            {c.path.split("/")[1] for c in changes} & set(spec.replace_on if spec else ())
+        )
+        if forced:
+            return Action(
+                action="replace",
+                reason=f"{', '.join(forced)} cannot change in place",
+                id=current.id,
+                before=before,
+                changes=changes,
+                **common,
+            )
+        fields = ", ".join(sorted({c.path.split("/")[1] for c in changes}))
+        return Action(
+            action="update",
+            reason=f"catalog changed: {fields}",
+            id=current.id,
+            before=before,
+            changes=changes,
+            **common,
+        )
+    if drift:
+        fields = ", ".join(sorted({c.path.split("/")[1] for c in drift}))
+        return Action(
+            action="update",
+            reason=f"drifted outside spo ({fields}): restore the catalog's values",
+            id=current.id,
+            before={**before, **(seen.properties if seen else {})},
+            changes=tuple(Change(c.path, c.after, c.before) for c in drift),
+            **common,
+        )
+    return Action(action="no-op", reason="up to date", id=current.id, before=before, **common)
+
+
+def _with_dependencies(wanted: Mapping[str, DesiredResource], targets: list[str]) -> set[str]:
+    """The targets and everything they depend on, transitively."""
+    out: set[str] = set()
+    todo = list(targets)
+    while todo:
+        addr = todo.pop()
+        if addr in out:
+            continue
+        out.add(addr)
+        if addr in wanted:
+            todo.extend(wanted[addr].depends_on)
+    return out

@@ -1,0 +1,420 @@
+"""``cmdb``: a service registry (configuration items) in a SQLite file, the embedded default target.
+
+One table ``ci`` holds every item: type, id (a uuid4), name (unique per type), properties (JSON)
+and timestamps. ``create`` is an upsert on (type, name), so an item a crashed apply left behind is
+adopted, never duplicated; ``read_many`` reads up to 500 ids per query (the refresh path). Each
+thread gets its own connection; the database runs in WAL mode with a busy timeout, and a database
+that stays locked raises :class:`TransientProviderError` so that apply retries.
+
+Settings: ``path`` (default ``.spo/cmdb.db``, relative to the project root) or ``url``
+(``sqlite:///PATH``; ``postgresql://`` is reserved for the PostgreSQL backend, not built yet).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from spo_gitops.models.common import NAME_PATTERN, STAGES
+from spo_gitops.providers.base import (
+    Observed,
+    Provider,
+    ProviderContext,
+    ProviderError,
+    ProviderSettings,
+    ResourceType,
+    TransientProviderError,
+)
+
+# --- resource types ------------------------------------------------------------------------------
+
+
+_NAME: dict[str, Any] = {"type": "string", "pattern": NAME_PATTERN, "maxLength": 63}
+_TEXT: dict[str, Any] = {"type": "string", "maxLength": 4000}
+_LABELS: dict[str, Any] = {
+    "type": "object",
+    "description": "Key/value labels.",
+    "additionalProperties": {"type": "string"},
+}
+
+
+def _obj(
+    description: str, properties: dict[str, Any], required: list[str] | None = None
+) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "description": description,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _d(base: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
+    return {**base, "description": description, **extra}
+
+
+SERVICE = _obj(
+    "A service in the registry.",
+    {
+        "title": _d(_TEXT, "Human-readable name."),
+        "description": _d(_TEXT, "What the service does."),
+        "type": {
+            "enum": ["business", "technical"],
+            "description": "business: seen by customers; technical: supports other services.",
+        },
+        "tier": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4,
+            "description": "Criticality, 1 (most critical) to 4.",
+        },
+        "owner": _d(_NAME, "The owning team (a Party name); a lowercase DNS label."),
+        "stage": {"enum": list(STAGES), "description": "Portfolio stage."},
+        "domain": _d(_NAME, "Business domain the service belongs to; a lowercase DNS label."),
+        "supportHours": _d(_TEXT, "Support hours, e.g. 24x7 or Mon-Fri 08:00-18:00."),
+        "dependsOn": {
+            "type": "array",
+            "items": _d(_NAME, "A lowercase DNS label."),
+            "uniqueItems": True,
+            "description": "Services this one depends on.",
+        },
+        "labels": _LABELS,
+    },
+    ["owner", "tier"],
+)
+
+_OBJECTIVE = {
+    "type": "object",
+    "description": "One agreed service level.",
+    "properties": {
+        "metric": {
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9-]*$",
+            "description": "Lowercase name such as availability, mttr, response-time.",
+        },
+        "target": {"type": "number", "description": "Target value in the unit given."},
+        "unit": {
+            "enum": ["percent", "ms", "s", "min", "h", "d", "count"],
+            "description": "Unit of the target.",
+        },
+        "priority": {
+            "enum": ["P1", "P2", "P3", "P4"],
+            "description": "Incident priority the objective applies to.",
+        },
+    },
+    "required": ["metric", "target", "unit"],
+    "additionalProperties": False,
+}
+
+SLA = _obj(
+    "A service level agreement between a service and a customer.",
+    {
+        "title": _d(_TEXT, "Human-readable name."),
+        "service": _d(_NAME, "The service covered; a lowercase DNS label."),
+        "customer": _d(_NAME, "The customer (a Party name); a lowercase DNS label."),
+        "status": {"enum": ["draft", "active", "expired"], "description": "Agreement status."},
+        "validFrom": {"type": "string", "format": "date", "description": "First day (YYYY-MM-DD)."},
+        "validTo": {"type": "string", "format": "date", "description": "Last day (YYYY-MM-DD)."},
+        "hours": _d(_TEXT, "Service hours, e.g. 24x7."),
+        "objectives": {
+            "type": "array",
+            "items": _OBJECTIVE,
+            "description": "The agreed service levels.",
+        },
+    },
+    ["service", "customer", "objectives"],
+)
+
+INTERFACE = _obj(
+    "A service provider interface: who provides which services to whom.",
+    {
+        "title": _d(_TEXT, "Human-readable name."),
+        "provider": _d(_NAME, "The providing party; a lowercase DNS label."),
+        "consumers": {
+            "type": "array",
+            "items": _d(_NAME, "A lowercase DNS label."),
+            "uniqueItems": True,
+            "description": "Consuming parties.",
+        },
+        "services": {
+            "type": "array",
+            "items": _d(_NAME, "A lowercase DNS label."),
+            "uniqueItems": True,
+            "description": "Services covered.",
+        },
+    },
+    ["provider", "consumers", "services"],
+)
+
+ALLOCATION = _obj(
+    "Capacity of a resource pool allocated to a service.",
+    {
+        "pool": _d(_NAME, "The resource pool drawn on; a lowercase DNS label."),
+        "service": _d(_NAME, "The service the capacity is for; a lowercase DNS label."),
+        "quantity": {"type": "number", "exclusiveMinimum": 0, "description": "Units allocated."},
+        "unit": {"type": "string", "minLength": 1, "description": "Unit, e.g. FTE, vCPU, EUR."},
+        "purpose": _d(_TEXT, "What the capacity is for."),
+    },
+    ["pool", "service", "quantity"],
+)
+
+PARTY = _obj(
+    "A team, supplier or customer.",
+    {
+        "title": _d(_TEXT, "Human-readable name."),
+        "type": {"enum": ["team", "supplier", "customer"], "description": "Kind of party."},
+        "email": _d(_TEXT, "Contact e-mail address."),
+        "labels": _LABELS,
+    },
+    ["type"],
+)
+
+TYPES: dict[str, ResourceType] = {
+    t.name: t
+    for t in (
+        ResourceType("service", SERVICE, "A service in the registry."),
+        ResourceType("sla", SLA, "A service level agreement.", replace_on=frozenset({"service"})),
+        ResourceType("interface", INTERFACE, "A service provider interface."),
+        ResourceType(
+            "allocation",
+            ALLOCATION,
+            "Capacity of a pool allocated to a service.",
+            replace_on=frozenset({"pool", "service"}),
+        ),
+        ResourceType("party", PARTY, "A team, supplier or customer."),
+    )
+}
+
+# --- the provider --------------------------------------------------------------------------------
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS ci (
+    type TEXT NOT NULL,
+    id TEXT NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL,
+    properties TEXT NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    UNIQUE (type, name)
+)
+"""
+_CHUNK = 500  # ids per SELECT ... IN (...): well below SQLite's limit on host parameters
+_BUSY_TIMEOUT_S = 10.0
+
+
+class CmdbSettings(ProviderSettings):
+    path: str = Field(
+        default=".spo/cmdb.db", description="SQLite file, relative to the project root."
+    )
+    url: str | None = Field(
+        default=None,
+        pattern=r"^(sqlite|postgresql)://",
+        description="Database URL instead of path: sqlite:///PATH (postgresql:// is planned).",
+    )
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _dumps(properties: Mapping[str, Any]) -> str:
+    return json.dumps(dict(properties), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class CmdbProvider(Provider):
+    """A service registry (services, SLAs, interfaces, allocations, parties) in SQLite."""
+
+    name = "cmdb"
+    settings_model = CmdbSettings
+    types: ClassVar[Mapping[str, ResourceType]] = TYPES
+
+    def __init__(self, settings: ProviderSettings, context: ProviderContext) -> None:
+        super().__init__(settings, context)
+        assert isinstance(settings, CmdbSettings)
+        self.path = self._database_path(settings, context)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ProviderError(f"cmdb: cannot create {self.path.parent}: {e.strerror}") from e
+        with self._errors("open"):
+            self._conn().execute(_SCHEMA)
+
+    @staticmethod
+    def _database_path(settings: CmdbSettings, context: ProviderContext) -> Path:
+        raw = settings.path
+        if settings.url is not None:
+            if not settings.url.startswith("sqlite:///"):
+                raise ProviderError(
+                    f"cmdb: only sqlite:///PATH URLs are supported yet, not {settings.url!r}",
+                    hint="use providers.cmdb.path for a SQLite file",
+                )
+            raw = settings.url.removeprefix("sqlite:///")
+        path = Path(raw).expanduser()
+        return path if path.is_absolute() else context.project_root / path
+
+    # --- connections and errors --------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                raise ProviderError("cmdb: the provider was closed")
+            conn = sqlite3.connect(
+                self.path,
+                timeout=_BUSY_TIMEOUT_S,
+                isolation_level=None,  # autocommit: every statement is its own transaction
+                check_same_thread=False,  # only this thread uses it; close() may run elsewhere
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def _errors(self, operation: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as e:
+            text = str(e)
+            if "locked" in text or "busy" in text:
+                raise TransientProviderError(f"cmdb: {operation}: {text} ({self.path})") from e
+            raise ProviderError(f"cmdb: {operation}: {text} ({self.path})") from e
+        except sqlite3.Error as e:
+            raise ProviderError(f"cmdb: {operation}: {e} ({self.path})") from e
+
+    def _type(self, type_: str) -> ResourceType:
+        rtype = self.types.get(type_)
+        if rtype is None:
+            raise ProviderError(
+                f"cmdb has no resource type {type_!r}; its types: {', '.join(sorted(self.types))}"
+            )
+        return rtype
+
+    def _checked(self, type_: str, name: str, properties: Mapping[str, Any]) -> str:
+        from spo_gitops.providers.registry import type_errors  # the registry imports providers
+
+        errors = type_errors(self._type(type_), dict(properties))
+        if errors:
+            path, message = errors[0]
+            where = "/" + "/".join(path) if path else "/"
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            raise ProviderError(f"cmdb.{type_}.{name}: {where}: {message}{more}")
+        return _dumps(properties)
+
+    @staticmethod
+    def _observed(row: tuple[str, str, str]) -> Observed:
+        return Observed(row[0], row[1], json.loads(row[2]))
+
+    # --- the contract ------------------------------------------------------------------------
+
+    def read(self, type_: str, id_: str) -> Observed | None:
+        self._type(type_)
+        with self._errors("read"):
+            row = (
+                self._conn()
+                .execute(
+                    "SELECT id, name, properties FROM ci WHERE type = ? AND id = ?", (type_, id_)
+                )
+                .fetchone()
+            )
+        return None if row is None else self._observed(row)
+
+    def read_many(self, type_: str, ids: Sequence[str]) -> dict[str, Observed | None]:
+        self._type(type_)
+        out: dict[str, Observed | None] = dict.fromkeys(ids)
+        unique = list(out)
+        conn = self._conn()
+        with self._errors("read"):
+            for start in range(0, len(unique), _CHUNK):
+                chunk = unique[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"SELECT id, name, properties FROM ci WHERE type = ? AND id IN ({marks})",
+                    (type_, *chunk),
+                )
+                for row in rows:
+                    out[row[0]] = self._observed(row)
+        return out
+
+    def create(self, type_: str, name: str, properties: Mapping[str, Any]) -> Observed:
+        data = self._checked(type_, name, properties)
+        now = _now()
+        with self._errors("create"):
+            row = (
+                self._conn()
+                .execute(
+                    "INSERT INTO ci (type, id, name, properties, created, updated)"
+                    " VALUES (?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (type, name) DO UPDATE"
+                    " SET properties = excluded.properties, updated = excluded.updated"
+                    " RETURNING id",
+                    (type_, str(uuid.uuid4()), name, data, now, now),
+                )
+                .fetchone()
+            )
+        return Observed(row[0], name, json.loads(data))
+
+    def update(self, type_: str, id_: str, name: str, properties: Mapping[str, Any]) -> Observed:
+        data = self._checked(type_, name, properties)
+        with self._errors("update"):
+            try:
+                row = (
+                    self._conn()
+                    .execute(
+                        "UPDATE ci SET name = ?, properties = ?, updated = ?"
+                        " WHERE type = ? AND id = ? RETURNING id",
+                        (name, data, _now(), type_, id_),
+                    )
+                    .fetchone()
+                )
+            except sqlite3.IntegrityError as e:
+                raise ProviderError(
+                    f"cmdb.{type_}.{name}: another {type_} is already named {name!r}"
+                ) from e
+        if row is None:
+            raise ProviderError(f"cmdb.{type_}.{name}: not found (id {id_})")
+        return Observed(id_, name, json.loads(data))
+
+    def delete(self, type_: str, id_: str) -> None:
+        self._type(type_)
+        with self._errors("delete"):
+            self._conn().execute("DELETE FROM ci WHERE type = ? AND id = ?", (type_, id_))
+
+    def list(self, type_: str) -> list[Observed]:
+        self._type(type_)
+        with self._errors("list"):
+            rows = (
+                self._conn()
+                .execute(
+                    "SELECT id, name, properties FROM ci WHERE type = ? ORDER BY name", (type_,)
+                )
+                .fetchall()
+            )
+        return [self._observed(row) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()

@@ -1,0 +1,175 @@
+"""The provider registry: plugins found under the entry-point group ``spo_gitops.providers``.
+
+Every provider, the built-in ``cmdb`` and ``files`` too, is an entry point
+``name = "module:Class"``; nothing is imported until a provider is asked for by name (as pyinfra
+loads its connectors). ``configure`` turns the ``providers:`` section of spo.yaml into provider
+instances; ``check_properties`` is what ``spo validate`` runs over each ``spec.provisioning`` entry.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, Any
+
+import jsonschema_rs
+from pydantic import ValidationError
+
+from spo_gitops.providers.base import (
+    Provider,
+    ProviderContext,
+    ProviderError,
+    ProviderSettings,
+    ResourceType,
+)
+
+if TYPE_CHECKING:
+    from spo_gitops.config import Project
+
+GROUP = "spo_gitops.providers"
+
+PropertyError = tuple[tuple[str, ...], str]  # (path inside the properties, message)
+
+
+@cache
+def available() -> dict[str, EntryPoint]:
+    """Installed providers by name (nothing is imported). The first registration of a name wins."""
+    found: dict[str, EntryPoint] = {}
+    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+        found.setdefault(ep.name, ep)
+    return found
+
+
+def _names() -> str:
+    return ", ".join(available()) or "none"
+
+
+@cache
+def provider_class(name: str) -> type[Provider]:
+    """The class registered as ``name``, imported on first use."""
+    ep = available().get(name)
+    if ep is None:
+        raise ProviderError(
+            f"unknown provider {name!r}; available: {_names()}",
+            hint="install the package that provides it (it registers an entry point in the "
+            f"group {GROUP!r}), or fix the name",
+        )
+    try:
+        cls = ep.load()
+    except Exception as e:  # a broken plugin is the plugin's fault, not ours: report it
+        raise ProviderError(
+            f"provider {name!r} ({ep.value}) failed to load: {type(e).__name__}: {e}"
+        ) from e
+    if not (isinstance(cls, type) and issubclass(cls, Provider)):
+        raise ProviderError(
+            f"provider {name!r} ({ep.value}) is not a subclass of spo_gitops.providers.Provider"
+        )
+    return cls
+
+
+def settings_for(name: str, raw: Mapping[str, Any]) -> ProviderSettings:
+    """Validate one provider's settings from spo.yaml; errors name the provider and the setting."""
+    cls = provider_class(name)
+    try:
+        return cls.settings_model.model_validate(dict(raw))
+    except ValidationError as e:
+        problems = []
+        for err in e.errors(include_url=False, include_input=False):
+            where = ".".join(str(p) for p in err["loc"])
+            problems.append(f"providers.{name}{'.' + where if where else ''}: {err['msg']}")
+        fields = ", ".join(cls.settings_model.model_fields) or "none"
+        raise ProviderError(
+            f"invalid settings for provider {name!r} in spo.yaml: " + "; ".join(problems),
+            hint=f"the settings of {name} are: {fields} (see 'spo providers list' and the README "
+            "section 'Providers')",
+        ) from None
+
+
+def configure(project: Project, names: Iterable[str]) -> dict[str, Provider]:
+    """Instances of the named providers, each with its settings from spo.yaml (default: none)."""
+    context = ProviderContext(project.root, project.root / ".spo")
+    out: dict[str, Provider] = {}
+    try:
+        for name in dict.fromkeys(names):
+            cls = provider_class(name)
+            settings = settings_for(name, project.config.providers.get(name) or {})
+            out[name] = cls(settings, context)
+    except BaseException:
+        for provider in out.values():
+            provider.close()
+        raise
+    return out
+
+
+def resource_type(provider: str, type_: str) -> ResourceType:
+    """A provider's resource type (its schema, sensitive and replace-on properties)."""
+    types = provider_class(provider).types
+    rtype = types.get(type_)
+    if rtype is None:
+        raise ProviderError(
+            f"provider {provider!r} has no resource type {type_!r}; "
+            f"its types: {', '.join(sorted(types)) or 'none'}"
+        )
+    return rtype
+
+
+_validators: dict[int, tuple[ResourceType, Any]] = {}
+_validators_lock = threading.Lock()
+
+
+def _validator(rtype: ResourceType) -> Any:
+    entry = _validators.get(id(rtype))
+    if entry is None or entry[0] is not rtype:
+        with _validators_lock:
+            validator = jsonschema_rs.validator_for(dict(rtype.schema), validate_formats=True)
+            entry = _validators[id(rtype)] = (rtype, validator)
+    return entry[1]
+
+
+def _description(schema: Any, where: list[Any]) -> str | None:
+    for key in where:
+        try:
+            schema = schema[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    text = schema.get("description") if isinstance(schema, Mapping) else None
+    return text if isinstance(text, str) else None
+
+
+def type_errors(rtype: ResourceType, properties: Any) -> list[PropertyError]:
+    """Violations of the type's JSON Schema, in a stable order. Values of sensitive properties
+    never appear in the messages."""
+    out: list[PropertyError] = []
+    for err in _validator(rtype).iter_errors(properties):
+        path = tuple(str(p) for p in err.instance_path)
+        message = err.message
+        if type(err.kind).__name__ == "AdditionalProperties":
+            unexpected = getattr(err.kind, "unexpected", None) or []
+            if len(unexpected) == 1:
+                path = (*path, str(unexpected[0]))
+                message = f"unknown property {unexpected[0]!r}"
+        elif path and path[0] in rtype.sensitive:
+            message = f"invalid value (a sensitive property: {type(err.kind).__name__})"
+        elif type(err.kind).__name__ in ("Pattern", "Not"):  # the regex tells a user little
+            described = _description(rtype.schema, list(err.schema_path)[:-1])
+            if described:
+                message = f"{json.dumps(err.instance)} is not allowed: {described}"
+        out.append((path, message))
+    out.sort(key=lambda e: e[0])
+    return out
+
+
+def check_properties(provider: str, type_: str, properties: Any) -> list[PropertyError]:
+    """What is wrong with one resource's properties; an empty list when nothing is.
+
+    Paths are relative to the properties object. An unknown provider or type is reported with an
+    empty path and a message naming what is available.
+    """
+    try:
+        rtype = resource_type(provider, type_)
+    except ProviderError as e:
+        return [((), e.message)]
+    return type_errors(rtype, properties)

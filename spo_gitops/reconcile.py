@@ -1,0 +1,302 @@
+"""Plan and apply for a project: the glue between catalog, state, providers and the executor.
+
+Side effects live here and in the providers and state backends; ``plan.plan`` stays pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import socket
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from spo_gitops import git, planfile
+from spo_gitops.apply import ApplyReport, Executor, Progress, RetryPolicy
+from spo_gitops.compile import CompileResult, compile_catalog
+from spo_gitops.config import Project
+from spo_gitops.diagnostics import Diagnostic
+from spo_gitops.errors import SpoError
+from spo_gitops.plan import Plan
+from spo_gitops.plan import plan as make_actions
+from spo_gitops.providers import registry
+from spo_gitops.providers.base import Observed, Provider, ProviderError, ResourceType
+from spo_gitops.resources import DesiredResource, properties_hash
+from spo_gitops.state import open_state
+from spo_gitops.state.base import Snapshot, StateBackend
+from spo_gitops.validate import ValidationResult, validate
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+class CatalogInvalid(SpoError, ValueError):
+    """The catalog has errors: nothing is planned or applied from it."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__(
+            f"the catalog has {sum(1 for d in diagnostics if d.severity == 'error')} error(s)",
+            hint="run 'spo validate' and fix them first",
+        )
+        self.diagnostics = diagnostics
+
+
+class StalePlan(SpoError, ValueError):
+    """The plan no longer fits the state or the catalog."""
+
+
+class Unapproved(SpoError, PermissionError):
+    """The commit to reconcile is not approved (or the tree is not clean)."""
+
+
+@dataclass
+class Desired:
+    """The catalog's desired resources at the current commit."""
+
+    validation: ValidationResult
+    compiled: CompileResult
+    commit: str | None
+    dirty: list[str] = field(default_factory=list)
+
+
+def actor() -> str:
+    who = os.environ.get("SPO_ACTOR") or os.environ.get("GITHUB_ACTOR")
+    if not who:
+        try:
+            who = getpass.getuser()
+        except (KeyError, OSError):
+            who = "unknown"
+    return f"{who}@{socket.gethostname()}"
+
+
+def _commit(project: Project) -> tuple[str | None, list[str]]:
+    """HEAD and the uncommitted files that change what is provisioned (catalog, policies,
+    blueprints, spo.yaml; local state such as .spo/ does not count)."""
+    config = project.config
+    folders = [*config.catalog.paths, *config.policies.paths, config.reconcile.blueprints]
+    try:
+        with git.repository(project.root) as repo:
+            prefix = repo.relative(project.root)
+            scope = [git.join(prefix, f).rstrip("/") for f in folders]
+            config_file = git.join(prefix, "spo.yaml")
+            dirty = [
+                f
+                for f in repo.dirty_files()
+                if f == config_file or any(f == s or f.startswith(s + "/") for s in scope)
+            ]
+            try:
+                return repo.resolve("HEAD"), dirty
+            except git.GitError:
+                return None, dirty  # a repository without commits
+    except git.GitError:
+        return None, []
+
+
+def desired(project: Project) -> Desired:
+    result = validate(project)
+    if result.findings.has_errors:
+        raise CatalogInvalid(result.findings.items)
+    compiled = compile_catalog(project, result.documents, result.index)
+    if not compiled.ok:
+        raise CatalogInvalid(compiled.diagnostics)
+    commit, dirty = _commit(project)
+    return Desired(result, compiled, commit, dirty)
+
+
+def type_lookup() -> Callable[[str, str], ResourceType | None]:
+    def lookup(provider: str, type_: str) -> ResourceType | None:
+        try:
+            return registry.resource_type(provider, type_)
+        except ProviderError:
+            return None
+
+    return lookup
+
+
+def _sensitive(provider: str, type_: str) -> frozenset[str]:
+    spec = type_lookup()(provider, type_)
+    return spec.sensitive if spec else frozenset()
+
+
+@contextmanager
+def _providers(project: Project, names: Iterable[str]) -> Iterator[dict[str, Provider]]:
+    providers = registry.configure(project, sorted(set(names)))
+    try:
+        yield providers
+    finally:
+        for provider in providers.values():
+            provider.close()
+
+
+def refresh(providers: dict[str, Provider], snapshot: Snapshot) -> dict[str, Observed | None]:
+    """What each provider reads back for the resources in state, one batch per type."""
+    groups: dict[tuple[str, str], dict[str, str]] = {}
+    for res in snapshot.resources.values():
+        groups.setdefault((res.provider, res.type), {})[res.id] = res.address
+    observed: dict[str, Observed | None] = {}
+    for (provider, type_), ids in sorted(groups.items()):
+        found = providers[provider].read_many(type_, list(ids))
+        for id_, addr in ids.items():
+            observed[addr] = found.get(id_)
+    return observed
+
+
+def make_plan(
+    project: Project,
+    *,
+    refresh_state: bool = True,
+    prune: bool | None = None,
+    targets: Iterable[str] = (),
+) -> tuple[Plan, Desired]:
+    want = desired(project)
+    state = open_state(project)
+    try:
+        snapshot = state.snapshot()
+    finally:
+        state.close()
+    names = {r.provider for r in want.compiled.resources}
+    names.update(r.provider for r in snapshot.resources.values())
+    with _providers(project, names) as providers:
+        observed = refresh(providers, snapshot) if refresh_state else None
+    result = make_actions(
+        want.compiled.resources,
+        snapshot,
+        observed,
+        types=type_lookup(),
+        commit=want.commit,
+        prune=project.config.reconcile.prune if prune is None else prune,
+        targets=targets,
+    )
+    result.created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    planfile.dumps(result)  # seals it: sets digest (and signature when a key is configured)
+    return result, want
+
+
+def apply_plan(
+    project: Project,
+    plan: Plan,
+    *,
+    parallelism: int | None = None,
+    lock_timeout: float = 0.0,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    progress: Progress | None = None,
+    want: Desired | None = None,
+) -> ApplyReport:
+    """Carry out exactly ``plan``; refuse it when it is stale. Resumes an interrupted apply."""
+    want = want or desired(project)
+    if plan.commit is not None and want.commit != plan.commit:
+        raise StalePlan(
+            f"the plan was made at commit {plan.commit[:12]}, the catalog is now at "
+            f"{(want.commit or 'no commit')[:12]}",
+            hint="plan again at the commit you want to apply",
+        )
+    wanted = want.compiled.by_address()
+    for action in plan.changes():
+        if action.action == "delete":
+            continue
+        res = wanted.get(action.address)
+        if res is None or properties_hash(res.properties) != action.after_hash:
+            raise StalePlan(
+                f"the catalog no longer produces what the plan says for {action.address}",
+                hint="the working tree changed since the plan was made: plan again",
+            )
+    state = open_state(project)
+    try:
+        return _apply_locked(
+            project, plan, state, wanted, parallelism, lock_timeout, retry, progress
+        )
+    finally:
+        state.close()
+
+
+def _apply_locked(
+    project: Project,
+    plan: Plan,
+    state: StateBackend,
+    wanted: dict[str, DesiredResource],
+    parallelism: int | None,
+    lock_timeout: float,
+    retry: RetryPolicy,
+    progress: Progress | None,
+) -> ApplyReport:
+    lock = state.lock("apply", plan=plan.digest, timeout=lock_timeout)
+    try:
+        snapshot = state.snapshot()
+        if snapshot.lineage != plan.lineage:
+            raise StalePlan(
+                f"the plan is for state lineage {plan.lineage}, this state is {snapshot.lineage}",
+                hint="the plan was made against another state: plan again here",
+            )
+        done: set[str] = set()
+        report = ApplyReport()
+        if snapshot.serial != plan.serial:
+            interrupted = state.interrupted_apply(plan.digest)
+            latest = state.history(limit=1)
+            if (
+                interrupted is None
+                or not latest
+                or latest[0].id != interrupted.id
+                or interrupted.serial_before != plan.serial
+            ):
+                raise StalePlan(
+                    f"the state changed since the plan was made (serial {plan.serial} -> "
+                    f"{snapshot.serial})",
+                    hint="plan again: another apply ran in between",
+                )
+            done = {a.address for a in interrupted.actions if a.phase == "succeeded"}
+            state.journal_end(interrupted.id, "interrupted")
+            report.resumed = True
+        apply_id = state.journal_begin(
+            lock, plan=plan.digest, commit=plan.commit or "", who=actor()
+        )
+        report.apply_id = apply_id
+        names = {a.provider for a in plan.changes()}
+        with _providers(project, names) as providers:
+            executor = Executor(
+                plan,
+                wanted,
+                state,
+                lock,
+                providers,
+                sensitive=_sensitive,
+                parallelism=parallelism or project.config.reconcile.parallelism,
+                retry=retry,
+                progress=progress,
+            )
+            report.results = executor.run(apply_id, done)
+        state.journal_end(apply_id, "succeeded" if report.ok else "failed")
+        return report
+    finally:
+        state.release(lock)
+
+
+def check_approved(project: Project, want: Desired) -> None:
+    """Refuse a commit that is not reachable from the approved ref, or a dirty tree."""
+    ref = project.config.approved_ref
+    if want.commit is None:
+        raise Unapproved(
+            "the catalog is not a git repository with commits: nothing is approved",
+            hint="commit the catalog, or pass --allow-unapproved for a local experiment",
+        )
+    if want.dirty:
+        shown = ", ".join(want.dirty[:5]) + (" ..." if len(want.dirty) > 5 else "")
+        raise Unapproved(
+            f"the working tree has uncommitted changes: {shown}",
+            hint="reconcile applies committed, approved catalogs only; commit or stash, or pass "
+            "--allow-unapproved for a local experiment",
+        )
+    with git.repository(project.root) as repo:
+        try:
+            repo.resolve(ref)
+        except git.GitError:
+            raise Unapproved(
+                f"the approved ref {ref!r} (approvedRef in spo.yaml) does not exist here",
+                hint="fetch it (e.g. git fetch origin main) or set approvedRef in spo.yaml",
+            ) from None
+        if not repo.is_ancestor(want.commit, ref):
+            raise Unapproved(
+                f"commit {want.commit[:12]} is not reachable from the approved ref {ref!r}",
+                hint="merge the change into the approved branch first, or pass "
+                "--allow-unapproved for a local experiment",
+            )

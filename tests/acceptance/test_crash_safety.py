@@ -1,0 +1,149 @@
+"""An apply killed with SIGKILL at random points, then rerun, ends converged: exactly one provider
+object per address, the state readable and complete, the journal complete."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from spo_gitops.config import load_project
+from spo_gitops.state.sqlite import SqliteState
+
+SERVICES = 250  # two resources each: 500 in all
+ROUNDS = 20
+SPO = [sys.executable, "-m", "spo_gitops.cli.main"]
+
+TEAM = """apiVersion: spo/v1
+kind: Party
+metadata: {name: team-a, version: 1.0.0}
+spec: {type: team}
+"""
+
+
+def service(i: int) -> str:
+    name = f"svc-{i:03d}"
+    after = f"\n      dependsOn: [cmdb.service.svc-{i - 1:03d}]" if i % 10 else ""
+    return f"""apiVersion: spo/v1
+kind: ServiceModel
+metadata: {{name: {name}, version: 1.0.0, owner: team-a}}
+spec:
+  type: technical
+  tier: 3
+  outcomes: [{{name: keeps running}}]
+  provisioning:
+    - provider: cmdb
+      type: service
+      properties: {{owner: team-a, tier: 3, title: Service {i}}}{after}
+    - provider: files
+      type: file
+      name: {name}-page
+      properties: {{path: pages/{name}.md, content: "# {name}\\n"}}
+      dependsOn: [cmdb.service.{name}]
+---
+apiVersion: spo/v1
+kind: PortfolioEntry
+metadata: {{name: {name}, version: 1.0.0, owner: team-a}}
+spec: {{service: {name}, stage: live}}
+"""
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project with 500 resources to create, its empty state and a saved plan."""
+    root = tmp_path_factory.mktemp("crash-template")
+    (root / "spo.yaml").write_text("apiVersion: spo/v1\nkind: Project\n")
+    (root / "catalog").mkdir()
+    (root / "catalog" / "team.yaml").write_text(TEAM)
+    for i in range(SERVICES):
+        (root / "catalog" / f"svc-{i:03d}.yaml").write_text(service(i))
+    planned = subprocess.run(
+        [*SPO, "plan", "-o", "plan.json", "--format", "json"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert planned.returncode == 0, planned.stderr
+    assert json.loads((root / "plan.json").read_text())["summary"]["create"] == 2 * SERVICES
+    return root
+
+
+def apply(root: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*SPO, "apply", "plan.json", "--auto-approve"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def check_converged(root: Path) -> None:
+    with sqlite3.connect(root / ".spo" / "cmdb.db") as db:
+        counts = db.execute("SELECT type, name, count(*) FROM ci GROUP BY type, name").fetchall()
+        ids = dict(db.execute("SELECT name, id FROM ci").fetchall())
+    assert len(counts) == SERVICES
+    assert all(n == 1 for _, _, n in counts)
+    pages = sorted(p.name for p in (root / ".spo" / "artifacts" / "pages").iterdir())
+    assert pages == [f"svc-{i:03d}.md" for i in range(SERVICES)]
+    state = SqliteState(root / ".spo" / "state.db")
+    try:
+        resources = state.snapshot().resources
+        assert len(resources) == 2 * SERVICES
+        for i in range(SERVICES):
+            assert resources[f"cmdb.service.svc-{i:03d}"].id == ids[f"svc-{i:03d}"]
+        history = state.history(limit=100)
+        assert history[0].outcome == "succeeded"
+        assert all(r.outcome in ("succeeded", "interrupted") for r in history)
+        done = {a.address for r in history for a in r.actions if a.phase == "succeeded"}
+        assert done == set(resources)
+    finally:
+        state.close()
+
+
+def test_full_apply_then_no_changes(template: Path, tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    shutil.copytree(template, root)
+    proc = apply(root)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    check_converged(root)
+    again = subprocess.run([*SPO, "plan"], cwd=root, capture_output=True, text=True, timeout=60)
+    assert "No changes" in again.stdout
+
+
+def test_sigkill_at_random_points_then_rerun_converges(template: Path, tmp_path: Path) -> None:
+    rng = random.Random(20261124)
+    # how long a full apply takes here, to spread the kill points over it
+    probe = tmp_path / "probe"
+    shutil.copytree(template, probe)
+    started = time.monotonic()
+    proc = apply(probe)
+    proc.communicate(timeout=120)
+    duration = time.monotonic() - started
+    killed_mid_apply = 0
+    for round_ in range(ROUNDS):
+        root = tmp_path / f"round-{round_}"
+        shutil.copytree(template, root)
+        proc = apply(root)
+        time.sleep(rng.uniform(0.05, duration))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
+        if proc.returncode == -signal.SIGKILL:
+            killed_mid_apply += 1
+        rerun = apply(root)
+        out, err = rerun.communicate(timeout=120)
+        assert rerun.returncode == 0, f"round {round_}: {out}\n{err}"
+        check_converged(root)
+        assert load_project(root).diagnostics == []
+    assert killed_mid_apply >= ROUNDS // 2  # most kills landed while the apply was running
