@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -112,48 +113,66 @@ class Executor:
         *,
         reverse: bool,
     ) -> None:
+        """Kahn's algorithm over the phase's actions: an action starts when everything it waits
+        on has succeeded; when one fails, everything that waits on it is skipped."""
         if not actions:
             return
-        in_set = {a.address for a in actions}
-        # waits_on[x]: actions in this phase that must finish before x starts
-        waits_on: dict[str, set[str]] = {a.address: set() for a in actions}
+        by_address = {a.address: a for a in actions}
+        waits_on: dict[str, set[str]] = {addr: set() for addr in by_address}
         for a in actions:
             for dep in a.depends_on:
-                if dep in in_set:
+                if dep in by_address:
                     if reverse:
                         waits_on[dep].add(a.address)  # delete dependents first
                     else:
                         waits_on[a.address].add(dep)
-        by_address = {a.address: a for a in actions}
-        pending = dict(waits_on)
+        unblocks: dict[str, list[str]] = {addr: [] for addr in by_address}
+        for addr, deps in waits_on.items():
+            for dep in deps:
+                unblocks[dep].append(addr)
+        remaining = {addr: len(deps) for addr, deps in waits_on.items()}
+        ready = deque(sorted(addr for addr, n in remaining.items() if n == 0))
         running: dict[Future[ActionResult], str] = {}
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
-            while pending or running:
-                for addr in sorted(pending):
-                    deps = pending[addr]
-                    if any(d in results and results[d].outcome != "succeeded" for d in deps):
-                        failed = next(d for d in deps if d in results)
-                        del pending[addr]
-                        results[addr] = self._record_skip(
-                            apply_id, by_address[addr], f"skipped: {failed} did not succeed", total
-                        )
-                        continue
-                    if all(d in results for d in deps) and len(running) < self.parallelism:
-                        del pending[addr]
-                        future = pool.submit(self._run_one, apply_id, by_address[addr], total)
-                        running[future] = addr
-                if not running:
-                    if pending:  # unsatisfiable (should not happen: cycles are refused earlier)
-                        for addr in list(pending):
-                            results[addr] = self._record_skip(
-                                apply_id, by_address[addr], "skipped: dependency cycle", total
-                            )
-                            del pending[addr]
-                    break
+            while ready or running:
+                while ready and len(running) < self.parallelism:
+                    addr = ready.popleft()
+                    future = pool.submit(self._run_one, apply_id, by_address[addr], total)
+                    running[future] = addr
                 finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
                 for future in finished:
                     addr = running.pop(future)
                     results[addr] = future.result()
+                    if results[addr].outcome == "succeeded":
+                        for nxt in unblocks[addr]:
+                            remaining[nxt] -= 1
+                            if remaining[nxt] == 0:
+                                ready.append(nxt)
+                    else:
+                        self._skip_after(apply_id, addr, unblocks, by_address, results, total)
+        for addr in sorted(set(by_address) - set(results)):  # only a cycle leaves any behind
+            results[addr] = self._record_skip(
+                apply_id, by_address[addr], "skipped: dependency cycle", total
+            )
+
+    def _skip_after(
+        self,
+        apply_id: int,
+        failed: str,
+        unblocks: dict[str, list[str]],
+        by_address: dict[str, Action],
+        results: dict[str, ActionResult],
+        total: int,
+    ) -> None:
+        todo = [(nxt, failed) for nxt in unblocks[failed]]
+        while todo:
+            addr, cause = todo.pop()
+            if addr in results:
+                continue
+            results[addr] = self._record_skip(
+                apply_id, by_address[addr], f"skipped: {cause} did not succeed", total
+            )
+            todo.extend((nxt, addr) for nxt in unblocks[addr])
 
     def _tick(self, total: int, address: str) -> None:
         with self._mutex:

@@ -7,7 +7,12 @@ from collections.abc import Iterator
 
 from spo_gitops.catalog import Document
 from spo_gitops.diagnostics import Diagnostic
-from spo_gitops.models import ResourcePool, ServiceLevelAgreement, ServiceProviderInterface
+from spo_gitops.models import (
+    ResourcePool,
+    ServiceLevelAgreement,
+    ServiceModel,
+    ServiceProviderInterface,
+)
 
 DURATION_UNITS = {"ms", "s", "min", "h", "d"}
 # Known metrics and the units they may be stated in.
@@ -36,6 +41,8 @@ def duration_seconds(text: str) -> float:
 
 def document_checks(doc: Document) -> list[Diagnostic]:
     model = doc.model
+    if isinstance(model, ServiceModel):
+        return list(_provisioning(doc, model))
     if isinstance(model, ServiceProviderInterface):
         return list(_spi(doc, model))
     if isinstance(model, ServiceLevelAgreement):
@@ -43,6 +50,30 @@ def document_checks(doc: Document) -> list[Diagnostic]:
     if isinstance(model, ResourcePool):
         return list(_pool(doc, model))
     return []
+
+
+def _provisioning(doc: Document, service: ServiceModel) -> Iterator[Diagnostic]:
+    """Each spec.provisioning entry against its provider's schema for the resource type."""
+    from spo_gitops.providers.registry import check_properties
+
+    for i, entry in enumerate(service.spec.provisioning):
+        where: list[str | int] = ["spec", "provisioning", i]
+        for path, message in check_properties(entry.provider, entry.type, entry.properties):
+            if not path:  # unknown provider or type: point at the entry's provider/type
+                yield doc.diag(
+                    "SPO707",
+                    message,
+                    [*where, "type" if "type" in message else "provider"],
+                    hint="spo providers list shows the providers and their resource types",
+                )
+                break
+            yield doc.diag(
+                "SPO708",
+                f"{entry.provider}.{entry.type} properties{'/' + '/'.join(path)}: {message}",
+                [*where, "properties", *path],
+                key=message.startswith("unknown property"),
+                hint=f"spo providers schema {entry.provider} {entry.type} shows what it takes",
+            )
 
 
 def _spi(doc: Document, spi: ServiceProviderInterface) -> Iterator[Diagnostic]:

@@ -58,6 +58,7 @@ CODES: dict[str, str] = {
     "SPO605": "portfolio stage entered without its approval record",
     "SPO606": "service retired while live services depend on it",
     "SPO607": "new portfolio entry starts in a stage not allowed for new entries",
+    "SPO608": "owner has no code-host handle for CODEOWNERS",
     # 5xx: policies and resource allocation (a Policy's own findings carry its spec.code)
     "SPO501": "policy expression does not compile",
     "SPO502": "policy expression failed on an entity",
@@ -65,6 +66,15 @@ CODES: dict[str, str] = {
     "SPO504": "resource pool overbooked",
     "SPO505": "resource pool underused",
     "SPO506": "resource pool near capacity",
+    # 7xx: desired resources (compile)
+    "SPO701": "two entities produce the same resource address",
+    "SPO702": "resource depends on an address that is not desired",
+    "SPO703": "resource dependency cycle",
+    "SPO704": "blueprint syntax error",
+    "SPO705": "blueprint failed to render",
+    "SPO706": "blueprint output is not a list of resources",
+    "SPO707": "unknown provider or resource type",
+    "SPO708": "resource properties do not match the provider's schema",
     # 9xx: project configuration
     "SPO901": "invalid project configuration",
 }

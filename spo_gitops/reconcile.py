@@ -169,7 +169,7 @@ def make_plan(
         targets=targets,
     )
     result.created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    planfile.dumps(result)  # seals it: sets digest (and signature when a key is configured)
+    planfile.seal(result)  # sets the digest (and the signature when a key is configured)
     return result, want
 
 
