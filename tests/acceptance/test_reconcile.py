@@ -196,3 +196,40 @@ def test_an_invalid_catalog_plans_nothing(bank: Path) -> None:
     assert result.exit_code == 1
     assert "SPO408" in result.stderr
     assert "catalog has 1 error" in result.stderr
+
+
+def test_two_applies_at_once_one_fails_with_the_holders_details(bank: Path) -> None:
+    import subprocess
+    import sys
+
+    plan_to("p.plan.json")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from pathlib import Path\n"
+            "from spo_gitops.state.sqlite import SqliteState\n"
+            "state = SqliteState(Path('.spo/state.db'))\n"
+            "state.lock('apply', reason='a long apply')\n"
+            "print('locked', flush=True)\n"
+            "time.sleep(30)\n",
+        ],
+        cwd=bank,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        blocked = run_spo("apply", "p.plan.json", "--auto-approve")
+        assert blocked.exit_code == 1
+        assert "state is locked" in blocked.stderr
+        assert f"(pid {holder.pid})" in blocked.stderr
+        assert "a long apply" in blocked.stderr
+        assert cmdb_rows(bank) == []
+    finally:
+        holder.kill()
+        holder.communicate(timeout=10)
+    after = run_spo("apply", "p.plan.json", "--auto-approve")
+    assert after.exit_code == 0, after.stderr  # the dead holder's lock is taken over
