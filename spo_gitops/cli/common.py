@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 import click
 
@@ -45,6 +48,27 @@ def emit(text: str, output: Path | None) -> None:
         click.echo(text, nl=not text.endswith("\n"))
     else:
         write_atomic(output, text)
+
+
+class ProgressUpdate(Protocol):
+    def __call__(self, done: int, total: int, detail: str = "") -> None: ...
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[ProgressUpdate | None]:
+    """A progress bar on stderr when it is a terminal (rich); nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int, detail: str = "") -> None:
+            bar.update(task, completed=done, total=total, description=f"{label} {detail}")
+
+        yield update
 
 
 def use_color(flag: bool | None) -> bool:

@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from spo_gitops import __version__, planfile
-from spo_gitops.apply import ApplyReport, Progress
-from spo_gitops.cli.common import emit, project_from
+from spo_gitops.apply import ApplyReport
+from spo_gitops.cli.common import emit, progress_bar, project_from
 from spo_gitops.config import Project
 from spo_gitops.errors import SpoError
 from spo_gitops.plan import Plan
 from spo_gitops.reconcile import CatalogInvalid, Desired, apply_plan, check_approved, make_plan
 from spo_gitops.report import render as render_findings
 from spo_gitops.report.plan import PLAN_FORMATS, render, render_apply
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Progress | None]:
-    """A progress bar on stderr when it is a terminal; nothing otherwise."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import Progress as RichProgress
-
-    with RichProgress(transient=True) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int, address: str) -> None:
-            bar.update(task, completed=done, total=total, description=f"{label} {address}")
-
-        yield update
 
 
 def _plan_or_findings(project: Project, **options: object) -> tuple[Plan, Desired]:
@@ -129,7 +110,7 @@ def apply(
         return 0
     click.echo(render("text", saved), nl=False, err=True)
     _confirm(auto_approve, "apply these changes")
-    with _progress("applying") as progress:
+    with progress_bar("applying") as progress:
         report = apply_plan(
             project, saved, parallelism=parallelism, lock_timeout=lock_timeout, progress=progress
         )
@@ -164,7 +145,7 @@ def reconcile(
     if not result.has_changes:
         return 0
     _confirm(auto_approve, "apply these changes")
-    with _progress("reconciling") as progress:
+    with progress_bar("reconciling") as progress:
         report = apply_plan(
             project,
             result,
