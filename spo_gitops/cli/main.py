@@ -50,6 +50,7 @@ def cli(ctx: click.Context, directory: Path | None, config_file: Path | None) ->
 
 def _register() -> None:
     from spo_gitops.cli import (
+        codeowners_cmd,
         diff_cmd,
         init_cmd,
         new_cmd,
@@ -68,6 +69,7 @@ def _register() -> None:
     cli.add_command(diff_cmd.diff)
     cli.add_command(diff_cmd.bump)
     cli.add_command(new_cmd.new)
+    cli.add_command(codeowners_cmd.codeowners)
     cli.add_command(providers)
     cli.add_command(state)
     for command in (plan_cmd.plan, plan_cmd.apply, plan_cmd.reconcile, plan_cmd.drift):

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from spo_gitops import __version__
-from spo_gitops.cli.common import emit, project_from, use_color
+from spo_gitops.cli.common import emit, progress_bar, project_from, use_color
+from spo_gitops.config import Project
+from spo_gitops.errors import UsageError
 from spo_gitops.policy import PROVISIONED_STAGES, PoolUsage
 from spo_gitops.report import FORMATS, render
-from spo_gitops.validate import Progress
+from spo_gitops.validate import Progress, ValidationResult
 from spo_gitops.validate import validate as run_validate
-
-
-@contextmanager
-def progress_bar(label: str) -> Iterator[Progress | None]:
-    """A progress bar on stderr when it is a terminal; nothing otherwise."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import Progress as RichProgress
-
-    with RichProgress(transient=True) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 def capacity_table(rows: list[PoolUsage]) -> str:
@@ -70,6 +52,31 @@ def _amount(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0")
 
 
+def changed_since(
+    project: Project,
+    rev: str,
+    paths: tuple[Path, ...],
+    *,
+    jobs: int | None,
+    progress: Progress | None,
+) -> ValidationResult:
+    from spo_gitops.changed import validate_changed
+
+    if paths:
+        raise UsageError("--changed-since takes no PATHS", hint="drop the paths, or the option")
+    result = validate_changed(project, rev, jobs=jobs, progress=progress)
+    scope = (
+        "spo.yaml changed: validated everything"
+        if result.full
+        else (
+            f"{len(result.changed)} file(s) changed since {rev}; "
+            f"validated {len(result.files)} touched file(s)"
+        )
+    )
+    click.echo(f"spo: {scope}", err=True)
+    return result
+
+
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
@@ -87,6 +94,12 @@ def _amount(value: float) -> str:
 @click.option("--jobs", type=click.IntRange(min=0), help="Worker processes (0: by catalog size).")
 @click.option("--color/--no-color", default=None, help="Colour the text output.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors for the exit code.")
+@click.option(
+    "--changed-since",
+    "since",
+    metavar="REV",
+    help="Only the files changed since REV and the entities they touch (README).",
+)
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -96,11 +109,15 @@ def validate(
     jobs: int | None,
     color: bool | None,
     strict: bool,
+    since: str | None = None,
 ) -> int:
     """Validate the catalog (or PATHS): YAML, schemas, references and semantic checks."""
     project = project_from(ctx)
     with progress_bar("validating") as progress:
-        result = run_validate(project, paths, jobs=jobs, progress=progress)
+        if since is not None:
+            result = changed_since(project, since, paths, jobs=jobs, progress=progress)
+        else:
+            result = run_validate(project, paths, jobs=jobs, progress=progress)
     findings = result.findings
     text = render(
         fmt,

@@ -20,10 +20,13 @@ class PolicyOutcome:
     capacity: list[PoolUsage] = field(default_factory=list)
 
 
-def evaluate_policies(index: Index, today: dt.date | None = None) -> PolicyOutcome:
-    """Policy findings (waivers applied), capacity findings and the capacity table."""
+def evaluate_policies(index: Index, today: dt.date | None = None, jobs: int = 1) -> PolicyOutcome:
+    """Policy findings (waivers applied), capacity findings and the capacity table.
+
+    ``jobs``: worker processes for the policies (0: one per core when the catalog is large)."""
     today = today or dt.date.today()
-    findings = _evaluate_policies(index, today)
-    usage = pool_usage(index, Lookups(index, today))
+    lookups = Lookups(index, today)  # its tables are built once, for policies and capacity
+    findings = _evaluate_policies(index, today, lookups, jobs)
+    usage = pool_usage(index, lookups)
     findings.extend(check_capacity(index, usage))
     return PolicyOutcome(findings, usage)

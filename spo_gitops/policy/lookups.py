@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
+from spo_gitops.policy.projection import ENTITY, Projection
 from spo_gitops.references import Index
 
 Data = dict[str, Any]
@@ -49,6 +50,8 @@ class Lookups:
     def __init__(self, index: Index, today: dt.date) -> None:
         self.index = index
         self.today = today
+        self._cuts: dict[tuple[str, int], Data] = {}  # (root, id(data)) -> cut, one projection
+        self._cut_by: Projection | None = None
 
     def _data(self, kind: str) -> list[Data]:
         return [d.data for d in self.index.of_kind(kind) if d.valid]
@@ -153,7 +156,22 @@ class Lookups:
     def today_(self) -> str:
         return self.today.isoformat()
 
-    def functions(self) -> dict[str, Callable[..., Any]]:
+    def cut(self, projection: Projection, root: str, data: Data) -> Data:
+        """What ``projection`` keeps of a document handed over by ``root``, computed once."""
+        if projection is not self._cut_by:
+            self._cuts, self._cut_by = {}, projection
+        key = (root, id(data))
+        got = self._cuts.get(key)
+        if got is None:
+            got = self._cuts[key] = projection.cut(root, data)
+        return got
+
+    def functions(self, projection: Projection | None = None) -> dict[str, Callable[..., Any]]:
+        """The CEL functions. With a ``projection`` of the policies that will call them, the
+        documents they return are cut to what those policies read (the same answers, a
+        fraction of the conversion into CEL values)."""
+        if projection is not None and projection.roots is not None:
+            return self._cut_functions(projection)
         return {
             "entity": self.entity,
             "service": self.service,
@@ -169,6 +187,35 @@ class Lookups:
             "roi": self.roi,
             "today": self.today_,
         }
+
+    def _cut_functions(self, projection: Projection) -> dict[str, Callable[..., Any]]:
+        functions = self.functions()
+
+        def one(name: str) -> Callable[..., Data | None]:
+            full = functions[name]
+
+            def call(*args: Any) -> Data | None:
+                data = full(*args)
+                if data is None:
+                    return None
+                root = f"{ENTITY}{data.get('kind')}" if name == "entity" else name
+                return self.cut(projection, root, data)
+
+            return call
+
+        def many(name: str) -> Callable[..., list[Data]]:
+            full = functions[name]
+
+            def call(*args: Any) -> list[Data]:
+                return [self.cut(projection, name, d) for d in full(*args)]
+
+            return call
+
+        for name in ("entity", "service", "party", "pool", "portfolio_of"):
+            functions[name] = one(name)
+        for name in ("slas_of", "spis_of", "dependents_of"):
+            functions[name] = many(name)
+        return functions
 
 
 FUNCTION_NAMES = frozenset(

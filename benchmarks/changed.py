@@ -1,0 +1,110 @@
+"""Benchmark `spo validate --changed-since HEAD` on a pull request touching 5 files.
+
+Generates a catalog (benchmarks/gen_catalog.py) with the reference catalog's policies, commits it
+in a fresh git repository, changes 5 files (2 services, an SLA, a portfolio entry and a pool) and
+times, each in a fresh `spo` process: the full `spo validate`, `--changed-since HEAD` with no cache
+(.spo/ removed: what a CI runner without a restored cache pays) and with a warm cache; best of N.
+
+    python benchmarks/changed.py [-n 10000] [--repeat 3] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gen_catalog import generate
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_SECONDS = 1.0
+SPO = [sys.executable, "-c", "from spo_gitops.cli.main import main; main()"]
+
+
+def git(root: Path, *args: str) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(root), "GIT_CONFIG_NOSYSTEM": "1"}
+    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
+
+def make_repo(root: Path, documents: int) -> None:
+    generate(root, documents)
+    for policy in sorted((ROOT / "policies").glob("*.yaml")):
+        shutil.copy(policy, root / "policies" / policy.name)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "-c", "user.name=bench", "-c", "user.email=b@example.com", "add", "-A")
+    git(
+        root,
+        *("-c", "user.name=bench", "-c", "user.email=b@example.com"),
+        *("-c", "commit.gpgsign=false", "commit", "-q", "-m", "catalog"),
+    )
+
+
+def touch_five(root: Path) -> list[str]:
+    """A pull request's worth of edits: descriptions and versions in 5 files of 4 kinds."""
+    picks = [
+        next(iter(sorted((root / "catalog" / folder).glob("*.yaml"))[n : n + 1]))
+        for folder, n in [("services", 3), ("services", 40), ("slas", 7), ("portfolio", 9)]
+    ]
+    picks.append(sorted((root / "catalog" / "pools").glob("*.yaml"))[1])
+    for path in picks:
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("synthetic entry", "edited entry", 1), encoding="utf-8")
+    return [p.relative_to(root).as_posix() for p in picks]
+
+
+def timed(root: Path, args: list[str], before: list[str] | None = None) -> float:
+    if before:
+        shutil.rmtree(root / ".spo", ignore_errors=True)
+    start = time.perf_counter()
+    subprocess.run([*SPO, *args], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--documents", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="build the repository here and keep it")
+    args = parser.parse_args()
+    tmp = None
+    if args.keep:
+        root = args.keep
+        root.mkdir(parents=True, exist_ok=False)
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="spo-changed-")
+        root = Path(tmp.name)
+    try:
+        make_repo(root, args.documents)
+        touched = touch_five(root)
+        print(f"{args.documents:,} documents; changed: {', '.join(touched)}", file=sys.stderr)
+        changed = ["validate", "--changed-since", "HEAD"]
+        rows = [
+            ("spo validate (full)", [timed(root, ["validate"]) for _ in range(args.repeat)]),
+            (
+                "--changed-since HEAD, no cache",
+                [timed(root, changed, before=["rm .spo"]) for _ in range(args.repeat)],
+            ),
+        ]
+        timed(root, changed)  # fills the cache
+        rows.append(
+            ("--changed-since HEAD, warm cache", [timed(root, changed) for _ in range(args.repeat)])
+        )
+        print(f"| run | documents | wall (best of {args.repeat}) |")
+        print("|---|---|---|")
+        for label, walls in rows:
+            print(f"| `{label}` | {args.documents:,} | {min(walls):.2f} s |")
+        best = min(rows[-1][1])
+        verdict = "met" if best <= TARGET_SECONDS else "NOT met"
+        print(f"\ntarget: a 5-file change checked in <= {TARGET_SECONDS:.0f} s: {verdict}")
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()

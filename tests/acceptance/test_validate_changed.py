@@ -1,0 +1,134 @@
+"""``spo validate --changed-since REV`` on a real tmp git repository holding the reference catalog:
+its findings equal those of a full run restricted to the files it touched, cold and warm."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from spo_gitops.changed import CACHE_DIR, catalog_paths, validate_changed
+from spo_gitops.config import load_project
+from spo_gitops.diagnostics import Diagnostic
+from spo_gitops.validate import catalog_files, validate
+from tests.conftest import REPO
+from tests.gitrepo import commit, git
+from tests.helpers import run_spo
+
+TODAY = dt.date(2026, 11, 24)
+
+
+@pytest.fixture
+def repo(in_tmp: Path) -> Path:
+    for name in ("catalog", "policies"):
+        shutil.copytree(REPO / name, in_tmp / name)
+    shutil.copy(REPO / "spo.yaml", in_tmp / "spo.yaml")
+    git(in_tmp, "init", "-q", "-b", "main")
+    git(in_tmp, "config", "user.name", "Test")
+    git(in_tmp, "config", "user.email", "test@example.com")
+    git(in_tmp, "config", "commit.gpgsign", "false")
+    commit(in_tmp, "reference catalog")
+    return in_tmp
+
+
+def edit(root: Path, rel: str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (rel, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def key(d: Diagnostic) -> tuple[str, ...]:
+    return tuple(str(v) for v in (d.file, d.line, d.column, d.code, d.message, d.entity, d.waived))
+
+
+def assert_same_as_full_run(root: Path) -> list[str]:
+    project = load_project(root)
+    changed = validate_changed(project, "main", today=TODAY)
+    full = validate(load_project(root), today=TODAY)
+    touched = set(changed.files)
+    expected = sorted(key(d) for d in full.findings.items if d.file in touched)
+    assert sorted(key(d) for d in changed.findings.items) == expected
+    return sorted(touched)
+
+
+def test_findings_equal_the_full_run_on_touched_files_cold_and_warm(repo: Path) -> None:
+    # an SLA expires: the policy "live services have an active SLA" fails on its service
+    edit(repo, "catalog/slas/mobile-banking-retail.yaml", "status: active", "status: expired")
+    # a pool shrinks below what its provisioned consumers draw
+    edit(repo, "catalog/pools/engineering-fte.yaml", "capacity: 260", "capacity: 20")
+    # a service's SLA file is deleted
+    (repo / "catalog/slas/network-branch.yaml").unlink()
+    # a new, untracked file: a broken reference and a schema violation
+    (repo / "catalog/services/new-thing.yaml").write_text(
+        "apiVersion: spo/v1\nkind: ServiceModel\n"
+        "metadata: {name: new-thing, version: 1.0.0, owner: team-digital}\n"
+        "spec: {type: business, tier: 2, outcomes: [{name: x, measure: y}],"
+        " dependsOn: [no-such-service]}\n",
+        encoding="utf-8",
+    )
+    edit(repo, "catalog/services/network.yaml", "tier: ", "tier: 9  # was ")
+    cold = assert_same_as_full_run(repo)
+    assert (repo / CACHE_DIR / "index.json").is_file()
+    assert git(repo, "status", "--porcelain", "--", CACHE_DIR) == ""  # it ignores itself
+    warm = assert_same_as_full_run(repo)
+    assert cold == warm
+    assert "catalog/services/network.yaml" in warm  # referred to by the deleted SLA
+    assert "catalog/services/mobile-banking.yaml" in warm
+    assert len(warm) < len(catalog_files(load_project(repo))) / 2
+    result = validate_changed(load_project(repo), "main", today=TODAY)
+    assert result.cache_misses == 0 and result.cache_hits > 50
+    codes = {d.code for d in result.findings.items}
+    assert {"SPO302", "SPO204", "SPO504"} <= codes
+
+
+def test_a_changed_policy_applies_to_everything(repo: Path) -> None:
+    edit(repo, "policies/live-services.yaml", "severity: error", "severity: warning")
+    assert_same_as_full_run(repo)
+    assert_same_as_full_run(repo)
+
+
+def test_a_changed_party_touches_what_it_owns(repo: Path) -> None:
+    edit(repo, "catalog/parties/team-digital.yaml", "type: team", "type: supplier")
+    touched = assert_same_as_full_run(repo)
+    assert "catalog/services/internet-banking.yaml" in touched
+
+
+def test_a_stale_or_foreign_cache_is_never_trusted(repo: Path) -> None:
+    edit(repo, "catalog/slas/mobile-banking-retail.yaml", "status: active", "status: expired")
+    assert_same_as_full_run(repo)
+    (repo / CACHE_DIR / "index.json").write_text('{"fingerprint": "x", "files": 3}')
+    assert_same_as_full_run(repo)
+    (repo / CACHE_DIR / "index.json").write_text("not json")
+    assert_same_as_full_run(repo)
+
+
+def test_string_discovery_matches_catalog_files(repo: Path) -> None:
+    (repo / "catalog/.hidden").mkdir()
+    (repo / "catalog/.hidden/x.yaml").write_text("a: 1\n")
+    (repo / "catalog/services/.dot.yaml").write_text("a: 1\n")
+    (repo / "catalog/services/notes.txt").write_text("a: 1\n")
+    project = load_project(repo)
+    assert catalog_paths(project) == [str(p) for p in catalog_files(project)]
+
+
+def test_cli_reports_the_scope_and_exit_code(repo: Path) -> None:
+    r = run_spo("validate", "--changed-since", "main")
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert "0 file(s) changed since main; validated 0 touched file(s)" in r.stderr
+    edit(repo, "catalog/slas/network-branch.yaml", "service: network", "service: no-such")
+    r = run_spo("validate", "--changed-since", "main", "--format", "json")
+    assert r.exit_code == 1
+    assert "SPO302" in r.stdout
+    assert "1 file(s) changed since main" in r.stderr
+    assert run_spo("validate", "--changed-since", "nope").exit_code == 1
+    assert run_spo("validate", "--changed-since", "main", "catalog").exit_code == 64
+
+
+def test_a_changed_spo_yaml_validates_everything(repo: Path) -> None:
+    edit(repo, "spo.yaml", "approvedRef: main", "approvedRef: main  # edited")
+    result = validate_changed(load_project(repo), "main", today=TODAY)
+    assert result.full
+    assert len(result.files) == len(catalog_files(load_project(repo)))
