@@ -68,3 +68,46 @@ def test_plan_case(path: Path) -> None:
 
 def test_there_are_cases() -> None:
     assert len(CASES) >= 10
+
+
+def test_sensitive_properties_never_reach_the_plan_file() -> None:
+    from spo_gitops import planfile
+    from spo_gitops.providers.base import ResourceType
+    from spo_gitops.resources import properties_hash
+
+    secret_type = ResourceType("hook", {"type": "object"}, sensitive=frozenset({"token"}))
+
+    def types(provider: str, type_: str) -> ResourceType | None:
+        return secret_type
+
+    old = {"url": "https://x", "token": "old-secret-1"}
+    state = Snapshot(
+        "l",
+        1,
+        {
+            "p.hook.a": ResourceState(
+                "p.hook.a",
+                "p",
+                "hook",
+                "a",
+                "id-a",
+                {"url": "https://x", "token": "(sensitive)"},
+                properties_hash(old),
+            )
+        },
+    )
+    desired = [
+        DesiredResource("p", "hook", "a", {"url": "https://x", "token": "new-secret-2"}),
+        DesiredResource("p", "hook", "b", {"url": "https://y", "token": "new-secret-3"}),
+    ]
+    result = plan(desired, state, None, types=types, commit=None)
+    assert [(a.address, a.action) for a in result.actions] == [
+        ("p.hook.a", "update"),
+        ("p.hook.b", "create"),
+    ]
+    text = planfile.dumps(result)
+    assert "secret" not in text
+    assert result.actions[0].changes[0].path == "/token"
+    assert result.actions[1].after == {"url": "https://y", "token": "(sensitive)"}
+    # the hash still covers the real value, so a changed secret is an update
+    assert result.actions[1].after_hash == properties_hash(dict(desired[1].properties))
