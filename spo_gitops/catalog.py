@@ -104,13 +104,15 @@ def _reparse(fs_path: str) -> list[yaml.Node | None]:
         return []
 
 
-def discover(paths: Iterable[Path], exclude: Iterable[str] = ()) -> list[Path]:
-    """YAML files under ``paths`` (files are taken as given), sorted, hidden folders skipped."""
+def discover_names(paths: Iterable[Path], exclude: Iterable[str] = ()) -> list[str]:
+    """YAML files under ``paths`` as strings (files are taken as given), sorted per folder,
+    hidden files and folders skipped, ``exclude`` glob patterns (POSIX paths) left out. Strings,
+    not ``Path`` objects: building 10,000 of those costs a third of a second."""
     patterns = list(exclude)
-    found: dict[Path, None] = {}
+    found: dict[str, None] = {}
     for path in paths:
         if path.is_file():
-            found[path] = None
+            found[str(path)] = None
             continue
         if not path.is_dir():
             continue
@@ -123,8 +125,18 @@ def discover(paths: Iterable[Path], exclude: Iterable[str] = ()) -> list[Path]:
                 if f.endswith(YAML_SUFFIXES) and not f.startswith(".")
             )
         for name in sorted(names):
-            found[Path(name)] = None
-    return [p for p in found if not any(fnmatch.fnmatch(p.as_posix(), pat) for pat in patterns)]
+            found[name] = None
+    posix = os.sep == "/"
+    return [
+        p
+        for p in found
+        if not any(fnmatch.fnmatch(p if posix else p.replace(os.sep, "/"), pat) for pat in patterns)
+    ]
+
+
+def discover(paths: Iterable[Path], exclude: Iterable[str] = ()) -> list[Path]:
+    """:func:`discover_names` as paths."""
+    return [Path(name) for name in discover_names(paths, exclude)]
 
 
 _FRIENDLY_PATTERNS = {

@@ -21,7 +21,6 @@ files only.
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import gc
 import hashlib
 import json
@@ -55,6 +54,7 @@ from spo_gitops.validate import (
     Progress,
     ValidationResult,
     _gc_paused,
+    catalog_names,
     load_all,
 )
 from spo_gitops.validate import validate as validate_all
@@ -190,38 +190,6 @@ def _cached_docs(entries: list[Entry], display: str, fs_path: str) -> list[Docum
 # --- the run -----------------------------------------------------------------------------------
 
 
-def catalog_paths(project: Project) -> list[str]:
-    """:func:`spo_gitops.validate.catalog_files` as strings: the same files in the same order
-    (a test holds them equal), without building 10,000 ``Path`` objects (~0.3 s)."""
-    config = project.config
-    roots = [project.root / p for p in (*config.catalog.paths, *config.policies.paths)]
-    tests = [f"{(project.root / p).as_posix()}/tests/*" for p in config.policies.paths]
-    patterns = [*config.catalog.exclude, *config.policies.exclude, *tests]
-    found: dict[str, None] = {}
-    for path in roots:
-        if path.is_file():
-            found[str(path)] = None
-            continue
-        if not path.is_dir():
-            continue
-        names: list[str] = []
-        for folder, dirs, files in os.walk(path):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            names.extend(
-                os.path.join(folder, f)
-                for f in files
-                if f.endswith(YAML_SUFFIXES) and not f.startswith(".")
-            )
-        for name in sorted(names):
-            found[name] = None
-    posix = os.sep == "/"
-    return [
-        p
-        for p in found
-        if not any(fnmatch.fnmatch(p if posix else p.replace(os.sep, "/"), pat) for pat in patterns)
-    ]
-
-
 @dataclass
 class _File:
     path: str  # as the file system takes it
@@ -277,12 +245,8 @@ def _run(
     workers = project.config.validation.jobs if jobs is None else jobs
     cache = IndexCache(project)
     files: list[_File] = []
-    root = f"{project.root}{os.sep}"
-    for text in catalog_paths(project):
-        # project.display, without pathlib's cost on 10,000 paths
-        display = text[len(root) :] if text.startswith(root) else project.display(Path(text))
-        if os.sep != "/":
-            display = display.replace(os.sep, "/")
+    for text in catalog_names(project):
+        display = project.display_name(text)
         files.append(_File(text, display, join(prefix, display) if prefix else display))
     by_display = {f.display: f for f in files}
     changed = [f for f in files if f.rel in changed_rel or f.rel not in blobs]

