@@ -25,13 +25,17 @@ def _text_diff(before: str, after: str) -> str:
     return "\n".join("        " + line for line in body)
 
 
+def _multiline(value: Any) -> bool:
+    return isinstance(value, str) and "\n" in value
+
+
 def _change_line(change: Change, action: str) -> str:
-    if (
-        isinstance(change.before, str)
-        and isinstance(change.after, str)
-        and ("\n" in change.before or "\n" in change.after)
-    ):
-        return f"{change.path}: (text changed)\n{_text_diff(change.before, change.after)}"
+    before, after = change.before, change.after
+    if _multiline(before) or _multiline(after):
+        old = before if isinstance(before, str) else ""
+        new = after if isinstance(after, str) else ""
+        label = {"create": "text", "delete": "text removed"}.get(action, "text changed")
+        return f"{change.path}: ({label})\n{_text_diff(old, new)}"
     if action == "create":
         return f"{change.path} = {_value(change.after)}"
     if action == "delete":
