@@ -75,6 +75,14 @@ CODES: dict[str, str] = {
     "SPO706": "blueprint output is not a list of resources",
     "SPO707": "unknown provider or resource type",
     "SPO708": "resource properties do not match the provider's schema",
+    # 8xx: measured service levels (spo sla report)
+    "SPO801": "metrics file cannot be read or lacks a column",
+    "SPO802": "metric row names an unknown service",
+    "SPO803": "metric not agreed in any SLA of the service",
+    "SPO804": "metric value is not a number in range",
+    "SPO805": "metric unit differs from the objective's",
+    "SPO806": "metric period badly written or outside the agreement",
+    "SPO807": "metric measured twice for the same period",
     # 9xx: project configuration
     "SPO901": "invalid project configuration",
 }

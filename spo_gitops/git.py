@@ -158,6 +158,27 @@ class Repository:
         out = self._git("status", "--porcelain", "-z", "--untracked-files=normal")
         return sorted(entry[3:] for entry in out.split("\0") if len(entry) > 3)
 
+    def log(self, paths: Sequence[str], max_count: int = 20) -> list[dict[str, str]]:
+        """Commits touching ``paths`` (relative to the repository root), newest first: each with
+        its id, author, date (ISO 8601) and subject. Renames are followed only for one path."""
+        if not paths:
+            return []
+        follow = ["--follow"] if len(paths) == 1 else []
+        out = self._git(
+            "log",
+            f"--max-count={max_count}",
+            *follow,
+            "--format=%H%x1f%an%x1f%aI%x1f%s%x1e",
+            "--",
+            *paths,
+        )
+        commits = []
+        for record in out.split("\x1e"):
+            parts = record.strip("\n").split("\x1f")
+            if len(parts) == 4:
+                commits.append(dict(zip(("id", "author", "date", "subject"), parts, strict=True)))
+        return commits
+
     def relative(self, path: Path) -> str:
         """``path`` relative to the repository root, POSIX style ('' for the root)."""
         rel = path.resolve().relative_to(self.root).as_posix()

@@ -52,11 +52,14 @@ def _register() -> None:
     from spo_gitops.cli import (
         codeowners_cmd,
         diff_cmd,
+        docs_cmd,
+        graph_cmd,
         init_cmd,
         new_cmd,
         plan_cmd,
         policy_cmd,
         schema_cmd,
+        sla_cmd,
         validate_cmd,
     )
     from spo_gitops.cli.providers_cmd import providers
@@ -70,6 +73,9 @@ def _register() -> None:
     cli.add_command(diff_cmd.bump)
     cli.add_command(new_cmd.new)
     cli.add_command(codeowners_cmd.codeowners)
+    cli.add_command(sla_cmd.sla)
+    cli.add_command(docs_cmd.docs)
+    cli.add_command(graph_cmd.graph)
     cli.add_command(providers)
     cli.add_command(state)
     for command in (plan_cmd.plan, plan_cmd.apply, plan_cmd.reconcile, plan_cmd.drift):

@@ -1,0 +1,103 @@
+"""``spo docs build``: the static, offline HTML service catalog."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import click
+
+from spo_gitops.cli.common import project_from
+from spo_gitops.config import Project
+from spo_gitops.git import GitError, join, repository
+from spo_gitops.site import History, SiteInput, build_site
+from spo_gitops.validate import ValidationResult
+from spo_gitops.validate import validate as run_validate
+
+
+def write_files(folder: Path, files: Mapping[str, str | bytes]) -> None:
+    """Write each file under ``folder`` atomically: readers see the old file or the new one."""
+    for rel, content in files.items():
+        path = folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def service_history(project: Project, result: ValidationResult, limit: int = 20) -> History:
+    """Commits touching each service's files: its model, portfolio entry and SLAs."""
+    files: dict[str, set[str]] = {}
+    for doc in result.documents:
+        if not doc.valid:
+            continue
+        spec = doc.data.get("spec") or {}
+        if doc.kind == "ServiceModel":
+            files.setdefault(doc.name, set()).add(doc.file)
+        elif doc.kind in ("PortfolioEntry", "ServiceLevelAgreement"):
+            files.setdefault(str(spec.get("service")), set()).add(doc.file)
+    try:
+        with repository(project.root) as repo:
+            prefix = repo.relative(project.root)
+            return {
+                name: repo.log(sorted(join(prefix, f) for f in paths), limit)
+                for name, paths in files.items()
+            }
+    except GitError:
+        return {}
+
+
+@click.group()
+def docs() -> None:
+    """The static HTML service catalog."""
+
+
+@docs.command("build")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the site into.",
+)
+@click.option(
+    "--metrics",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Measured values (as for spo sla report): show the latest attainment per objective.",
+)
+@click.option("--period", help="With --metrics: attainment up to this period.")
+@click.pass_context
+def build(ctx: click.Context, output: Path, metrics: tuple[Path, ...], period: str | None) -> int:
+    """Build the site: portfolio board with search, a page per service, party and pool."""
+    project = project_from(ctx)
+    result = run_validate(project)
+    report = None
+    if metrics:
+        from spo_gitops.cli.sla_cmd import show_diagnostics
+        from spo_gitops.errors import UsageError
+        from spo_gitops.sla import PeriodError
+        from spo_gitops.sla import report as sla_report
+
+        paths = [(p, project.display(p.absolute())) for p in metrics]
+        try:
+            report = sla_report(result.index, paths, period=period)
+        except PeriodError as e:
+            raise UsageError(str(e), hint="e.g. --period 2026-06") from None
+        show_diagnostics(report.diagnostics)
+    data = SiteInput(result.index, result.capacity, report, service_history(project, result))
+    files = build_site(data)
+    write_files(output, files)
+    click.echo(f"wrote {len(files)} files to {output}", err=True)
+    return 0

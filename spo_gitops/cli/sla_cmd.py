@@ -1,0 +1,103 @@
+"""``spo sla report``: measured service levels against the SLAs' objectives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from spo_gitops.cli.common import emit, project_from
+from spo_gitops.cli.docs_cmd import write_files
+from spo_gitops.diagnostics import Diagnostic
+from spo_gitops.errors import UsageError
+from spo_gitops.sla import PeriodError
+from spo_gitops.sla import report as build
+from spo_gitops.sla.render import FORMATS, render
+from spo_gitops.validate import validate as run_validate
+
+
+def show_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    for d in diagnostics:
+        click.echo(f"{d.location()}: {d.severity} {d.code} {d.message}", err=True)
+        if d.hint:
+            click.echo(f"  hint: {d.hint}", err=True)
+
+
+@click.group()
+def sla() -> None:
+    """Service level management: SLA reports from measured values."""
+
+
+@sla.command("report")
+@click.option(
+    "--metrics",
+    "metrics",
+    multiple=True,
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Measured values: CSV or JSON lines (README 'SLA reports'); repeatable.",
+)
+@click.option("--period", help="Report up to this period (YYYY-MM, YYYY-Qn or YYYY).")
+@click.option(
+    "--consecutive",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Periods missed or worsening in a row that call for an improvement plan.",
+)
+@click.option(
+    "-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file."
+)
+@click.option(
+    "--chart-format",
+    type=click.Choice(["svg", "png"]),
+    default="svg",
+    show_default=True,
+    help="Chart files written beside a markdown report (-o).",
+)
+@click.pass_context
+def report(
+    ctx: click.Context,
+    metrics: tuple[Path, ...],
+    period: str | None,
+    consecutive: int,
+    fmt: str,
+    output: Path | None,
+    chart_format: str,
+) -> int:
+    """Attainment, margin, error budget and trend per SLA objective and period, and the services
+    that need a service improvement plan. Bad metric rows are reported and skipped (exit 1)."""
+    project = project_from(ctx)
+    result = run_validate(project)
+    if result.findings.has_errors:
+        click.echo(
+            "spo: warning: the catalog has errors (spo validate); invalid documents are left out",
+            err=True,
+        )
+    files = [(path, project.display(path.absolute())) for path in metrics]
+    try:
+        rep = build(result.index, files, period=period, consecutive=consecutive)
+    except PeriodError as e:
+        raise UsageError(str(e), hint="e.g. --period 2026-06") from None
+    show_diagnostics(rep.diagnostics)
+    if fmt == "html":
+        from spo_gitops.sla.charts import chart_svg
+
+        text = render(rep, "html", chart_svg=chart_svg)
+    elif fmt == "markdown" and output is not None:
+        from spo_gitops.sla.charts import chart, chart_name
+
+        folder = f"{output.stem}-charts"
+        paths = {s: f"{folder}/{chart_name(s, chart_format)}" for s in rep.series}  # type: ignore[arg-type]
+        write_files(
+            output.parent,
+            {paths[s]: chart(s, chart_format) for s in rep.series},  # type: ignore[arg-type]
+        )
+        text = render(rep, "markdown", chart_paths=paths)
+    else:
+        text = render(rep, fmt)  # type: ignore[arg-type]
+    emit(text, output)
+    return 1 if any(d.severity == "error" for d in rep.diagnostics) else 0

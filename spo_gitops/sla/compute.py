@@ -1,0 +1,224 @@
+"""Service level figures: attainment, margin, error budget and trend per objective and period,
+and the services that need a service improvement plan.
+
+Pure functions over the catalog's objectives and the measurements matched to them.
+
+- *attained*: the measured value meets the target in the objective's direction (higher is better
+  for percentages, lower for times, unless the objective says otherwise).
+- *margin*: how far the value is on the good side of the target, in the objective's unit:
+  ``measured - target`` when higher is better, ``target - measured`` when lower is better; a
+  breach has a negative margin.
+- *error budget* (availability objectives): the minutes of service hours the target allows to be
+  down, ``(1 - target/100) * minutes``, against those consumed, ``(1 - measured/100) * minutes``.
+- *trend*: against the previous period's measurement: improving, worsening or steady.
+- *improvement plan*: an objective missed in the last N consecutive periods, or worsening in each
+  of the last N periods, puts its service on the list (N defaults to 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Literal
+
+from spo_gitops.diagnostics import Diagnostic
+from spo_gitops.sla.metrics import Measurement, Objective
+from spo_gitops.sla.periods import Period, PeriodError, parse_period, service_minutes
+
+Trend = Literal["improving", "worsening", "steady"]
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Availability error budget of one period, in minutes of service hours."""
+
+    minutes: int  # service minutes in the period
+    allowed: float
+    consumed: float
+
+    @property
+    def left(self) -> float:
+        return self.allowed - self.consumed
+
+    @property
+    def left_percent(self) -> float:
+        """Share of the allowed downtime not yet used (negative when overspent)."""
+        return 100.0 * self.left / self.allowed if self.allowed else 0.0
+
+
+@dataclass(frozen=True)
+class Point:
+    """An objective in one period."""
+
+    period: Period
+    measured: float
+    attained: bool
+    margin: float
+    trend: Trend | None
+    budget: Budget | None
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Series:
+    """An objective over the periods measured, oldest first."""
+
+    objective: Objective
+    points: tuple[Point, ...]
+
+    @property
+    def latest(self) -> Point | None:
+        return self.points[-1] if self.points else None
+
+
+@dataclass(frozen=True)
+class Improvement:
+    """Why a service needs a service improvement plan."""
+
+    service: str
+    sla: str
+    objective: str
+    reason: Literal["breached", "worsening"]
+    periods: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        what = "missed its target" if self.reason == "breached" else "worsened"
+        span = ", ".join(self.periods)
+        n = len(self.periods)
+        return f"{self.sla}: {self.objective} {what} in {n} consecutive periods ({span})"
+
+
+@dataclass
+class SlaReport:
+    period: str | None  # the report period (the latest measured when none was asked for)
+    consecutive: int
+    series: list[Series]
+    improvements: list[Improvement]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def breaches(self) -> list[tuple[Objective, Point]]:
+        """Objectives breached in their latest period."""
+        return [
+            (s.objective, s.latest)
+            for s in self.series
+            if s.latest is not None and not s.latest.attained
+        ]
+
+    @property
+    def services_needing_plan(self) -> list[str]:
+        return sorted({i.service for i in self.improvements})
+
+
+def attained(objective: Objective, value: float) -> bool:
+    if objective.direction == "higher-is-better":
+        return value >= objective.target - _EPSILON
+    return value <= objective.target + _EPSILON
+
+
+def margin(objective: Objective, value: float) -> float:
+    diff = value - objective.target
+    return diff if objective.direction == "higher-is-better" else -diff
+
+
+def budget(objective: Objective, period: Period, value: float) -> Budget | None:
+    if not objective.is_availability:
+        return None
+    minutes = service_minutes(period, objective.hours)
+    allowed = (1 - objective.target / 100) * minutes
+    consumed = (1 - value / 100) * minutes
+    return Budget(minutes, allowed, consumed)
+
+
+def trend(objective: Objective, previous: float | None, value: float) -> Trend | None:
+    if previous is None:
+        return None
+    if abs(value - previous) <= _EPSILON:
+        return "steady"
+    better = value > previous if objective.direction == "higher-is-better" else value < previous
+    return "improving" if better else "worsening"
+
+
+def _until(label: str | None) -> Period | None:
+    if label is None:
+        return None
+    for kind in ("monthly", "quarterly", "yearly"):
+        try:
+            return parse_period(label, kind)
+        except PeriodError:
+            continue
+    raise PeriodError(f"period {label!r} is not written as YYYY-MM, YYYY-Qn or YYYY")
+
+
+def build_report(
+    objectives: Iterable[Objective],
+    measurements: Iterable[Measurement],
+    *,
+    period: str | None = None,
+    consecutive: int = 2,
+    diagnostics: Iterable[Diagnostic] = (),
+) -> SlaReport:
+    """The report up to ``period`` (default: the latest period measured).
+
+    Raises PeriodError when ``period`` is not a period label.
+    """
+    if consecutive < 1:
+        raise ValueError("consecutive must be at least 1")
+    until = _until(period)
+    by_objective: dict[Objective, dict[Period, Measurement]] = {}
+    for m in measurements:
+        if until is None or m.period.start < until.end:
+            by_objective.setdefault(m.objective, {})[m.period] = m
+    if until is None and by_objective:
+        latest = max((p for ms in by_objective.values() for p in ms), key=lambda p: p.end)
+        period = latest.label
+    series = []
+    for objective in objectives:
+        measured = by_objective.get(objective, {})
+        points = []
+        for p in sorted(measured):
+            m = measured[p]
+            prev = measured.get(p.previous())
+            points.append(
+                Point(
+                    p,
+                    m.value,
+                    attained(objective, m.value),
+                    margin(objective, m.value),
+                    trend(objective, prev.value if prev else None, m.value),
+                    budget(objective, p, m.value),
+                    m.file,
+                    m.line,
+                )
+            )
+        if points:
+            series.append(Series(objective, tuple(points)))
+    improvements = [i for s in series for i in _improvements(s, consecutive)]
+    return SlaReport(period, consecutive, series, improvements, list(diagnostics))
+
+
+def _consecutive_tail(points: tuple[Point, ...], n: int) -> tuple[Point, ...] | None:
+    tail = points[-n:]
+    if len(tail) < n:
+        return None
+    for a, b in pairwise(tail):
+        if b.period.previous() != a.period:
+            return None
+    return tail
+
+
+def _improvements(s: Series, n: int) -> list[Improvement]:
+    o = s.objective
+    tail = _consecutive_tail(s.points, n)
+    if tail is None:
+        return []
+    labels = tuple(p.period.label for p in tail)
+    if all(not p.attained for p in tail):
+        return [Improvement(o.service, o.sla, o.label, "breached", labels)]
+    if all(p.trend == "worsening" for p in tail):
+        return [Improvement(o.service, o.sla, o.label, "worsening", labels)]
+    return []

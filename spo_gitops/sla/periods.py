@@ -1,0 +1,111 @@
+"""Measurement periods (2026-03, 2026-Q1, 2026) and the minutes of service in them.
+
+An SLA's ``window.period`` says how its objectives are measured: monthly periods are written
+``YYYY-MM``, quarterly ``YYYY-Qn`` and yearly ``YYYY``. The error budget of an availability
+objective is counted in minutes of *service hours* (``24x7`` or e.g. ``Mon-Fri 08:00-18:00``) in
+the period; hours that cannot be read fall back to every minute of the calendar period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+PeriodKind = Literal["monthly", "quarterly", "yearly"]
+
+_FORMS: dict[PeriodKind, tuple[re.Pattern[str], str]] = {
+    "monthly": (re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"), "YYYY-MM, e.g. 2026-03"),
+    "quarterly": (re.compile(r"^(\d{4})-Q([1-4])$"), "YYYY-Qn, e.g. 2026-Q1"),
+    "yearly": (re.compile(r"^(\d{4})$"), "YYYY, e.g. 2026"),
+}
+_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_HOURS = re.compile(
+    r"^(?P<d1>[A-Za-z]{3})(?:-(?P<d2>[A-Za-z]{3}))?\s+"
+    r"(?P<h1>\d{2}):(?P<m1>\d{2})-(?P<h2>\d{2}):(?P<m2>\d{2})$"
+)
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """One measurement period: [start, end) in calendar days."""
+
+    start: dt.date
+    end: dt.date  # exclusive
+    kind: PeriodKind
+    label: str
+
+    def previous(self) -> Period:
+        return parse_period(_label(self.kind, self.start - dt.timedelta(days=1)), self.kind)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    @property
+    def minutes(self) -> int:
+        """Calendar minutes in the period."""
+        return self.days * 24 * 60
+
+
+class PeriodError(ValueError):
+    """A period label that does not fit the SLA's measurement period."""
+
+
+def form_of(kind: PeriodKind) -> str:
+    return _FORMS[kind][1]
+
+
+def _label(kind: PeriodKind, day: dt.date) -> str:
+    if kind == "monthly":
+        return f"{day.year:04d}-{day.month:02d}"
+    if kind == "quarterly":
+        return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+    return f"{day.year:04d}"
+
+
+def parse_period(text: str, kind: PeriodKind) -> Period:
+    """The period ``text`` names; PeriodError when it is not written as ``kind`` periods are."""
+    pattern, form = _FORMS[kind]
+    m = pattern.match(text.strip())
+    if m is None:
+        raise PeriodError(f"period {text!r} is not a {kind} period ({form})")
+    year = int(m.group(1))
+    if kind == "monthly":
+        month = int(m.group(2))
+        start = dt.date(year, month, 1)
+        end = dt.date(year + month // 12, month % 12 + 1, 1)
+    elif kind == "quarterly":
+        q = int(m.group(2))
+        start = dt.date(year, 3 * q - 2, 1)
+        end = dt.date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)
+    else:
+        start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+    return Period(start, end, kind, text.strip())
+
+
+def service_minutes(period: Period, hours: str) -> int:
+    """Minutes of service hours in ``period``: ``24x7`` is every minute; ``Mon-Fri 08:00-18:00``
+    counts the listed weekdays. Unreadable hours count every calendar minute."""
+    text = hours.strip()
+    if text.lower() in ("24x7", "24/7"):
+        return period.minutes
+    m = _HOURS.match(text)
+    if m is None:
+        return period.minutes
+    d1 = m.group("d1").lower()
+    d2 = (m.group("d2") or m.group("d1")).lower()
+    if d1 not in _DAYS or d2 not in _DAYS:
+        return period.minutes
+    first, last = _DAYS.index(d1), _DAYS.index(d2)
+    days = {(first + i) % 7 for i in range((last - first) % 7 + 1)}
+    per_day = (int(m.group("h2")) * 60 + int(m.group("m2"))) - (
+        int(m.group("h1")) * 60 + int(m.group("m1"))
+    )
+    if per_day <= 0:
+        return period.minutes
+    count = sum(
+        1 for n in range(period.days) if (period.start + dt.timedelta(days=n)).weekday() in days
+    )
+    return count * per_day
