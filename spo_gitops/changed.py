@@ -306,7 +306,9 @@ def _run(
     cross += check_references(touched_docs, index)
     cross += check_cycles(index)
     cross += check_portfolio(index)
-    policy_findings, capacity = _policies(index, touched_docs, today)
+    policy_findings, capacity = _policies(
+        index, touched_docs, today, project.config.reconcile.provisioned_stages
+    )
     cross += policy_findings
     findings.extend(d for d in cross if d.file in touched)
     findings.items = findings.sorted()
@@ -393,17 +395,18 @@ def _at_rev(
 
 
 def _policies(
-    index: Index, targets: list[Document], today: dt.date
+    index: Index, targets: list[Document], today: dt.date, provisioned: Sequence[str]
 ) -> tuple[list[Diagnostic], list[PoolUsage]]:
     """The policy stage's findings on ``targets`` (lookups still see the whole catalog) and the
     capacity rows of the touched pools."""
     if any(d.kind == "Policy" for d in targets):
-        outcome = evaluate_policies(index, today)  # a changed policy applies to everything
+        # a changed policy applies to everything
+        outcome = evaluate_policies(index, today, provisioned=provisioned)
         pools = {d.name for d in targets if d.kind == "ResourcePool"}
         return outcome.findings, [u for u in outcome.capacity if u.pool in pools]
     # compile findings and expired waivers are in the policies' own (untouched) files
     policies, _in_policy_files = compile_policies(index, today)
-    lookups = Lookups(index, today)
+    lookups = Lookups(index, today, provisioned)
     found: list[Diagnostic] = []
     if policies:
         # only the first definition of a name is a target, as in a full run

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -10,13 +11,13 @@ from spo_gitops import __version__
 from spo_gitops.cli.common import emit, progress_bar, project_from, use_color
 from spo_gitops.config import Project
 from spo_gitops.errors import UsageError
-from spo_gitops.policy import PROVISIONED_STAGES, PoolUsage
+from spo_gitops.policy import PoolUsage
 from spo_gitops.report import FORMATS, render
 from spo_gitops.validate import Progress, ValidationResult
 from spo_gitops.validate import validate as run_validate
 
 
-def capacity_table(rows: list[PoolUsage]) -> str:
+def capacity_table(rows: list[PoolUsage], stages: Sequence[str]) -> str:
     """Plain-text capacity table: pool, unit, capacity, allocated, utilization, status."""
     head = ["pool", "unit", "capacity", "allocated", "utilization", "status"]
     cells = [
@@ -40,7 +41,7 @@ def capacity_table(rows: list[PoolUsage]) -> str:
         lines.append("  ".join(parts).rstrip())
     return (
         "Capacity (provisioned stages: "
-        + ", ".join(PROVISIONED_STAGES)
+        + ", ".join(stages)
         + ")\n"
         + "\n".join(lines)
         + "\n"
@@ -129,7 +130,8 @@ def validate(
         color=fmt == "text" and output is None and use_color(color),
     )
     if fmt == "text" and result.capacity:
-        text = text.rstrip("\n") + "\n\n" + capacity_table(result.capacity)
+        stages = project.config.reconcile.provisioned_stages
+        text = text.rstrip("\n") + "\n\n" + capacity_table(result.capacity, stages)
     emit(text, output)
     counts = findings.counts()
     failed = counts["error"] > 0 or (strict and counts["warning"] > 0)

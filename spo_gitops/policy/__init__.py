@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from spo_gitops.diagnostics import Diagnostic
@@ -20,12 +21,20 @@ class PolicyOutcome:
     capacity: list[PoolUsage] = field(default_factory=list)
 
 
-def evaluate_policies(index: Index, today: dt.date | None = None, jobs: int = 1) -> PolicyOutcome:
+def evaluate_policies(
+    index: Index,
+    today: dt.date | None = None,
+    jobs: int = 1,
+    provisioned: Collection[str] = PROVISIONED_STAGES,
+) -> PolicyOutcome:
     """Policy findings (waivers applied), capacity findings and the capacity table.
 
-    ``jobs``: worker processes for the policies (0: one per core when the catalog is large)."""
+    ``jobs``: worker processes for the policies (0: one per core when the catalog is large);
+    ``provisioned``: the portfolio stages whose services draw on pools (spo.yaml's
+    reconcile.provisionedStages)."""
     today = today or dt.date.today()
-    lookups = Lookups(index, today)  # its tables are built once, for policies and capacity
+    # its tables are built once, for policies and capacity
+    lookups = Lookups(index, today, provisioned)
     findings = _evaluate_policies(index, today, lookups, jobs)
     usage = pool_usage(index, lookups)
     findings.extend(check_capacity(index, usage))

@@ -1,9 +1,10 @@
 """Resource allocation: what provisioned services draw from each pool, against its capacity.
 
-A service draws on its pools (``spec.resources``) while its portfolio entry is in one of
-:data:`PROVISIONED_STAGES` (transitioning, live, retiring). Above the pool's capacity is an error
-(SPO504, at the pool's capacity, naming the biggest consumers); utilization below the pool's low
-threshold (SPO505) or above its high threshold (SPO506) is a warning.
+A service draws on its pools (``spec.resources``) while its portfolio entry is in a provisioned
+stage (spo.yaml's reconcile.provisionedStages; by default transitioning, live, retiring). Above
+the pool's capacity is an error (SPO504, at the pool's capacity, naming the biggest consumers);
+utilization below the pool's low threshold (SPO505) or above its high threshold (SPO506) is a
+warning.
 """
 
 from __future__ import annotations

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import cached_property
 from typing import Any
 
+from spo_gitops.config import PROVISIONED_STAGES
 from spo_gitops.policy.projection import ENTITY, Projection
 from spo_gitops.references import Index
 
 Data = dict[str, Any]
 
-# Stages in which a service's resources are provisioned and drawn from its pools.
-PROVISIONED_STAGES: tuple[str, ...] = ("transitioning", "live", "retiring")
+__all__ = ["PROVISIONED_STAGES", "Lookups"]
 
 
 def _spec(doc: Data) -> Data:
@@ -47,9 +47,12 @@ def business_case_figures(entry: Data) -> tuple[float, float] | None:
 class Lookups:
     """The CEL functions over one catalog (an :class:`Index` of valid documents)."""
 
-    def __init__(self, index: Index, today: dt.date) -> None:
+    def __init__(
+        self, index: Index, today: dt.date, provisioned: Collection[str] = PROVISIONED_STAGES
+    ) -> None:
         self.index = index
         self.today = today
+        self.provisioned = frozenset(provisioned)  # stages that draw on pools (spo.yaml)
         self._cuts: dict[tuple[str, int], Data] = {}  # (root, id(data)) -> cut, one projection
         self._cut_by: Projection | None = None
 
@@ -107,7 +110,7 @@ class Lookups:
                             "service": name,
                             "quantity": float(req.get("quantity") or 0),
                             "stage": stage,
-                            "provisioned": stage in PROVISIONED_STAGES,
+                            "provisioned": stage in self.provisioned,
                         }
                     )
         return out
