@@ -168,9 +168,7 @@ def validate(
     findings.extend(check_references(docs, index))
     findings.extend(check_cycles(index))
     findings.extend(check_portfolio(index))
-    policies = evaluate_policies(
-        index, today, workers, project.config.reconcile.provisioned_stages
-    )
+    policies = evaluate_policies(index, today, workers, project.config.reconcile.provisioned_stages)
     findings.extend(policies.findings)
     findings.items = findings.sorted()
     files_shown = [display for _, display in items]

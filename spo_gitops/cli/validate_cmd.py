@@ -39,13 +39,7 @@ def capacity_table(rows: list[PoolUsage], stages: Sequence[str]) -> str:
             for i, (c, w) in enumerate(zip(row, widths, strict=True))
         ]
         lines.append("  ".join(parts).rstrip())
-    return (
-        "Capacity (provisioned stages: "
-        + ", ".join(stages)
-        + ")\n"
-        + "\n".join(lines)
-        + "\n"
-    )
+    return "Capacity (provisioned stages: " + ", ".join(stages) + ")\n" + "\n".join(lines) + "\n"
 
 
 def _amount(value: float) -> str:
