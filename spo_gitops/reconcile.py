@@ -19,13 +19,14 @@ from spo_gitops.compile import CompileResult, compile_catalog
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.errors import SpoError
+from spo_gitops.partition import Partition, entity_labels, fingerprint, restrict
 from spo_gitops.plan import Plan
 from spo_gitops.plan import plan as make_actions
 from spo_gitops.providers import registry
 from spo_gitops.providers.base import Observed, Provider, ProviderError, ResourceType
 from spo_gitops.resources import DesiredResource, properties_hash
 from spo_gitops.state import open_state
-from spo_gitops.state.base import Snapshot, StateBackend
+from spo_gitops.state.base import GLOBAL, LockInfo, Snapshot, StateBackend
 from spo_gitops.validate import ValidationResult, validate
 
 DEFAULT_RETRY = RetryPolicy()
@@ -104,6 +105,55 @@ def desired(project: Project) -> Desired:
     return Desired(result, compiled, commit, dirty)
 
 
+@dataclass
+class Held:
+    """A state lock held across plan and apply (``spo reconcile``): nothing else in its scope
+    can change the state between the two. For a partition, ``planned`` is the fingerprint of the
+    partition's resources in state when the plan was made; apply compares that rather than the
+    global serial, which runners of other partitions move."""
+
+    state: StateBackend
+    lock: LockInfo
+    partition: Partition | None = None
+    planned: str | None = None
+    want: Desired | None = None  # the catalog the plan was made from (labels of partitions)
+
+
+@contextmanager
+def hold_lock(
+    project: Project,
+    operation: str,
+    *,
+    partition: Partition | None = None,
+    timeout: float = 0.0,
+) -> Iterator[Held]:
+    """Open the state and take the lock of the partition's scope (global without one)."""
+    state = open_state(project)
+    try:
+        scope = partition.key if partition else GLOBAL
+        lock = state.lock(operation, timeout=timeout, scope=scope)
+        try:
+            yield Held(state, lock, partition)
+        finally:
+            state.release(lock)
+    finally:
+        state.close()
+
+
+def _in_partition(
+    want: Desired, snapshot: Snapshot, partition: Partition | None
+) -> tuple[list[DesiredResource], Snapshot]:
+    if partition is None:
+        return want.compiled.resources, snapshot
+    labels = entity_labels(want.validation.index)
+    resources = [
+        r
+        for r in want.compiled.resources
+        if partition.covers(r.address, r.source.entity if r.source else None, labels)
+    ]
+    return resources, restrict(snapshot, partition, labels)
+
+
 def type_lookup() -> Callable[[str, str], ResourceType | None]:
     def lookup(provider: str, type_: str) -> ResourceType | None:
         try:
@@ -148,19 +198,31 @@ def make_plan(
     refresh_state: bool = True,
     prune: bool | None = None,
     targets: Iterable[str] = (),
+    partition: Partition | None = None,
+    held: Held | None = None,
+    want: Desired | None = None,
 ) -> tuple[Plan, Desired]:
-    want = desired(project)
-    state = open_state(project)
-    try:
-        snapshot = state.snapshot()
-    finally:
-        state.close()
-    names = {r.provider for r in want.compiled.resources}
+    """The plan for the catalog (only the partition's resources, with one); with ``held``, the
+    state is read under that lock and the partition's fingerprint is recorded in it."""
+    want = want or desired(project)
+    if held is not None:
+        partition = held.partition
+        snapshot = held.state.snapshot()
+    else:
+        state = open_state(project)
+        try:
+            snapshot = state.snapshot()
+        finally:
+            state.close()
+    resources, snapshot = _in_partition(want, snapshot, partition)
+    if held is not None and partition is not None:
+        held.planned, held.want = fingerprint(snapshot.resources.values()), want
+    names = {r.provider for r in resources}
     names.update(r.provider for r in snapshot.resources.values())
     with _providers(project, names) as providers:
         observed = refresh(providers, snapshot) if refresh_state else None
     result = make_actions(
-        want.compiled.resources,
+        resources,
         snapshot,
         observed,
         types=type_lookup(),
@@ -182,8 +244,10 @@ def apply_plan(
     retry: RetryPolicy = DEFAULT_RETRY,
     progress: Progress | None = None,
     want: Desired | None = None,
+    held: Held | None = None,
 ) -> ApplyReport:
-    """Carry out exactly ``plan``; refuse it when it is stale. Resumes an interrupted apply."""
+    """Carry out exactly ``plan``; refuse it when it is stale. Resumes an interrupted apply.
+    With ``held`` (reconcile), under that lock instead of taking the global one."""
     want = want or desired(project)
     if plan.commit is not None and want.commit != plan.commit:
         raise StalePlan(
@@ -201,6 +265,10 @@ def apply_plan(
                 f"the catalog no longer produces what the plan says for {action.address}",
                 hint="the working tree changed since the plan was made: plan again",
             )
+    if held is not None:
+        return _apply_locked(
+            project, plan, held.state, wanted, parallelism, lock_timeout, retry, progress, held
+        )
     state = open_state(project)
     try:
         return _apply_locked(
@@ -219,8 +287,9 @@ def _apply_locked(
     lock_timeout: float,
     retry: RetryPolicy,
     progress: Progress | None,
+    held: Held | None = None,
 ) -> ApplyReport:
-    lock = state.lock("apply", plan=plan.digest, timeout=lock_timeout)
+    lock = held.lock if held else state.lock("apply", plan=plan.digest, timeout=lock_timeout)
     try:
         snapshot = state.snapshot()
         if snapshot.lineage != plan.lineage:
@@ -230,7 +299,22 @@ def _apply_locked(
             )
         done: set[str] = set()
         report = ApplyReport()
-        if snapshot.serial != plan.serial:
+        if held is not None and held.partition is not None:
+            # the rule for partitions: stale when the partition's own resources changed in
+            # state since the plan; writes to other partitions move the serial, not this
+            if held.want is None:
+                raise StalePlan(
+                    f"no plan was made under the lock of partition {held.partition.key}",
+                    hint="plan with make_plan(..., held=...) before applying",
+                )
+            _, mine = _in_partition(held.want, snapshot, held.partition)
+            if fingerprint(mine.resources.values()) != held.planned:
+                raise StalePlan(
+                    f"the resources of partition {held.partition.key} changed in state since "
+                    "the plan was made",
+                    hint="reconcile again: another runner wrote to this partition",
+                )
+        elif snapshot.serial != plan.serial:
             interrupted = state.interrupted_apply(plan.digest)
             latest = state.history(limit=1)
             if (
@@ -268,7 +352,8 @@ def _apply_locked(
         state.journal_end(apply_id, "succeeded" if report.ok else "failed")
         return report
     finally:
-        state.release(lock)
+        if held is None:
+            state.release(lock)
 
 
 def check_approved(project: Project, want: Desired) -> None:

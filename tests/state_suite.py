@@ -1,7 +1,8 @@
 """The state backends under test, and real child processes that use them.
 
 Every backend runs the one shared suite in tests/unit/test_state_sqlite.py: adding a backend is
-one line in BACKENDS (a factory from a fresh folder to an empty state).
+one line in BACKENDS (a factory from a fresh folder to an empty state). The PostgreSQL factory
+stands for the folder by a schema of its own on the session's test server (tests/postgres.py).
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from spo_gitops.state.base import StateBackend
+from spo_gitops.state.postgres import PostgresState
 from spo_gitops.state.sqlite import SqliteState
+from tests.postgres import state_dsn
 
 REPO = Path(__file__).resolve().parent.parent
 
 BACKENDS: dict[str, Callable[[Path], StateBackend]] = {
     "sqlite": lambda where: SqliteState(where / ".spo" / "state.db"),
+    "postgres": lambda where: PostgresState(state_dsn(where)),
 }
+NEEDS_SERVER = {"postgres"}  # backends whose tests request the postgres_server fixture
 
 _PRELUDE = """
 import sys

@@ -12,14 +12,26 @@ from spo_gitops.apply import ApplyReport
 from spo_gitops.cli.common import emit, progress_bar, project_from
 from spo_gitops.config import Project
 from spo_gitops.errors import SpoError
+from spo_gitops.partition import Partition, PartitionKeyError, parse_partition
 from spo_gitops.plan import Plan
-from spo_gitops.reconcile import CatalogInvalid, Desired, apply_plan, check_approved, make_plan
+from spo_gitops.reconcile import (
+    CatalogInvalid,
+    Desired,
+    apply_plan,
+    check_approved,
+    desired,
+    hold_lock,
+    make_plan,
+)
 from spo_gitops.report import render as render_findings
 from spo_gitops.report.plan import PLAN_FORMATS, render, render_apply
 
 
 def _plan_or_findings(project: Project, **options: object) -> tuple[Plan, Desired]:
     try:
+        if options.pop("desired_only", False):
+            want = desired(project)
+            return Plan("", 0, want.commit), want
         return make_plan(project, **options)  # type: ignore[arg-type]
     except CatalogInvalid as e:
         text = render_findings(
@@ -37,6 +49,24 @@ def _plan_or_findings(project: Project, **options: object) -> tuple[Plan, Desire
 _format = click.option(
     "-f", "--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True
 )
+
+
+def _parse_partition(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> Partition | None:
+    try:
+        return None if value is None else parse_partition(value)
+    except PartitionKeyError as e:
+        raise click.BadParameter(f"{e.message} ({e.hint})") from None
+
+
+_partition = click.option(
+    "--partition",
+    metavar="KEY",
+    callback=_parse_partition,
+    help="Only the resources of one partition: provider:NAME, label:KEY=VALUE or shard:I/N "
+    "(reconcile: under a state lock of its own, beside runners of other partitions).",
+)
 _exitcode = click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (0 when none)."
 )
@@ -51,6 +81,7 @@ _exitcode = click.option(
 )
 @click.option("--refresh/--no-refresh", default=True, show_default=True, help="Read providers.")
 @click.option("--prune/--no-prune", default=None, help="Plan deletes (default: spo.yaml).")
+@_partition
 @click.pass_context
 def plan(
     ctx: click.Context,
@@ -60,10 +91,13 @@ def plan(
     targets: tuple[str, ...],
     refresh: bool,
     prune: bool | None,
+    partition: Partition | None,
 ) -> int:
     """Show (and save) what apply would change to make the providers match the catalog."""
     project = project_from(ctx)
-    result, _ = _plan_or_findings(project, refresh_state=refresh, prune=prune, targets=targets)
+    result, _ = _plan_or_findings(
+        project, refresh_state=refresh, prune=prune, targets=targets, partition=partition
+    )
     if out is not None:
         emit(planfile.dumps(result), out)
     emit(render(fmt, result), None)
@@ -125,6 +159,7 @@ def apply(
 )
 @click.option("--prune/--no-prune", default=None, help="Delete what left the catalog.")
 @click.option("--lock-timeout", type=click.FloatRange(0), default=0.0, help="Seconds to wait.")
+@_partition
 @_format
 @click.pass_context
 def reconcile(
@@ -134,26 +169,32 @@ def reconcile(
     allow_unapproved: bool,
     prune: bool | None,
     lock_timeout: float,
+    partition: Partition | None,
     fmt: str,
 ) -> int:
-    """Plan and apply in one step, for an approved commit (what a merge to main runs)."""
+    """Plan and apply in one step, for an approved commit (what a merge to main runs).
+
+    The state lock (of the partition, with --partition) is taken before the state is read and
+    held until the apply ends, so that runners at once serialise without a stale plan."""
     project = project_from(ctx)
-    result, want = _plan_or_findings(project, prune=prune)
-    if not allow_unapproved:
-        check_approved(project, want)
-    emit(render(fmt, result), None)
-    if not result.has_changes:
-        return 0
-    _confirm(auto_approve, "apply these changes")
-    with progress_bar("reconciling") as progress:
-        report = apply_plan(
-            project,
-            result,
-            parallelism=parallelism,
-            lock_timeout=lock_timeout,
-            progress=progress,
-            want=want,
-        )
+    _, want = _plan_or_findings(project, desired_only=True)
+    with hold_lock(project, "reconcile", partition=partition, timeout=lock_timeout) as held:
+        result, want = _plan_or_findings(project, prune=prune, held=held, want=want)
+        if not allow_unapproved:
+            check_approved(project, want)
+        emit(render(fmt, result), None)
+        if not result.has_changes:
+            return 0
+        _confirm(auto_approve, "apply these changes")
+        with progress_bar("reconciling") as progress:
+            report = apply_plan(
+                project,
+                result,
+                parallelism=parallelism,
+                progress=progress,
+                want=want,
+                held=held,
+            )
     return _report(report)
 
 

@@ -1,24 +1,32 @@
-"""``cmdb``: a service registry (configuration items) in a SQLite file, the embedded default target.
+"""``cmdb``: a service registry (configuration items) in a SQLite file, the embedded default target,
+or in PostgreSQL for teams.
 
 One table ``ci`` holds every item: type, id (a uuid4), name (unique per type), properties (JSON)
-and timestamps. ``create`` is an upsert on (type, name), so an item a crashed apply left behind is
-adopted, never duplicated; ``read_many`` reads up to 500 ids per query (the refresh path). Each
-thread gets its own connection; the database runs in WAL mode with a busy timeout, and a database
-that stays locked raises :class:`TransientProviderError` so that apply retries.
+and timestamps. ``create`` is an upsert on (type, name) (``INSERT ... ON CONFLICT (type, name) DO
+UPDATE ... RETURNING id``, the same statement on both databases), so an item a crashed apply left
+behind is adopted, never duplicated; ``read_many`` reads up to 500 ids per query (the refresh
+path). Each thread gets its own connection. SQLite runs in WAL mode with a busy timeout, and a
+database that stays locked raises :class:`TransientProviderError` so that apply retries; with
+PostgreSQL a lost connection, a deadlock or a serialization failure is transient.
+
+The provider speaks SQL with ``?`` placeholders to a small storage layer (:class:`SqliteStore`,
+:class:`PostgresStore`) that owns connections and turns database errors into provider errors.
 
 Settings: ``path`` (default ``.spo/cmdb.db``, relative to the project root) or ``url``
-(``sqlite:///PATH``; ``postgresql://`` is reserved for the PostgreSQL backend, not built yet).
+(``sqlite:///PATH`` or ``postgresql://...``), or ``dsnEnv``: the environment variable holding a
+``postgresql://`` URL (so that its password stays out of spo.yaml). Passwords are never shown.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -198,7 +206,7 @@ TYPES: dict[str, ResourceType] = {
     )
 }
 
-# --- the provider --------------------------------------------------------------------------------
+# --- storage: SQLite or PostgreSQL ---------------------------------------------------------------
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ci (
@@ -213,6 +221,151 @@ CREATE TABLE IF NOT EXISTS ci (
 """
 _CHUNK = 500  # ids per SELECT ... IN (...): well below SQLite's limit on host parameters
 _BUSY_TIMEOUT_S = 10.0
+Row = tuple[Any, ...]
+
+
+class NameTaken(ProviderError):
+    """An update would give an item a name another item of its type has."""
+
+
+class Store:
+    """Connections (one per thread) to the database of the registry; ``execute`` runs one
+    statement with ``?`` placeholders in its own transaction and returns the rows."""
+
+    where: str  # shown in errors (a path, or a URL without its password)
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._connections: list[Any] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _conn(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                raise ProviderError("cmdb: the provider was closed")
+            conn = self._open()
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def _open(self) -> Any:
+        raise NotImplementedError
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
+        raise NotImplementedError
+
+    def setup(self) -> None:
+        """Create the table when it is missing."""
+        self.execute(_SCHEMA)
+
+    def errors(self, operation: str) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
+
+
+class SqliteStore(Store):
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self.where = str(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ProviderError(f"cmdb: cannot create {path.parent}: {e.strerror}") from e
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path,
+            timeout=_BUSY_TIMEOUT_S,
+            isolation_level=None,  # autocommit: every statement is its own transaction
+            check_same_thread=False,  # only this thread uses it; close() may run elsewhere
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
+        return list(self._conn().execute(sql, tuple(args)).fetchall())
+
+    @contextmanager
+    def errors(self, operation: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.IntegrityError as e:
+            raise NameTaken(f"cmdb: {operation}: {e} ({self.where})") from e
+        except sqlite3.OperationalError as e:
+            text = str(e)
+            if "locked" in text or "busy" in text:
+                raise TransientProviderError(f"cmdb: {operation}: {text} ({self.where})") from e
+            raise ProviderError(f"cmdb: {operation}: {text} ({self.where})") from e
+        except sqlite3.Error as e:
+            raise ProviderError(f"cmdb: {operation}: {e} ({self.where})") from e
+
+
+class PostgresStore(Store):
+    """The registry in PostgreSQL (psycopg 3, autocommit: one statement, one transaction)."""
+
+    def __init__(self, url: str) -> None:
+        from spo_gitops.state.postgres import redact_dsn
+
+        super().__init__()
+        self.url = url
+        self.where = redact_dsn(url)
+
+    def _open(self) -> Any:
+        import psycopg
+
+        return psycopg.connect(
+            self.url, autocommit=True, connect_timeout=10, application_name="spo-gitops cmdb"
+        )
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
+        cur = self._conn().execute(sql.replace("?", "%s"), tuple(args))
+        return list(cur.fetchall()) if cur.description else []
+
+    def setup(self) -> None:
+        # CREATE TABLE IF NOT EXISTS from several processes at once can fail on the catalog's
+        # unique index: one at a time, under a transaction-level advisory lock
+        conn = self._conn()
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('spo-gitops cmdb schema'))")
+            conn.execute(_SCHEMA)
+
+    @contextmanager
+    def errors(self, operation: str) -> Iterator[None]:
+        import psycopg
+
+        from spo_gitops.state.postgres import redact_text
+
+        try:
+            yield
+        except (psycopg.Error, ValueError) as e:
+            text = redact_text(str(e).strip().splitlines()[0] if str(e).strip() else "", self.url)
+            message = f"cmdb: {operation}: {text} ({self.where})"
+            if isinstance(e, psycopg.errors.UniqueViolation):
+                raise NameTaken(message) from None
+            if isinstance(
+                e,
+                psycopg.OperationalError
+                | psycopg.errors.SerializationFailure
+                | psycopg.errors.DeadlockDetected,
+            ):
+                self._local = threading.local()  # reconnect on the next call
+                raise TransientProviderError(message) from None
+            raise ProviderError(message) from None  # the chained error may hold the password
+
+
+# --- the provider --------------------------------------------------------------------------------
 
 
 class CmdbSettings(ProviderSettings):
@@ -222,7 +375,13 @@ class CmdbSettings(ProviderSettings):
     url: str | None = Field(
         default=None,
         pattern=r"^(sqlite|postgresql)://",
-        description="Database URL instead of path: sqlite:///PATH (postgresql:// is planned).",
+        description="Database URL instead of path: sqlite:///PATH or postgresql://USER@HOST/DB.",
+    )
+    dsnEnv: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Environment variable holding the database URL (keeps passwords out of "
+        "spo.yaml); wins over url and path.",
     )
 
 
@@ -234,8 +393,34 @@ def _dumps(properties: Mapping[str, Any]) -> str:
     return json.dumps(dict(properties), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def open_store(settings: CmdbSettings, context: ProviderContext) -> Store:
+    """The store the settings name: dsnEnv, else url, else path."""
+    url = settings.url
+    if settings.dsnEnv is not None:
+        url = os.environ.get(settings.dsnEnv)
+        if not url:
+            raise ProviderError(
+                f"cmdb: providers.cmdb.dsnEnv names {settings.dsnEnv}, which is not set",
+                hint=f"export {settings.dsnEnv}=postgresql://USER@HOST/DB",
+            )
+    if url is not None and url.startswith(("postgresql://", "postgres://")):
+        return PostgresStore(url)
+    raw = settings.path
+    if url is not None:
+        if not url.startswith("sqlite:///"):
+            from spo_gitops.state.postgres import redact_dsn
+
+            raise ProviderError(
+                f"cmdb: unsupported database URL {redact_dsn(url)!r}",
+                hint="use sqlite:///PATH or postgresql://USER@HOST/DB",
+            )
+        raw = url.removeprefix("sqlite:///")
+    path = Path(raw).expanduser()
+    return SqliteStore(path if path.is_absolute() else context.project_root / path)
+
+
 class CmdbProvider(Provider):
-    """A service registry (services, SLAs, interfaces, allocations, parties) in SQLite."""
+    """A service registry (services, SLAs, SPIs, allocations, parties) in SQLite or PostgreSQL."""
 
     name = "cmdb"
     settings_model = CmdbSettings
@@ -244,62 +429,18 @@ class CmdbProvider(Provider):
     def __init__(self, settings: ProviderSettings, context: ProviderContext) -> None:
         super().__init__(settings, context)
         assert isinstance(settings, CmdbSettings)
-        self.path = self._database_path(settings, context)
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        self._closed = False
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise ProviderError(f"cmdb: cannot create {self.path.parent}: {e.strerror}") from e
-        with self._errors("open"):
-            self._conn().execute(_SCHEMA)
+        self.store = open_store(settings, context)
+        self.path: Path | None = self.store.path if isinstance(self.store, SqliteStore) else None
+        with self.store.errors("open"):
+            self.store.setup()
 
-    @staticmethod
-    def _database_path(settings: CmdbSettings, context: ProviderContext) -> Path:
-        raw = settings.path
-        if settings.url is not None:
-            if not settings.url.startswith("sqlite:///"):
-                raise ProviderError(
-                    f"cmdb: only sqlite:///PATH URLs are supported yet, not {settings.url!r}",
-                    hint="use providers.cmdb.path for a SQLite file",
-                )
-            raw = settings.url.removeprefix("sqlite:///")
-        path = Path(raw).expanduser()
-        return path if path.is_absolute() else context.project_root / path
+    def _conn(self) -> Any:
+        """This thread's database connection (sqlite3 or psycopg)."""
+        return self.store._conn()
 
-    # --- connections and errors --------------------------------------------------------------
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            if self._closed:
-                raise ProviderError("cmdb: the provider was closed")
-            conn = sqlite3.connect(
-                self.path,
-                timeout=_BUSY_TIMEOUT_S,
-                isolation_level=None,  # autocommit: every statement is its own transaction
-                check_same_thread=False,  # only this thread uses it; close() may run elsewhere
-            )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        return conn
-
-    @contextmanager
-    def _errors(self, operation: str) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.OperationalError as e:
-            text = str(e)
-            if "locked" in text or "busy" in text:
-                raise TransientProviderError(f"cmdb: {operation}: {text} ({self.path})") from e
-            raise ProviderError(f"cmdb: {operation}: {text} ({self.path})") from e
-        except sqlite3.Error as e:
-            raise ProviderError(f"cmdb: {operation}: {e} ({self.path})") from e
+    def _run(self, operation: str, sql: str, args: Sequence[Any] = ()) -> list[Row]:
+        with self.store.errors(operation):
+            return self.store.execute(sql, args)
 
     def _type(self, type_: str) -> ResourceType:
         rtype = self.types.get(type_)
@@ -321,100 +462,74 @@ class CmdbProvider(Provider):
         return _dumps(properties)
 
     @staticmethod
-    def _observed(row: tuple[str, str, str]) -> Observed:
+    def _observed(row: Row) -> Observed:
         return Observed(row[0], row[1], json.loads(row[2]))
 
     # --- the contract ------------------------------------------------------------------------
 
     def read(self, type_: str, id_: str) -> Observed | None:
         self._type(type_)
-        with self._errors("read"):
-            row = (
-                self._conn()
-                .execute(
-                    "SELECT id, name, properties FROM ci WHERE type = ? AND id = ?", (type_, id_)
-                )
-                .fetchone()
-            )
-        return None if row is None else self._observed(row)
+        rows = self._run(
+            "read", "SELECT id, name, properties FROM ci WHERE type = ? AND id = ?", (type_, id_)
+        )
+        return self._observed(rows[0]) if rows else None
 
     def read_many(self, type_: str, ids: Sequence[str]) -> dict[str, Observed | None]:
         self._type(type_)
         out: dict[str, Observed | None] = dict.fromkeys(ids)
         unique = list(out)
-        conn = self._conn()
-        with self._errors("read"):
-            for start in range(0, len(unique), _CHUNK):
-                chunk = unique[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                rows = conn.execute(
-                    f"SELECT id, name, properties FROM ci WHERE type = ? AND id IN ({marks})",
-                    (type_, *chunk),
-                )
-                for row in rows:
-                    out[row[0]] = self._observed(row)
+        for start in range(0, len(unique), _CHUNK):
+            chunk = unique[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for row in self._run(
+                "read",
+                f"SELECT id, name, properties FROM ci WHERE type = ? AND id IN ({marks})",
+                (type_, *chunk),
+            ):
+                out[row[0]] = self._observed(row)
         return out
 
     def create(self, type_: str, name: str, properties: Mapping[str, Any]) -> Observed:
         data = self._checked(type_, name, properties)
         now = _now()
-        with self._errors("create"):
-            row = (
-                self._conn()
-                .execute(
-                    "INSERT INTO ci (type, id, name, properties, created, updated)"
-                    " VALUES (?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (type, name) DO UPDATE"
-                    " SET properties = excluded.properties, updated = excluded.updated"
-                    " RETURNING id",
-                    (type_, str(uuid.uuid4()), name, data, now, now),
-                )
-                .fetchone()
-            )
-        return Observed(row[0], name, json.loads(data))
+        rows = self._run(
+            "create",
+            "INSERT INTO ci (type, id, name, properties, created, updated)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (type, name) DO UPDATE"
+            " SET properties = excluded.properties, updated = excluded.updated"
+            " RETURNING id",
+            (type_, str(uuid.uuid4()), name, data, now, now),
+        )
+        return Observed(rows[0][0], name, json.loads(data))
 
     def update(self, type_: str, id_: str, name: str, properties: Mapping[str, Any]) -> Observed:
         data = self._checked(type_, name, properties)
-        with self._errors("update"):
-            try:
-                row = (
-                    self._conn()
-                    .execute(
-                        "UPDATE ci SET name = ?, properties = ?, updated = ?"
-                        " WHERE type = ? AND id = ? RETURNING id",
-                        (name, data, _now(), type_, id_),
-                    )
-                    .fetchone()
-                )
-            except sqlite3.IntegrityError as e:
-                raise ProviderError(
-                    f"cmdb.{type_}.{name}: another {type_} is already named {name!r}"
-                ) from e
-        if row is None:
+        try:
+            rows = self._run(
+                "update",
+                "UPDATE ci SET name = ?, properties = ?, updated = ?"
+                " WHERE type = ? AND id = ? RETURNING id",
+                (name, data, _now(), type_, id_),
+            )
+        except NameTaken as e:
+            raise ProviderError(
+                f"cmdb.{type_}.{name}: another {type_} is already named {name!r}"
+            ) from e
+        if not rows:
             raise ProviderError(f"cmdb.{type_}.{name}: not found (id {id_})")
         return Observed(id_, name, json.loads(data))
 
     def delete(self, type_: str, id_: str) -> None:
         self._type(type_)
-        with self._errors("delete"):
-            self._conn().execute("DELETE FROM ci WHERE type = ? AND id = ?", (type_, id_))
+        self._run("delete", "DELETE FROM ci WHERE type = ? AND id = ?", (type_, id_))
 
     def list(self, type_: str) -> list[Observed]:
         self._type(type_)
-        with self._errors("list"):
-            rows = (
-                self._conn()
-                .execute(
-                    "SELECT id, name, properties FROM ci WHERE type = ? ORDER BY name", (type_,)
-                )
-                .fetchall()
-            )
+        rows = self._run(
+            "list", "SELECT id, name, properties FROM ci WHERE type = ? ORDER BY name", (type_,)
+        )
         return [self._observed(row) for row in rows]
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            conn.close()
-        self._local = threading.local()
+        self.store.close()

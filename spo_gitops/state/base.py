@@ -1,9 +1,14 @@
 """The state contract: what is managed, the serial and lineage, the lock and the journal.
 
-Backends: SQLite (the embedded default, ``.spo/state.db``) and, later, PostgreSQL. Both pass one
-shared test suite. Every write is one transaction and increments the serial; the lineage is fixed
-when the state is created. The lock is held by a live process: when its holder dies, the lock is
-free again (the holder's record is kept for the message of whoever takes it over).
+Backends: SQLite (the embedded default, ``.spo/state.db``) and PostgreSQL (shared by many
+runners). Both pass one shared test suite. Every write is one transaction and increments the
+serial; the lineage is fixed when the state is created. The lock is held by a live process: when
+its holder dies, the lock is free again (the holder's record is kept for the message of whoever
+takes it over).
+
+Locks have a scope: ``"global"`` (the default: apply, a full reconcile) or a partition key such as
+``"shard:2/4"`` (``spo reconcile --partition``). Holders of different partition scopes run at
+once; the global lock excludes every other holder, partition holders included.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from spo_gitops.errors import SpoError
 
 Phase = Literal["started", "succeeded", "failed"]
 Outcome = Literal["running", "succeeded", "failed", "interrupted"]
+GLOBAL = "global"  # the lock scope of apply and of a full reconcile
 
 
 @dataclass(frozen=True)
@@ -51,13 +57,15 @@ class LockInfo:
     created: str  # ISO 8601, UTC
     plan: str = ""  # digest of the plan being applied
     reason: str = ""
+    scope: str = GLOBAL  # "global", or the partition key it covers
 
     def describe(self) -> str:
         extra = f", plan {self.plan[:19]}" if self.plan else ""
         why = f" ({self.reason})" if self.reason else ""
+        where = f" on partition {self.scope}" if self.scope != GLOBAL else ""
         return (
             f"lock {self.id} held by {self.holder} (pid {self.pid}) since {self.created} "
-            f"for {self.operation}{extra}{why}"
+            f"for {self.operation}{where}{extra}{why}"
         )
 
 
@@ -108,10 +116,17 @@ class StateBackend(ABC):
     # --- lock ---------------------------------------------------------------------------------
     @abstractmethod
     def lock(
-        self, operation: str, *, reason: str = "", plan: str = "", timeout: float = 0.0
+        self,
+        operation: str,
+        *,
+        reason: str = "",
+        plan: str = "",
+        timeout: float = 0.0,
+        scope: str = GLOBAL,
     ) -> LockInfo:
-        """Take the lock, waiting up to ``timeout`` seconds; LockedError with the holder's
-        details when it stays taken. A lock whose holder died is taken over."""
+        """Take the lock of ``scope``, waiting up to ``timeout`` seconds; LockedError with the
+        holder's details when it stays taken. A lock whose holder died is taken over. The global
+        scope excludes every other scope; partition scopes exclude only themselves."""
 
     @abstractmethod
     def release(self, lock: LockInfo) -> None:
@@ -123,8 +138,8 @@ class StateBackend(ABC):
         None when no lock has that id."""
 
     @abstractmethod
-    def current_lock(self) -> LockInfo | None:
-        """The lock record, if any (held, or left behind by a dead holder)."""
+    def current_lock(self, scope: str = GLOBAL) -> LockInfo | None:
+        """The lock record of ``scope``, if any (held, or left behind by a dead holder)."""
 
     # --- resources (each call: one transaction, serial + 1; requires the held lock) ------------
     @abstractmethod

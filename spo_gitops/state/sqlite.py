@@ -7,10 +7,13 @@ WAL journal with ``synchronous=NORMAL``: a killed process never leaves a half-wr
 transaction, and readers in other processes are not blocked by a writer.
 
 The lock is an OS file lock (``flock``) on the sidecar ``<path>.lock``, held open by the holder,
-plus a row in the ``lock`` table with the holder's details for the messages. The OS frees the
-file lock when its holder dies, however it dies (SIGKILL included); the next ``lock()`` then takes
-over the row that was left behind. ``unlock(id)`` only removes the row: it cannot break the file
-lock of a process that is still running (when that process exits, the lock is free).
+plus a row in the ``locks`` table with the holder's details for the messages. A partition
+scope has its own sidecar ``<path>.<scope>-<hash>.lock`` (exclusive) and holds ``<path>.lock``
+shared, so that partitions run at once and the global lock waits for all of them (and they
+for it). The OS frees the file lock when its holder dies, however it dies (SIGKILL included);
+the next ``lock()`` then takes over the row that was left behind. ``unlock(id)`` only removes
+the row: it cannot break the file lock of a process that is still running (when that process
+exits, the lock is free).
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import getpass
+import hashlib
 import json
 import logging
 import os
+import re
 import socket
 import sqlite3
 import threading
@@ -33,6 +38,7 @@ from typing import Any, cast
 
 from spo_gitops.errors import SpoError
 from spo_gitops.state.base import (
+    GLOBAL,
     ApplyRecord,
     JournalAction,
     LockedError,
@@ -106,6 +112,23 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 2: the addresses a resource was created after (deleted before them), a JSON list
     "ALTER TABLE resources ADD COLUMN depends_on TEXT NOT NULL DEFAULT '[]'",
+    # 3: one lock record per scope ("global" or a partition key)
+    """
+    CREATE TABLE locks (
+        scope TEXT PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        operation TEXT NOT NULL,
+        holder TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        created TEXT NOT NULL,
+        plan TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL DEFAULT ''
+    );
+    INSERT INTO locks SELECT 'global', id, operation, holder, pid, host, created, plan, reason
+        FROM lock;
+    DROP TABLE lock
+    """,
 )
 
 _HINT = "is it an spo state file? restore it from a backup, or move it away to start empty"
@@ -140,9 +163,8 @@ class SqliteState(StateBackend):
         self.taken_over: LockInfo | None = None  # the dead holder's record the last lock() replaced
         self._mutex = threading.RLock()  # guards the connection
         self._conn: sqlite3.Connection | None = None
-        self._lock_guard = threading.Lock()  # guards _held and _lock_fd
-        self._held: LockInfo | None = None
-        self._lock_fd: int | None = None
+        self._lock_guard = threading.Lock()  # guards _held
+        self._held: dict[str, tuple[LockInfo, list[int]]] = {}  # lock id -> (info, descriptors)
 
     # --- connection and transactions ----------------------------------------------------------
     def _fail(self, e: BaseException) -> StateFileError:
@@ -223,12 +245,12 @@ class SqliteState(StateBackend):
 
     def _check_lock(self, conn: sqlite3.Connection, lock: LockInfo) -> None:
         with self._lock_guard:
-            held = self._held
-        row = conn.execute("SELECT id FROM lock").fetchone()
-        if held is None or held.id != lock.id or row is None or row[0] != lock.id:
+            held = lock.id in self._held
+        row = conn.execute("SELECT id FROM locks WHERE scope = ?", (lock.scope,)).fetchone()
+        if not held or row is None or row[0] != lock.id:
             raise LockNotHeldError(
                 f"state write refused: lock {lock.id} is not held by this process"
-                + (f" (current: {held.id})" if held and held.id != lock.id else ""),
+                + (f" (current: {row[0]})" if row and row[0] != lock.id else ""),
                 hint="take the lock with lock() before writing; it may have been force-removed "
                 "with spo state unlock",
             )
@@ -265,68 +287,107 @@ class SqliteState(StateBackend):
         }
         return Snapshot(lineage, serial, resources)
 
-    def current_lock(self) -> LockInfo | None:
+    def current_lock(self, scope: str = GLOBAL) -> LockInfo | None:
         with self._tx(write=False) as conn:
-            return self._lock_row(conn)
+            return self._lock_row(conn, "scope = ?", scope)
 
     @staticmethod
-    def _lock_row(conn: sqlite3.Connection) -> LockInfo | None:
+    def _lock_row(conn: sqlite3.Connection, where: str, arg: str) -> LockInfo | None:
         row = conn.execute(
-            "SELECT id, operation, holder, pid, created, plan, reason FROM lock"
+            "SELECT id, operation, holder, pid, created, plan, reason, scope FROM locks "
+            f"WHERE {where} ORDER BY scope = 'global' DESC, scope LIMIT 1",
+            (arg,),
         ).fetchone()
         return LockInfo(*row) if row else None
 
+    def scope_lock_path(self, scope: str) -> Path:
+        """The sidecar file whose flock is the lock of ``scope``."""
+        if scope == GLOBAL:
+            return self.lock_path
+        slug = re.sub(r"[^A-Za-z0-9=._-]+", "_", scope)[:40]
+        digest = hashlib.sha256(scope.encode()).hexdigest()[:8]
+        return self.path.with_name(f"{self.path.name}.{slug}-{digest}.lock")
+
     # --- lock -----------------------------------------------------------------------------------
     def lock(
-        self, operation: str, *, reason: str = "", plan: str = "", timeout: float = 0.0
+        self,
+        operation: str,
+        *,
+        reason: str = "",
+        plan: str = "",
+        timeout: float = 0.0,
+        scope: str = GLOBAL,
     ) -> LockInfo:
         with self._mutex:
             self._connect()  # a broken state file is reported as such, not as a lock problem
+        # (path, mode): a partition holds the global file shared and its own file exclusive
+        wanted = [(self.lock_path, fcntl.LOCK_EX)]
+        if scope != GLOBAL:
+            wanted = [(self.lock_path, fcntl.LOCK_SH), (self.scope_lock_path(scope), fcntl.LOCK_EX)]
+        fds: list[int] = []
         try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError as e:
-            raise self._fail(e) from e
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    os.close(fd)
-                    raise LockedError(self._holder_info()) from None
-                time.sleep(min(POLL, left))
-            except OSError as e:  # a file system without flock
-                os.close(fd)
-                raise StateFileError(
-                    f"cannot lock {self.lock_path}: {e}",
-                    hint="keep the state on a local file system",
-                ) from e
-        info = LockInfo(str(uuid.uuid4()), operation, _holder(), os.getpid(), now(), plan, reason)
-        try:
+            deadline = time.monotonic() + timeout
+            for path, mode in wanted:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                fds.append(fd)
+                while not self._flock(fd, mode, path):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        # blocked on our own scope: its holder; on the global file
+                        # (shared): the global holder; (exclusive): any holder
+                        blocker = GLOBAL if mode == fcntl.LOCK_SH else None
+                        if path != self.lock_path:
+                            blocker = scope
+                        raise LockedError(self._holder_info(blocker))
+                    time.sleep(min(POLL, left))
+            info = LockInfo(
+                str(uuid.uuid4()), operation, _holder(), os.getpid(), now(), plan, reason, scope
+            )
             with self._tx() as conn:
-                old = self._lock_row(conn)
-                conn.execute("DELETE FROM lock")
+                old = self._lock_row(conn, "scope = ?", scope)
+                conn.execute("DELETE FROM locks WHERE scope = ?", (scope,))
                 conn.execute(
-                    "INSERT INTO lock (one, id, operation, holder, pid, host, created, plan, "
-                    "reason) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*_row(info)[:4], socket.gethostname(), *_row(info)[4:]),
+                    "INSERT INTO locks (scope, id, operation, holder, pid, host, created, plan, "
+                    "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (scope, *_row(info)[:4], socket.gethostname(), *_row(info)[4:7]),
                 )
+        except OSError as e:
+            _close_all(fds)
+            if isinstance(e, SpoError):  # LockedError, StateFileError
+                raise
+            raise self._fail(e) from e
         except BaseException:
-            os.close(fd)  # closing the descriptor frees the file lock
+            _close_all(fds)  # closing the descriptors frees the file locks
             raise
         if old is not None:
             log.warning("took over the state lock left by a dead holder: %s", old.describe())
         with self._lock_guard:
             self.taken_over = old
-            self._held, self._lock_fd = info, fd
+            self._held[info.id] = (info, fds)
         return info
 
-    def _holder_info(self) -> LockInfo:
-        """The live holder's record; it may be a moment late in writing it."""
+    @staticmethod
+    def _flock(fd: int, mode: int, path: Path) -> bool:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+        except OSError as e:  # a file system without flock
+            raise StateFileError(
+                f"cannot lock {path}: {e}", hint="keep the state on a local file system"
+            ) from e
+
+    def _holder_info(self, scope: str | None) -> LockInfo:
+        """The live holder's record (of ``scope``; None: of any scope); it may be a moment
+        late in writing it."""
         for _ in range(5):
-            info = self.current_lock()
+            with self._tx(write=False) as conn:
+                info = (
+                    self._lock_row(conn, "scope = ?", scope)
+                    if scope
+                    else self._lock_row(conn, "scope <> ? OR 1", GLOBAL)
+                )
             if info is not None:
                 return info
             time.sleep(0.02)
@@ -334,27 +395,25 @@ class SqliteState(StateBackend):
 
     def release(self, lock: LockInfo) -> None:
         with self._lock_guard:
-            if self._held is None or self._held.id != lock.id:
-                raise LockNotHeldError(f"cannot release lock {lock.id}: not held by this process")
-            fd, self._held, self._lock_fd = self._lock_fd, None, None
+            held = self._held.pop(lock.id, None)
+        if held is None:
+            raise LockNotHeldError(f"cannot release lock {lock.id}: not held by this process")
         try:
             with self._tx() as conn:
-                conn.execute("DELETE FROM lock WHERE id = ?", (lock.id,))
+                conn.execute("DELETE FROM locks WHERE id = ?", (lock.id,))
         finally:
-            if fd is not None:
-                os.close(fd)
+            _close_all(held[1])
 
     def unlock(self, lock_id: str) -> LockInfo | None:
         with self._tx() as conn:
-            info = self._lock_row(conn)
-            if info is None or info.id != lock_id:
+            info = self._lock_row(conn, "id = ?", lock_id)
+            if info is None:
                 return None
-            conn.execute("DELETE FROM lock WHERE id = ?", (lock_id,))
+            conn.execute("DELETE FROM locks WHERE id = ?", (lock_id,))
         with self._lock_guard:
-            if self._held is not None and self._held.id == lock_id:  # our own: free the file too
-                fd, self._held, self._lock_fd = self._lock_fd, None, None
-                if fd is not None:
-                    os.close(fd)
+            held = self._held.pop(lock_id, None)  # our own: free the files too
+        if held is not None:
+            _close_all(held[1])
         return info
 
     # --- resources ------------------------------------------------------------------------------
@@ -458,15 +517,20 @@ class SqliteState(StateBackend):
     def close(self) -> None:
         """Release the lock if this process holds it, and close the connection."""
         with self._lock_guard:
-            held = self._held
+            held = [info for info, _ in self._held.values()]
         try:
-            if held is not None:
-                self.release(held)
+            for info in held:
+                self.release(info)
         finally:
             with self._mutex:
                 if self._conn is not None:
                     self._conn.close()
                     self._conn = None
+
+
+def _close_all(fds: list[int]) -> None:
+    for fd in fds:
+        os.close(fd)
 
 
 def _row(info: LockInfo) -> tuple[Any, ...]:

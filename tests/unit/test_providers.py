@@ -25,6 +25,7 @@ from spo_gitops.providers import (
 )
 from spo_gitops.providers.cmdb import CmdbProvider, CmdbSettings
 from spo_gitops.providers.files import FilesProvider, FilesSettings
+from tests.postgres import fresh_schema
 
 SERVICE = {"title": "Internet Banking", "tier": 1, "owner": "team-digital", "stage": "live"}
 
@@ -34,9 +35,14 @@ def _project(root: Path, providers: dict[str, dict[str, Any]] | None = None) -> 
     return Project(root, config, None)
 
 
-@pytest.fixture
-def cmdb(tmp_path: Path) -> Iterator[CmdbProvider]:
-    provider = CmdbProvider(CmdbSettings(), ProviderContext(tmp_path, tmp_path / ".spo"))
+@pytest.fixture(params=["sqlite", "postgres"])
+def cmdb(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CmdbProvider]:
+    """The cmdb on a SQLite file, and on a schema of its own on the test PostgreSQL."""
+    settings = CmdbSettings()
+    if request.param == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        settings = CmdbSettings(url=server.url(fresh_schema(server.dsn, tmp_path)))
+    provider = CmdbProvider(settings, ProviderContext(tmp_path, tmp_path / ".spo"))
     yield provider
     provider.close()
 
@@ -58,7 +64,8 @@ def test_builtin_providers_are_found_through_entry_points() -> None:
 
 
 def test_unknown_provider_names_the_available_ones() -> None:
-    with pytest.raises(ProviderError, match=r"unknown provider 'nope'; available: cmdb, files"):
+    available_ = r"available: aws, cmdb, files, http, jsonstore"
+    with pytest.raises(ProviderError, match=rf"unknown provider 'nope'; {available_}"):
         provider_class("nope")
 
 
@@ -99,10 +106,13 @@ def test_settings_errors_name_the_provider_and_the_setting(
     assert info.value.__cause__ is None  # pydantic's error is not chained into a traceback
 
 
-def test_postgresql_url_is_refused_clearly_for_now(tmp_path: Path) -> None:
-    project = _project(tmp_path, {"cmdb": {"url": "postgresql://db/cmdb"}})
-    with pytest.raises(ProviderError, match="only sqlite:///PATH URLs are supported"):
+def test_an_unreachable_postgresql_url_is_a_clear_error_without_the_password(
+    tmp_path: Path,
+) -> None:
+    project = _project(tmp_path, {"cmdb": {"url": "postgresql://u:pw-1234@127.0.0.1:9/cmdb"}})
+    with pytest.raises(ProviderError, match=r"cmdb: open: .*postgresql://u:\*\*\*@") as e:
         configure(project, ["cmdb"])
+    assert "pw-1234" not in str(e.value) and e.value.__cause__ is None
 
 
 def test_sqlite_url_is_used(tmp_path: Path) -> None:
@@ -149,7 +159,7 @@ def test_check_properties_reports_paths_and_messages() -> None:
 
 def test_check_properties_reports_unknown_provider_and_type() -> None:
     assert check_properties("nope", "x", {}) == [
-        ((), "unknown provider 'nope'; available: cmdb, files")
+        ((), "unknown provider 'nope'; available: aws, cmdb, files, http, jsonstore"),
     ]
     [(path, message)] = check_properties("cmdb", "nope", {})
     assert path == ()
@@ -264,10 +274,10 @@ def test_cmdb_parallel_creates_from_ten_threads(cmdb: CmdbProvider) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
-    with sqlite3.connect(cmdb.path) as conn:
-        assert conn.execute("SELECT count(*) FROM ci").fetchone() == (1100,)
-        assert conn.execute("SELECT count(DISTINCT id) FROM ci").fetchone() == (1100,)
-    conn.close()
+    assert cmdb._conn().execute("SELECT count(*), count(DISTINCT id) FROM ci").fetchone() == (
+        1100,
+        1100,
+    )
 
 
 def test_cmdb_refuses_invalid_properties(cmdb: CmdbProvider) -> None:

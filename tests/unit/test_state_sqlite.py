@@ -22,7 +22,7 @@ from spo_gitops.state.base import (
     StateBackend,
 )
 from spo_gitops.state.sqlite import MIGRATIONS, SqliteState
-from tests.state_suite import BACKENDS, read_line, spawn
+from tests.state_suite import BACKENDS, NEEDS_SERVER, read_line, spawn
 
 Spawn = Callable[[str], subprocess.Popen[str]]
 
@@ -56,6 +56,8 @@ for i in range(1_000_000):
 
 @pytest.fixture(params=sorted(BACKENDS))
 def backend(request: pytest.FixtureRequest) -> str:
+    if request.param in NEEDS_SERVER:
+        request.getfixturevalue("postgres_server")
     return str(request.param)
 
 
@@ -358,6 +360,37 @@ def test_puts_and_journal_writes_from_many_threads_all_land(state: StateBackend)
     assert sorted(serials) == list(range(1, 2001))  # no two writes saw the same serial
     (record,) = state.history()
     assert len(record.actions) == 4000 and record.serial_after == 2000
+
+
+def test_partition_scopes_lock_independently_and_the_global_lock_excludes_them(
+    state: StateBackend, backend: str, where: Path
+) -> None:
+    first = state.lock("reconcile", scope="shard:0/4", reason="one")
+    other = BACKENDS[backend](where)
+    try:
+        second = other.lock("reconcile", scope="shard:1/4")  # another partition: at once
+        with pytest.raises(LockedError) as e:
+            other.lock("reconcile", scope="shard:0/4")
+        assert e.value.info == first and "on partition shard:0/4" in e.value.message
+        with pytest.raises(LockedError) as e:
+            other.lock("apply", timeout=0.2)  # the global lock waits for every partition
+        assert e.value.info.scope.startswith("shard:")
+        assert state.put(first, res("a")) == 1
+        assert other.put(second, res("b")) == 2
+        with pytest.raises(SpoError):
+            other.put(first, res("c"))  # held, but by the other instance
+        assert state.current_lock("shard:0/4") == first and state.current_lock() is None
+        other.release(second)
+        state.release(first)
+        whole = other.lock("apply")
+        with pytest.raises(LockedError) as e:
+            state.lock("reconcile", scope="shard:2/4")  # and every partition for it
+        assert e.value.info == whole
+        other.release(whole)
+    finally:
+        other.close()
+    again = state.lock("reconcile", scope="shard:2/4", timeout=1)
+    assert state.unlock(again.id) == again and state.current_lock("shard:2/4") is None
 
 
 # --- SQLite only ----------------------------------------------------------------------------

@@ -1,0 +1,130 @@
+"""Partitioned reconcile on the SQLite state: the partitions cover every resource exactly once,
+and a partition's plan goes stale only when its own resources change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from spo_gitops.config import load_project
+from spo_gitops.partition import parse_partition
+from spo_gitops.reconcile import StalePlan, apply_plan, hold_lock, make_plan
+from spo_gitops.state.base import ResourceState
+from tests.helpers import run_spo
+
+
+def write_catalog(root: Path, services: int, prefix: str = "svc", extra: str = "") -> None:
+    """``services`` services, each provisioning a cmdb service and its sla (2 resources)."""
+    (root / "spo.yaml").write_text("apiVersion: spo/v1\nkind: Project\n" + extra)
+    catalog = root / "catalog"
+    catalog.mkdir(exist_ok=True)
+    (catalog / "parties.yaml").write_text(
+        "apiVersion: spo/v1\nkind: Party\nmetadata: {name: team-a, version: 1.0.0}\n"
+        "spec: {type: team}\n---\napiVersion: spo/v1\nkind: Party\n"
+        "metadata: {name: retail, version: 1.0.0, owner: team-a}\nspec: {type: customer}\n"
+    )
+    for i in range(services):
+        name = f"{prefix}-{i:04d}"
+        domain = "payments" if i % 3 == 0 else "lending"
+        (catalog / f"{name}.yaml").write_text(
+            f"""apiVersion: spo/v1
+kind: ServiceModel
+metadata: {{name: {name}, version: 1.0.0, owner: team-a, labels: {{domain: {domain}}}}}
+spec:
+  type: technical
+  tier: 3
+  outcomes: [{{name: keeps running}}]
+  provisioning:
+    - provider: cmdb
+      type: service
+      properties: {{owner: team-a, tier: 3, title: Service {i}}}
+    - provider: cmdb
+      type: sla
+      name: {name}-retail
+      properties:
+        service: {name}
+        customer: retail
+        objectives: [{{metric: availability, target: 99.5, unit: percent}}]
+      dependsOn: [cmdb.service.{name}]
+---
+apiVersion: spo/v1
+kind: PortfolioEntry
+metadata: {{name: {name}, version: 1.0.0, owner: team-a}}
+spec: {{service: {name}, stage: live}}
+"""
+        )
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    write_catalog(tmp_path, 60)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _addresses(root: Path, key: str | None) -> list[str]:
+    project = load_project(root)
+    plan, _ = make_plan(project, partition=parse_partition(key) if key else None)
+    return [a.address for a in plan.actions]
+
+
+def test_shards_cover_every_resource_exactly_once(project_dir: Path) -> None:
+    full = _addresses(project_dir, None)
+    shards = [_addresses(project_dir, f"shard:{i}/4") for i in range(4)]
+    union = [a for shard in shards for a in shard]
+    assert len(full) == 120 and sorted(union) == sorted(full)  # disjoint, and nothing missing
+    assert all(shards)
+    by_provider = _addresses(project_dir, "provider:cmdb")
+    assert by_provider == full and _addresses(project_dir, "provider:files") == []
+
+
+def test_label_partitions_follow_the_source_entity(project_dir: Path) -> None:
+    payments = _addresses(project_dir, "label:domain=payments")
+    lending = _addresses(project_dir, "label:domain=lending")
+    assert len(payments) == 2 * 20 and len(lending) == 2 * 40
+    assert "cmdb.sla.svc-0000-retail" in payments and "cmdb.service.svc-0001" in lending
+
+
+@pytest.mark.parametrize("key", ["shard:4/4", "shard:x", "zone:eu", "label:domain"])
+def test_bad_partition_keys_are_usage_errors(project_dir: Path, key: str) -> None:
+    result = run_spo("reconcile", "--partition", key, "--auto-approve", "--allow-unapproved")
+    assert result.exit_code == 64, result.stderr
+    assert "partition" in result.stderr
+
+
+def test_a_partition_plan_is_stale_only_when_its_own_resources_change(project_dir: Path) -> None:
+    project = load_project(project_dir)
+    a, b = parse_partition("shard:0/2"), parse_partition("shard:1/2")
+    with hold_lock(project, "reconcile", partition=a) as held_a:
+        plan_a, want = make_plan(project, held=held_a)
+        with hold_lock(project, "reconcile", partition=b) as held_b:  # another runner
+            plan_b, _ = make_plan(project, held=held_b)
+            assert apply_plan(project, plan_b, held=held_b, want=want).ok
+        # the serial moved, but none of partition A's resources: A's plan still applies
+        assert held_a.state.snapshot().serial > plan_a.serial
+        report = apply_plan(project, plan_a, held=held_a, want=want)
+        assert report.ok and len(report.results) == len(plan_a.changes())
+
+    with hold_lock(project, "reconcile", partition=a) as held_a:
+        plan_a, want = make_plan(project, held=held_a)
+        assert not plan_a.has_changes
+        mine = next(
+            r
+            for r in held_a.state.snapshot().resources.values()
+            if a.covers(r.address, r.entity, lambda _: {})
+        )
+        # a write to one of A's resources behind the plan's back (e.g. after a forced unlock)
+        held_a.state.put(held_a.lock, ResourceState(**{**mine.__dict__, "hash": "changed"}))
+        with pytest.raises(StalePlan, match="partition shard:0/2 changed"):
+            apply_plan(project, plan_a, held=held_a, want=want)
+
+
+def test_reconcile_by_partitions_converges(project_dir: Path) -> None:
+    for i in range(3):
+        result = run_spo(
+            "reconcile", "--partition", f"shard:{i}/3", "--auto-approve", "--allow-unapproved"
+        )
+        assert result.exit_code == 0, result.stderr
+    again = run_spo("plan", "--detailed-exitcode")
+    assert again.exit_code == 0, again.stdout + again.stderr

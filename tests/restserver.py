@@ -1,0 +1,182 @@
+"""A small REST server on 127.0.0.1 for the ``http`` provider's tests, with fault injection.
+
+- ``/api/now/table/<table>``: a ServiceNow-style Table API (``sys_id`` ids, ``result``
+  envelopes, ``sysparm_query=name=X``, ``sysparm_offset``/``sysparm_limit``);
+- ``/v1/<collection>``: a plain JSON API (bare lists and records, ``id`` ids, ``?name=X``,
+  ``page``/``limit``, ``offset``/``limit`` and a ``Link: rel="next"`` header).
+
+Faults are queued per method (``"*"`` for any) and used up one per request: ``500``, ``429``
+(with Retry-After), ``slow`` (sleeps past the client's timeout), ``drop`` (closes the
+connection without an answer), ``malformed`` (a 200 whose body is not JSON, after the request
+took effect), ``garbage`` (valid JSON of the wrong shape).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.parse
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+SLOW_SECONDS = 1.5
+
+
+class State:
+    def __init__(self, token: str | None) -> None:
+        self.token = token
+        self.tables: dict[str, dict[str, dict[str, Any]]] = {}
+        self.faults: dict[str, deque[str]] = {}
+        self.lock = threading.Lock()
+        self.requests: list[tuple[str, str, str | None]] = []  # method, path, Authorization
+
+    def fault(self, method: str, *kinds: str) -> None:
+        with self.lock:
+            self.faults.setdefault(method, deque()).extend(kinds)
+
+    def next_fault(self, method: str) -> str | None:
+        with self.lock:
+            for key in (method, "*"):
+                queue = self.faults.get(key)
+                if queue:
+                    return queue.popleft()
+        return None
+
+    def count(self, table: str) -> int:
+        with self.lock:
+            return len(self.tables.get(table, {}))
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Server
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _send(self, status: int, data: Any = None, headers: dict[str, str] | None = None) -> None:
+        body = b"" if data is None else json.dumps(data).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _handle(self) -> None:
+        state = self.server.state
+        split = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(split.query))
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        state.requests.append((self.command, split.path, self.headers.get("Authorization")))
+        fault = state.next_fault(self.command)
+        if fault == "drop":
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        if fault == "500":
+            return self._send(500, {"error": "injected"})
+        if fault == "429":
+            return self._send(429, {"error": "slow down"}, {"Retry-After": "0.2"})
+        if state.token and self.headers.get("Authorization") != f"Bearer {state.token}":
+            return self._send(401, {"error": "unauthorized"})
+        snow = split.path.startswith("/api/now/table/")
+        prefix = "/api/now/table/" if snow else "/v1/"
+        if not split.path.startswith(prefix):
+            return self._send(404, {"error": "no such path"})
+        parts = split.path[len(prefix) :].split("/")
+        table = parts[0]
+        rid = urllib.parse.unquote(parts[1]) if len(parts) > 1 else None
+        id_field = "sys_id" if snow else "id"
+        wrap = (lambda d: {"result": d}) if snow else (lambda d: d)
+        body = json.loads(raw) if raw else None
+        headers: dict[str, str] = {}
+        with state.lock:
+            rows = state.tables.setdefault(table, {})
+            if self.command == "GET" and rid is None:
+                items = sorted(rows.values(), key=lambda r: r[id_field])
+                name = query.get("name")
+                if snow and query.get("sysparm_query", "").startswith("name="):
+                    name = query["sysparm_query"][5:]
+                if name is not None:
+                    items = [r for r in items if r.get("name") == name]
+                limit = int(query.get("sysparm_limit") or query.get("limit") or 1000)
+                if "page" in query:
+                    start = (int(query["page"]) - 1) * limit
+                else:
+                    start = int(query.get("sysparm_offset") or query.get("offset") or 0)
+                page = items[start : start + limit]
+                if start + limit < len(items):
+                    nxt = f"/v1/{table}?offset={start + limit}&limit={limit}"
+                    headers["Link"] = f'<{nxt}>; rel="next"'
+                status, data = 200, wrap(page)
+            elif self.command == "GET":
+                row = rows.get(rid or "")
+                status, data = (404, {"error": "not found"}) if row is None else (200, wrap(row))
+            elif self.command == "POST" and rid is None:
+                row = {**body, id_field: uuid.uuid4().hex}
+                rows[row[id_field]] = row
+                status, data = 201, wrap(row)
+            elif self.command in ("PATCH", "PUT") and rid is not None:
+                if rid not in rows:
+                    status, data = 404, {"error": "not found"}
+                else:
+                    base = rows[rid] if self.command == "PATCH" else {id_field: rid}
+                    rows[rid] = {**base, **body, id_field: rid}
+                    status, data = 200, wrap(rows[rid])
+            elif self.command == "DELETE" and rid is not None:
+                found = rows.pop(rid, None)
+                status, data = (204, None) if found else (404, {"error": "not found"})
+            else:
+                status, data = 405, {"error": "method not allowed"}
+        if fault == "slow":  # the request took effect; the answer comes too late
+            time.sleep(SLOW_SECONDS)
+        if fault == "malformed" and status < 400:
+            payload = b'{"result": {"sys_id": "trunc'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return
+        if fault == "garbage" and status < 400:
+            return self._send(200, {"unexpected": [1, 2, 3]})
+        self._send(status, data, headers)
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, token: str | None) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.state = State(token)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that timed out closed the connection: expected here
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@contextmanager
+def serving(token: str | None = None) -> Iterator[Server]:
+    server = Server(token)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
