@@ -65,11 +65,12 @@ def test_catalog_ci_validates_diffs_and_checks_on_pull_requests() -> None:
         "spo codeowners --check",
         "spo schema export --check",
         "spo policy test",
-        "spo plan --format markdown",
+        "spo plan -o plan.json --format markdown",
     ):
         assert command in script, command
     plan = next(s for s in data["jobs"]["check"]["steps"] if s.get("name") == "Plan")
-    assert plan["continue-on-error"] is True
+    assert "continue-on-error" not in plan  # a failing plan fails the check
+    assert "spo plan -o plan.json --format markdown > plan.md" in plan["run"]
     assert data["permissions"]["pull-requests"] == "write"
 
 
