@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from spo_gitops.testing.catalogs import write_provisioned_catalog
+
 SPO = [sys.executable, "-m", "spo_gitops.cli.main"]
 CHAIN = 20  # each resource depends on the one before it, in chains of this length
 
@@ -22,44 +24,7 @@ TARGETS = {"plan": 1.5, "apply": 5.0, "no-op plan": 1.5}
 
 def write_catalog(root: Path, resources: int) -> None:
     """resources/2 services, each provisioning a cmdb service and its cmdb sla."""
-    (root / "spo.yaml").write_text("apiVersion: spo/v1\nkind: Project\n")
-    catalog = root / "catalog"
-    catalog.mkdir()
-    (catalog / "team.yaml").write_text(
-        "apiVersion: spo/v1\nkind: Party\nmetadata: {name: team-a, version: 1.0.0}\n"
-        "spec: {type: team}\n---\napiVersion: spo/v1\nkind: Party\n"
-        "metadata: {name: retail, version: 1.0.0, owner: team-a}\nspec: {type: customer}\n"
-    )
-    for i in range(resources // 2):
-        name = f"svc-{i:05d}"
-        after = f"\n      dependsOn: [cmdb.service.svc-{i - 1:05d}]" if i % CHAIN else ""
-        (catalog / f"{name}.yaml").write_text(
-            f"""apiVersion: spo/v1
-kind: ServiceModel
-metadata: {{name: {name}, version: 1.0.0, owner: team-a}}
-spec:
-  type: technical
-  tier: 3
-  outcomes: [{{name: keeps running}}]
-  provisioning:
-    - provider: cmdb
-      type: service
-      properties: {{owner: team-a, tier: 3, title: Service {i}}}{after}
-    - provider: cmdb
-      type: sla
-      name: {name}-retail
-      properties:
-        service: {name}
-        customer: retail
-        objectives: [{{metric: availability, target: 99.5, unit: percent}}]
-      dependsOn: [cmdb.service.{name}]
----
-apiVersion: spo/v1
-kind: PortfolioEntry
-metadata: {{name: {name}, version: 1.0.0, owner: team-a}}
-spec: {{service: {name}, stage: live}}
-"""
-        )
+    write_provisioned_catalog(root, resources // 2, digits=5, chain=CHAIN)
 
 
 def timed(root: Path, *args: str) -> float:

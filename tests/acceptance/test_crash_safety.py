@@ -18,54 +18,18 @@ import pytest
 
 from spo_gitops.config import load_project
 from spo_gitops.state.sqlite import SqliteState
+from spo_gitops.testing.catalogs import write_provisioned_catalog
 
 SERVICES = 250  # two resources each: 500 in all
 ROUNDS = 20
 SPO = [sys.executable, "-m", "spo_gitops.cli.main"]
-
-TEAM = """apiVersion: spo/v1
-kind: Party
-metadata: {name: team-a, version: 1.0.0}
-spec: {type: team}
-"""
-
-
-def service(i: int) -> str:
-    name = f"svc-{i:03d}"
-    after = f"\n      dependsOn: [cmdb.service.svc-{i - 1:03d}]" if i % 10 else ""
-    return f"""apiVersion: spo/v1
-kind: ServiceModel
-metadata: {{name: {name}, version: 1.0.0, owner: team-a}}
-spec:
-  type: technical
-  tier: 3
-  outcomes: [{{name: keeps running}}]
-  provisioning:
-    - provider: cmdb
-      type: service
-      properties: {{owner: team-a, tier: 3, title: Service {i}}}{after}
-    - provider: files
-      type: file
-      name: {name}-page
-      properties: {{path: pages/{name}.md, content: "# {name}\\n"}}
-      dependsOn: [cmdb.service.{name}]
----
-apiVersion: spo/v1
-kind: PortfolioEntry
-metadata: {{name: {name}, version: 1.0.0, owner: team-a}}
-spec: {{service: {name}, stage: live}}
-"""
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with 500 resources to create, its empty state and a saved plan."""
     root = tmp_path_factory.mktemp("crash-template")
-    (root / "spo.yaml").write_text("apiVersion: spo/v1\nkind: Project\n")
-    (root / "catalog").mkdir()
-    (root / "catalog" / "team.yaml").write_text(TEAM)
-    for i in range(SERVICES):
-        (root / "catalog" / f"svc-{i:03d}.yaml").write_text(service(i))
+    write_provisioned_catalog(root, SERVICES, digits=3, chain=10, extras=("page",))
     planned = subprocess.run(
         [*SPO, "plan", "-o", "plan.json", "--format", "json"],
         cwd=root,

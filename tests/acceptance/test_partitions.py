@@ -11,49 +11,14 @@ from spo_gitops.config import load_project
 from spo_gitops.partition import parse_partition
 from spo_gitops.reconcile import StalePlan, apply_plan, hold_lock, make_plan
 from spo_gitops.state.base import ResourceState
+from spo_gitops.testing.catalogs import write_provisioned_catalog
 from tests.helpers import run_spo
 
 
 def write_catalog(root: Path, services: int, prefix: str = "svc", extra: str = "") -> None:
-    """``services`` services, each provisioning a cmdb service and its sla (2 resources)."""
-    (root / "spo.yaml").write_text("apiVersion: spo/v1\nkind: Project\n" + extra)
-    catalog = root / "catalog"
-    catalog.mkdir(exist_ok=True)
-    (catalog / "parties.yaml").write_text(
-        "apiVersion: spo/v1\nkind: Party\nmetadata: {name: team-a, version: 1.0.0}\n"
-        "spec: {type: team}\n---\napiVersion: spo/v1\nkind: Party\n"
-        "metadata: {name: retail, version: 1.0.0, owner: team-a}\nspec: {type: customer}\n"
-    )
-    for i in range(services):
-        name = f"{prefix}-{i:04d}"
-        domain = "payments" if i % 3 == 0 else "lending"
-        (catalog / f"{name}.yaml").write_text(
-            f"""apiVersion: spo/v1
-kind: ServiceModel
-metadata: {{name: {name}, version: 1.0.0, owner: team-a, labels: {{domain: {domain}}}}}
-spec:
-  type: technical
-  tier: 3
-  outcomes: [{{name: keeps running}}]
-  provisioning:
-    - provider: cmdb
-      type: service
-      properties: {{owner: team-a, tier: 3, title: Service {i}}}
-    - provider: cmdb
-      type: sla
-      name: {name}-retail
-      properties:
-        service: {name}
-        customer: retail
-        objectives: [{{metric: availability, target: 99.5, unit: percent}}]
-      dependsOn: [cmdb.service.{name}]
----
-apiVersion: spo/v1
-kind: PortfolioEntry
-metadata: {{name: {name}, version: 1.0.0, owner: team-a}}
-spec: {{service: {name}, stage: live}}
-"""
-        )
+    """``services`` services with a domain label, each provisioning a cmdb service and its
+    sla (2 resources)."""
+    write_provisioned_catalog(root, services, prefix=prefix, labels=True, config=extra)
 
 
 @pytest.fixture
