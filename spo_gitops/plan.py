@@ -67,6 +67,8 @@ class Plan:
     refresh: bool = True
     prune: bool = False
     targets: tuple[str, ...] = ()
+    partition: str | None = None  # the partition key the plan covers (None: everything)
+    partition_fingerprint: str | None = None  # its resources in state when planned
     created: str = ""
     digest: str = ""
     signature: str | None = None

@@ -32,7 +32,12 @@ def to_document(plan: Plan) -> dict[str, Any]:
         "tool": {"name": "spo-gitops", "version": __version__},
         "created": plan.created,
         "catalog": {"commit": plan.commit},
-        "state": {"lineage": plan.lineage, "serial": plan.serial},
+        "state": {
+            "lineage": plan.lineage,
+            "serial": plan.serial,
+            "partition": plan.partition,
+            "partition_fingerprint": plan.partition_fingerprint,
+        },
         "options": {"refresh": plan.refresh, "prune": plan.prune, "targets": list(plan.targets)},
         "summary": plan.summary(),
         "actions": [_action(a) for a in plan.actions],
@@ -131,6 +136,8 @@ def _from_document(document: dict[str, Any]) -> Plan:
     plan = Plan(
         lineage=document["state"]["lineage"],
         serial=int(document["state"]["serial"]),
+        partition=document["state"].get("partition"),
+        partition_fingerprint=document["state"].get("partition_fingerprint"),
         commit=document["catalog"]["commit"],
         refresh=bool(options["refresh"]),
         prune=bool(options["prune"]),

@@ -19,7 +19,13 @@ from spo_gitops.compile import CompileResult, compile_catalog
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.errors import SpoError
-from spo_gitops.partition import Partition, entity_labels, fingerprint, restrict
+from spo_gitops.partition import (
+    Partition,
+    entity_labels,
+    fingerprint,
+    parse_partition,
+    restrict,
+)
 from spo_gitops.plan import Plan
 from spo_gitops.plan import plan as make_actions
 from spo_gitops.providers import registry
@@ -108,15 +114,11 @@ def desired(project: Project) -> Desired:
 @dataclass
 class Held:
     """A state lock held across plan and apply (``spo reconcile``): nothing else in its scope
-    can change the state between the two. For a partition, ``planned`` is the fingerprint of the
-    partition's resources in state when the plan was made; apply compares that rather than the
-    global serial, which runners of other partitions move."""
+    can change the state between the two."""
 
     state: StateBackend
     lock: LockInfo
     partition: Partition | None = None
-    planned: str | None = None
-    want: Desired | None = None  # the catalog the plan was made from (labels of partitions)
 
 
 @contextmanager
@@ -215,8 +217,6 @@ def make_plan(
         finally:
             state.close()
     resources, snapshot = _in_partition(want, snapshot, partition)
-    if held is not None and partition is not None:
-        held.planned, held.want = fingerprint(snapshot.resources.values()), want
     names = {r.provider for r in resources}
     names.update(r.provider for r in snapshot.resources.values())
     with _providers(project, names) as providers:
@@ -230,6 +230,10 @@ def make_plan(
         prune=project.config.reconcile.prune if prune is None else prune,
         targets=targets,
     )
+    if partition is not None:
+        # apply judges a partition's plan stale by its own resources, not the global serial
+        result.partition = partition.key
+        result.partition_fingerprint = fingerprint(snapshot.resources.values())
     result.created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     planfile.seal(result)  # sets the digest (and the signature when a key is configured)
     return result, want
@@ -267,13 +271,11 @@ def apply_plan(
             )
     if held is not None:
         return _apply_locked(
-            project, plan, held.state, wanted, parallelism, lock_timeout, retry, progress, held
+            project, plan, held.state, want, parallelism, lock_timeout, retry, progress, held
         )
     state = open_state(project)
     try:
-        return _apply_locked(
-            project, plan, state, wanted, parallelism, lock_timeout, retry, progress
-        )
+        return _apply_locked(project, plan, state, want, parallelism, lock_timeout, retry, progress)
     finally:
         state.close()
 
@@ -282,14 +284,26 @@ def _apply_locked(
     project: Project,
     plan: Plan,
     state: StateBackend,
-    wanted: dict[str, DesiredResource],
+    want: Desired,
     parallelism: int | None,
     lock_timeout: float,
     retry: RetryPolicy,
     progress: Progress | None,
     held: Held | None = None,
 ) -> ApplyReport:
-    lock = held.lock if held else state.lock("apply", plan=plan.digest, timeout=lock_timeout)
+    partition = parse_partition(plan.partition) if plan.partition else None
+    if held is not None and (held.partition.key if held.partition else None) != plan.partition:
+        raise StalePlan(
+            f"the plan is for partition {plan.partition or '(all)'}, the lock held is for "
+            f"{held.partition.key if held.partition else '(all)'}",
+            hint="apply a plan under the lock of its own partition",
+        )
+    scope = partition.key if partition else GLOBAL
+    lock = (
+        held.lock
+        if held
+        else state.lock("apply", plan=plan.digest, timeout=lock_timeout, scope=scope)
+    )
     try:
         snapshot = state.snapshot()
         if snapshot.lineage != plan.lineage:
@@ -299,20 +313,17 @@ def _apply_locked(
             )
         done: set[str] = set()
         report = ApplyReport()
-        if held is not None and held.partition is not None:
+        if partition is not None:
             # the rule for partitions: stale when the partition's own resources changed in
-            # state since the plan; writes to other partitions move the serial, not this
-            if held.want is None:
+            # state since the plan; writes to other partitions move the serial, not this.
+            # (An interrupted partitioned apply is not resumed from its journal: planning the
+            # partition again converges, create being idempotent by name.)
+            _, mine = _in_partition(want, snapshot, partition)
+            if fingerprint(mine.resources.values()) != plan.partition_fingerprint:
                 raise StalePlan(
-                    f"no plan was made under the lock of partition {held.partition.key}",
-                    hint="plan with make_plan(..., held=...) before applying",
-                )
-            _, mine = _in_partition(held.want, snapshot, held.partition)
-            if fingerprint(mine.resources.values()) != held.planned:
-                raise StalePlan(
-                    f"the resources of partition {held.partition.key} changed in state since "
+                    f"the resources of partition {partition.key} changed in state since "
                     "the plan was made",
-                    hint="reconcile again: another runner wrote to this partition",
+                    hint="plan this partition again: another runner wrote to it",
                 )
         elif snapshot.serial != plan.serial:
             interrupted = state.interrupted_apply(plan.digest)
@@ -339,7 +350,7 @@ def _apply_locked(
         with _providers(project, names) as providers:
             executor = Executor(
                 plan,
-                wanted,
+                want.compiled.by_address(),
                 state,
                 lock,
                 providers,

@@ -3,6 +3,7 @@ and a partition's plan goes stale only when its own resources change."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,20 @@ def test_reconcile_by_partitions_converges(project_dir: Path) -> None:
         assert result.exit_code == 0, result.stderr
     again = run_spo("plan", "--detailed-exitcode")
     assert again.exit_code == 0, again.stdout + again.stderr
+
+
+def test_saved_partition_plans_apply_under_their_own_lock(project_dir: Path) -> None:
+    assert run_spo("plan", "--partition", "shard:0/2", "-o", "a.plan.json").exit_code == 0
+    assert run_spo("plan", "--partition", "shard:1/2", "-o", "b.plan.json").exit_code == 0
+    saved = json.loads((project_dir / "a.plan.json").read_text())
+    assert saved["state"]["partition"] == "shard:0/2"
+
+    assert run_spo("apply", "b.plan.json", "--auto-approve").exit_code == 0
+    # partition B moved the serial, not partition A's resources: A's plan still applies
+    applied = run_spo("apply", "a.plan.json", "--auto-approve")
+    assert applied.exit_code == 0, applied.stderr
+    # now A's own resources changed since that plan: applying it again is refused
+    again = run_spo("apply", "a.plan.json", "--auto-approve")
+    assert again.exit_code == 1
+    assert "resources of partition shard:0/2 changed" in again.stderr
+    assert run_spo("plan", "--detailed-exitcode").exit_code == 0  # both halves converged
