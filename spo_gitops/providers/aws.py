@@ -201,22 +201,6 @@ class AwsProvider(Provider):
         except bx.BotoCoreError as e:
             raise ProviderError(f"aws: {what}: {type(e).__name__}: {e}") from None
 
-    def _type(self, type_: str) -> ResourceType:
-        rtype = self.types.get(type_)
-        if rtype is None:
-            raise ProviderError(
-                f"aws has no resource type {type_!r}; its types: {', '.join(sorted(self.types))}"
-            )
-        return rtype
-
-    def _checked(self, type_: str, name: str, properties: Mapping[str, Any]) -> None:
-        from spo_gitops.providers.registry import type_errors
-
-        errors = type_errors(self._type(type_), dict(properties))
-        if errors:
-            path, message = errors[0]
-            raise ProviderError(f"aws.{type_}.{name}: /{'/'.join(path)}: {message}")
-
     @staticmethod
     def _tags(name: str, type_: str, extra: Mapping[str, str]) -> dict[str, str]:
         return {**extra, MANAGED[0]: MANAGED[1], "spo:name": name, "spo:type": type_}
@@ -381,7 +365,7 @@ class AwsProvider(Provider):
         return self.read_many(type_, [id_])[id_]
 
     def read_many(self, type_: str, ids: Sequence[str]) -> dict[str, Observed | None]:
-        self._type(type_)
+        self.resource_type(type_)
         if type_ == "portfolio":
             return {id_: self._portfolio(id_) for id_ in ids}
         if type_ == "product":
@@ -391,7 +375,7 @@ class AwsProvider(Provider):
         return {id_: apps.get(id_) for id_ in ids}
 
     def list(self, type_: str) -> list[Observed]:
-        self._type(type_)
+        self.resource_type(type_)
         if type_ == "portfolio":
             found = self._portfolios()
         elif type_ == "product":
@@ -410,7 +394,7 @@ class AwsProvider(Provider):
         return found[0] if found else None
 
     def create(self, type_: str, name: str, properties: Mapping[str, Any]) -> Observed:
-        self._checked(type_, name, properties)
+        self.check_properties(type_, name, properties)
         existing = self._named(type_, name)
         if existing is not None:
             if existing.properties == dict(properties):
@@ -423,7 +407,7 @@ class AwsProvider(Provider):
         return self._create_application(name, properties)
 
     def update(self, type_: str, id_: str, name: str, properties: Mapping[str, Any]) -> Observed:
-        self._checked(type_, name, properties)
+        self.check_properties(type_, name, properties)
         current = self.read(type_, id_)
         if current is None:
             raise ProviderError(f"aws.{type_}.{name}: not found (id {id_})")
@@ -443,7 +427,7 @@ class AwsProvider(Provider):
         return self._create_product(name, properties)
 
     def delete(self, type_: str, id_: str) -> None:
-        self._type(type_)
+        self.resource_type(type_)
         if type_ == "application":
             ar = self._client("servicecatalog-appregistry")
             try:

@@ -109,3 +109,26 @@ class Provider(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and files."""
+
+    # --- helpers for implementations ---------------------------------------------------------
+
+    def resource_type(self, type_: str) -> ResourceType:
+        """The declared type of that name; ProviderError naming the types when there is none."""
+        rtype = self.types.get(type_)
+        if rtype is None:
+            raise ProviderError(
+                f"{self.name} has no resource type {type_!r}; "
+                f"its types: {', '.join(sorted(self.types)) or 'none'}"
+            )
+        return rtype
+
+    def check_properties(self, type_: str, name: str, properties: Mapping[str, Any]) -> None:
+        """ProviderError at the first property that breaks the type's schema (and how many
+        more do); values of sensitive properties are never shown."""
+        from spo_gitops.providers.registry import type_errors  # the registry imports providers
+
+        errors = type_errors(self.resource_type(type_), dict(properties))
+        if errors:
+            path, message = errors[0]
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            raise ProviderError(f"{self.name}.{type_}.{name}: /{'/'.join(path)}: {message}{more}")

@@ -442,25 +442,6 @@ class CmdbProvider(Provider):
         with self.store.errors(operation):
             return self.store.execute(sql, args)
 
-    def _type(self, type_: str) -> ResourceType:
-        rtype = self.types.get(type_)
-        if rtype is None:
-            raise ProviderError(
-                f"cmdb has no resource type {type_!r}; its types: {', '.join(sorted(self.types))}"
-            )
-        return rtype
-
-    def _checked(self, type_: str, name: str, properties: Mapping[str, Any]) -> str:
-        from spo_gitops.providers.registry import type_errors  # the registry imports providers
-
-        errors = type_errors(self._type(type_), dict(properties))
-        if errors:
-            path, message = errors[0]
-            where = "/" + "/".join(path) if path else "/"
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            raise ProviderError(f"cmdb.{type_}.{name}: {where}: {message}{more}")
-        return _dumps(properties)
-
     @staticmethod
     def _observed(row: Row) -> Observed:
         return Observed(row[0], row[1], json.loads(row[2]))
@@ -468,14 +449,14 @@ class CmdbProvider(Provider):
     # --- the contract ------------------------------------------------------------------------
 
     def read(self, type_: str, id_: str) -> Observed | None:
-        self._type(type_)
+        self.resource_type(type_)
         rows = self._run(
             "read", "SELECT id, name, properties FROM ci WHERE type = ? AND id = ?", (type_, id_)
         )
         return self._observed(rows[0]) if rows else None
 
     def read_many(self, type_: str, ids: Sequence[str]) -> dict[str, Observed | None]:
-        self._type(type_)
+        self.resource_type(type_)
         out: dict[str, Observed | None] = dict.fromkeys(ids)
         unique = list(out)
         for start in range(0, len(unique), _CHUNK):
@@ -490,7 +471,8 @@ class CmdbProvider(Provider):
         return out
 
     def create(self, type_: str, name: str, properties: Mapping[str, Any]) -> Observed:
-        data = self._checked(type_, name, properties)
+        self.check_properties(type_, name, properties)
+        data = _dumps(properties)
         now = _now()
         rows = self._run(
             "create",
@@ -504,7 +486,8 @@ class CmdbProvider(Provider):
         return Observed(rows[0][0], name, json.loads(data))
 
     def update(self, type_: str, id_: str, name: str, properties: Mapping[str, Any]) -> Observed:
-        data = self._checked(type_, name, properties)
+        self.check_properties(type_, name, properties)
+        data = _dumps(properties)
         try:
             rows = self._run(
                 "update",
@@ -521,11 +504,11 @@ class CmdbProvider(Provider):
         return Observed(id_, name, json.loads(data))
 
     def delete(self, type_: str, id_: str) -> None:
-        self._type(type_)
+        self.resource_type(type_)
         self._run("delete", "DELETE FROM ci WHERE type = ? AND id = ?", (type_, id_))
 
     def list(self, type_: str) -> list[Observed]:
-        self._type(type_)
+        self.resource_type(type_)
         rows = self._run(
             "list", "SELECT id, name, properties FROM ci WHERE type = ? ORDER BY name", (type_,)
         )

@@ -88,10 +88,6 @@ class FilesProvider(Provider):
 
     # --- paths -------------------------------------------------------------------------------
 
-    def _type(self, type_: str) -> None:
-        if type_ not in self.types:
-            raise ProviderError(f"files has no resource type {type_!r}; its types: file")
-
     def _target(self, rel: str) -> Path:
         """The file for a relative path; refuses anything that could leave the directory."""
         pure = PurePosixPath(rel)
@@ -224,11 +220,11 @@ class FilesProvider(Provider):
     # --- the contract ------------------------------------------------------------------------
 
     def read(self, type_: str, id_: str) -> Observed | None:
-        self._type(type_)
+        self.resource_type(type_)
         return self._observe(id_, self._target(id_))
 
     def create(self, type_: str, name: str, properties: Mapping[str, Any]) -> Observed:
-        self._type(type_)
+        self.resource_type(type_)
         rel = self._rel_of(name, properties)
         target = self._target(rel)
         content = properties.get("content")
@@ -241,7 +237,7 @@ class FilesProvider(Provider):
         return observed
 
     def update(self, type_: str, id_: str, name: str, properties: Mapping[str, Any]) -> Observed:
-        self._type(type_)
+        self.resource_type(type_)
         old = self._target(id_)
         if not old.is_file():
             raise ProviderError(f"files.file.{name}: not found ({id_})")
@@ -251,11 +247,11 @@ class FilesProvider(Provider):
         return observed
 
     def delete(self, type_: str, id_: str) -> None:
-        self._type(type_)
+        self.resource_type(type_)
         self._remove(self._target(id_))
 
     def list(self, type_: str) -> list[Observed]:
-        self._type(type_)
+        self.resource_type(type_)
         out: list[Observed] = []
         if not self.root.is_dir():
             return out

@@ -294,6 +294,10 @@ class HttpProvider(Provider):
             )
         return coll
 
+    def resource_type(self, type_: str) -> ResourceType:
+        """The configured type (its schema from the profile or spo.yaml)."""
+        return self._collection(type_).rtype
+
     def _url(self, path: str) -> str:
         return self.base + "/" + path.lstrip("/")
 
@@ -388,13 +392,7 @@ class HttpProvider(Provider):
         return props
 
     def _body(self, coll: Collection, name: str, properties: Mapping[str, Any]) -> dict[str, Any]:
-        from spo_gitops.providers.registry import type_errors  # the registry imports providers
-
-        errors = type_errors(coll.rtype, dict(properties))
-        if errors:
-            path, message = errors[0]
-            where = "/" + "/".join(path) if path else "/"
-            raise ProviderError(f"http.{coll.rtype.name}.{name}: {where}: {message}")
+        self.check_properties(coll.rtype.name, name, properties)
         body = {coll.remote(k): v for k, v in properties.items()}
         for prop in coll.declared() or ():
             if prop not in properties:

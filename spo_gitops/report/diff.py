@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from spo_gitops.diff import MISSING, STATUSES, CatalogDiff, EntityChange, FieldChange
+from spo_gitops.report.json_report import finding
 
 DIFF_FORMATS = ("text", "markdown", "json")
 FORMAT_VERSION = 1
@@ -144,19 +145,8 @@ def render_json(diff: CatalogDiff) -> str:
             }
             for c in diff.changes
         ],
-        "findings": [
-            {
-                "severity": d.severity,
-                "code": d.code,
-                "message": d.message,
-                "file": d.file,
-                "line": d.line,
-                "column": d.column,
-                "entity": d.entity,
-                "pointer": d.pointer,
-                "hint": d.hint,
-            }
-            for d in diff.findings.items
+        "findings": [  # as in the json report, without its "waived" (diff format version 1)
+            {k: v for k, v in finding(d).items() if k != "waived"} for d in diff.findings.items
         ],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"

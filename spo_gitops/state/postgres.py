@@ -20,40 +20,22 @@ process). The password of the DSN is never shown: errors name the redacted DSN.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import logging
-import os
 import re
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg.types.json import Jsonb
 
 from spo_gitops.errors import SpoError
-from spo_gitops.state.base import (
-    GLOBAL,
-    ApplyRecord,
-    JournalAction,
-    LockedError,
-    LockInfo,
-    Outcome,
-    Phase,
-    ResourceState,
-    Snapshot,
-    StateBackend,
-)
-from spo_gitops.state.sqlite import LockNotHeldError, _holder, now
+from spo_gitops.state.base import GLOBAL, Phase, ResourceState
+from spo_gitops.state.sql import SqlState, now
 
-log = logging.getLogger(__name__)
-
-POLL = 0.1  # seconds between attempts while waiting for the lock
 CONNECT_TIMEOUT = 10  # seconds
 
 # MIGRATIONS[i] brings the schema from version i to i + 1 (schema_migrations). Append only.
@@ -158,18 +140,28 @@ def _key(*parts: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-class PostgresState(StateBackend):
-    """The state backend over a PostgreSQL database; see the module docstring."""
+class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
+    """The state backend over a PostgreSQL database; see the module docstring. A held lock
+    keeps the connection whose session holds its advisory locks."""
+
+    PARAM = "%s"
+    HOLDER_TRIES = 10
+    UPSERT = (
+        "INSERT INTO resources (address, provider, type, name, id, properties, hash, "
+        "entity, protected, updated, depends_on) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (address) DO UPDATE SET provider = excluded.provider, "
+        "type = excluded.type, name = excluded.name, id = excluded.id, "
+        "properties = excluded.properties, hash = excluded.hash, "
+        "entity = excluded.entity, protected = excluded.protected, "
+        "updated = excluded.updated, depends_on = excluded.depends_on"
+    )
 
     def __init__(self, dsn: str) -> None:
+        super().__init__()
         self.dsn = dsn
         self.display = redact_dsn(dsn)
-        self.taken_over: LockInfo | None = None
-        self._mutex = threading.RLock()  # guards the connection
-        self._conn: psycopg.Connection[Any] | None = None
         self._schema = ""
-        self._lock_guard = threading.Lock()  # guards _held
-        self._held: dict[str, tuple[LockInfo, psycopg.Connection[Any]]] = {}
 
     # --- connection and transactions ----------------------------------------------------------
     def _fail(self, e: BaseException) -> StateDatabaseError:
@@ -274,125 +266,30 @@ class PostgresState(StateBackend):
                         conn.close()
                 raise self._fail(e) from None
 
-    def _check_lock(self, conn: psycopg.Connection[Any], lock: LockInfo) -> None:
-        with self._lock_guard:
-            held = lock.id in self._held
-        row = conn.execute("SELECT id FROM locks WHERE scope = %s", (lock.scope,)).fetchone()
-        if not held or row is None or row[0] != lock.id:
-            raise LockNotHeldError(
-                f"state write refused: lock {lock.id} is not held by this process"
-                + (f" (current: {row[0]})" if row and row[0] != lock.id else ""),
-                hint="take the lock with lock() before writing; it may have been force-removed "
-                "with spo state unlock",
-            )
+    # --- JSON columns: jsonb ----------------------------------------------------------------
+    def _encode(self, resource: ResourceState) -> tuple[Any, Any]:
+        return Jsonb(resource.properties), Jsonb(list(resource.depends_on))
 
-    @staticmethod
-    def _bump(conn: psycopg.Connection[Any]) -> int:
-        row = conn.execute("UPDATE meta SET serial = serial + 1 RETURNING serial").fetchone()
-        assert row is not None
-        return int(row[0])
+    def _decode(self, stored: Any) -> Any:
+        return stored
 
-    # --- reads ----------------------------------------------------------------------------------
-    def snapshot(self) -> Snapshot:
-        with self._tx(write=False) as conn:
-            meta = conn.execute("SELECT lineage, serial FROM meta").fetchone()
-            rows = conn.execute(
-                "SELECT address, provider, type, name, id, properties, hash, entity, protected, "
-                "updated, depends_on FROM resources ORDER BY address"
-            ).fetchall()
-        assert meta is not None
-        resources = {
-            r[0]: ResourceState(
-                address=r[0],
-                provider=r[1],
-                type=r[2],
-                name=r[3],
-                id=r[4],
-                properties=r[5],
-                hash=r[6],
-                entity=r[7],
-                protected=bool(r[8]),
-                updated=r[9],
-                depends_on=tuple(r[10]),
-            )
-            for r in rows
-        }
-        return Snapshot(str(meta[0]), int(meta[1]), resources)
+    # --- lock: session-level advisory locks -------------------------------------------------
+    def _open_holder(self) -> psycopg.Connection[Any]:
+        return self._open()
 
-    def current_lock(self, scope: str = GLOBAL) -> LockInfo | None:
-        with self._tx(write=False) as conn:
-            return self._lock_row(conn, "scope = %s", scope)
-
-    @staticmethod
-    def _lock_row(conn: psycopg.Connection[Any], where: str, arg: str) -> LockInfo | None:
-        row = conn.execute(
-            "SELECT id, operation, holder, pid, created, plan, reason, scope FROM locks "
-            f"WHERE {where} ORDER BY scope = 'global' DESC, scope LIMIT 1",
-            (arg,),
-        ).fetchone()
-        return LockInfo(*row) if row else None
-
-    # --- lock -----------------------------------------------------------------------------------
-    def lock(
-        self,
-        operation: str,
-        *,
-        reason: str = "",
-        plan: str = "",
-        timeout: float = 0.0,
-        scope: str = GLOBAL,
-    ) -> LockInfo:
-        with self._mutex:
-            self._connect()  # an unreachable database is reported as such
+    def _acquire(self, handle: psycopg.Connection[Any], scope: str, deadline: float) -> None:
         # (key, shared): a partition holds the global key shared and its own key exclusive
         wanted = [(_key(self._schema, GLOBAL), scope != GLOBAL)]
         if scope != GLOBAL:
             wanted.append((_key(self._schema, "scope", scope), False))
-        holder = self._open()
-        try:
-            deadline = time.monotonic() + timeout
-            for i, (key, shared) in enumerate(wanted):
-                call = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
-                while not self._try(holder, call, key):
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        # blocked on our own scope: its holder; on the global key (shared):
-                        # the global holder; (exclusive): any holder
-                        blocker = GLOBAL if shared else None
-                        raise LockedError(self._holder_info(scope if i else blocker))
-                    time.sleep(min(POLL, left))
-            info = LockInfo(
-                str(uuid.uuid4()), operation, _holder(), os.getpid(), now(), plan, reason, scope
+        for i, (key, shared) in enumerate(wanted):
+            call = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+            # blocked on our own scope: its holder; on the global key (shared): the global
+            # holder; (exclusive): any holder
+            blocker = GLOBAL if shared else None
+            self._wait(
+                functools.partial(self._try, handle, call, key), deadline, scope if i else blocker
             )
-            backend_pid = holder.info.backend_pid
-            with self._tx() as conn:
-                old = self._lock_row(conn, "scope = %s", scope)
-                conn.execute("DELETE FROM locks WHERE scope = %s", (scope,))
-                conn.execute(
-                    "INSERT INTO locks (scope, id, operation, holder, pid, host, created, plan, "
-                    "reason, backend_pid) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    (
-                        scope,
-                        info.id,
-                        info.operation,
-                        info.holder,
-                        info.pid,
-                        socket.gethostname(),
-                        info.created,
-                        info.plan,
-                        info.reason,
-                        backend_pid,
-                    ),
-                )
-        except BaseException:
-            holder.close()  # ending the session frees its advisory locks
-            raise
-        if old is not None:
-            log.warning("took over the state lock left by a dead holder: %s", old.describe())
-        with self._lock_guard:
-            self.taken_over = old
-            self._held[info.id] = (info, holder)
-        return info
 
     def _try(self, conn: psycopg.Connection[Any], call: str, key: int) -> bool:
         try:
@@ -401,93 +298,13 @@ class PostgresState(StateBackend):
             raise self._fail(e) from None
         return bool(row and row[0])
 
-    def _holder_info(self, scope: str | None) -> LockInfo:
-        """The live holder's record (of ``scope``; None: of any scope, global first); it may
-        be a moment late in writing it."""
-        for _ in range(10):
-            with self._tx(write=False) as conn:
-                info = (
-                    self._lock_row(conn, "scope = %s", scope)
-                    if scope
-                    else self._lock_row(conn, "scope <> %s OR true", GLOBAL)
-                )
-            if info is not None:
-                return info
-            time.sleep(0.02)
-        return LockInfo("?", "unknown", "another process", 0, "")
+    def _lock_columns(self, handle: psycopg.Connection[Any]) -> dict[str, Any]:
+        return {"backend_pid": handle.info.backend_pid}
 
-    def release(self, lock: LockInfo) -> None:
-        with self._lock_guard:
-            held = self._held.pop(lock.id, None)
-        if held is None:
-            raise LockNotHeldError(f"cannot release lock {lock.id}: not held by this process")
-        try:
-            with self._tx() as conn:
-                conn.execute("DELETE FROM locks WHERE id = %s", (lock.id,))
-        finally:
-            held[1].close()
+    def _free(self, handle: psycopg.Connection[Any]) -> None:
+        handle.close()  # ending the session frees its advisory locks
 
-    def unlock(self, lock_id: str) -> LockInfo | None:
-        with self._tx() as conn:
-            info = self._lock_row(conn, "id = %s", lock_id)
-            if info is None:
-                return None
-            conn.execute("DELETE FROM locks WHERE id = %s", (lock_id,))
-        with self._lock_guard:
-            held = self._held.pop(lock_id, None)  # our own: end its session too
-        if held is not None:
-            held[1].close()
-        return info
-
-    # --- resources ------------------------------------------------------------------------------
-    def put(self, lock: LockInfo, resource: ResourceState) -> int:
-        """Insert or replace; an empty ``updated`` is set to the time of the write."""
-        r = resource
-        with self._tx() as conn:
-            self._check_lock(conn, lock)
-            conn.execute(
-                "INSERT INTO resources (address, provider, type, name, id, properties, hash, "
-                "entity, protected, updated, depends_on) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (address) DO UPDATE SET provider = excluded.provider, "
-                "type = excluded.type, name = excluded.name, id = excluded.id, "
-                "properties = excluded.properties, hash = excluded.hash, "
-                "entity = excluded.entity, protected = excluded.protected, "
-                "updated = excluded.updated, depends_on = excluded.depends_on",
-                (
-                    r.address,
-                    r.provider,
-                    r.type,
-                    r.name,
-                    r.id,
-                    Jsonb(r.properties),
-                    r.hash,
-                    r.entity,
-                    r.protected,
-                    r.updated or now(),
-                    Jsonb(list(r.depends_on)),
-                ),
-            )
-            return self._bump(conn)
-
-    def remove(self, lock: LockInfo, address: str) -> int:
-        with self._tx() as conn:
-            self._check_lock(conn, lock)
-            conn.execute("DELETE FROM resources WHERE address = %s", (address,))
-            return self._bump(conn)
-
-    # --- journal --------------------------------------------------------------------------------
-    def journal_begin(self, lock: LockInfo, *, plan: str, commit: str, who: str) -> int:
-        with self._tx() as conn:
-            self._check_lock(conn, lock)
-            row = conn.execute(
-                'INSERT INTO applies (plan, "commit", who, started, outcome, serial_before) '
-                "VALUES (%s, %s, %s, %s, 'running', (SELECT serial FROM meta)) RETURNING id",
-                (plan, commit, who, now()),
-            ).fetchone()
-            assert row is not None
-            return int(row[0])
-
+    # --- journal ------------------------------------------------------------------------------
     def journal_action(
         self, apply_id: int, address: str, action: str, phase: Phase, detail: str = ""
     ) -> None:
@@ -500,68 +317,5 @@ class PostgresState(StateBackend):
                 )
         except StateDatabaseError as e:
             if isinstance(e.__context__, psycopg.errors.ForeignKeyViolation):
-                raise SpoError(f"no apply {apply_id} in the journal of {self.display}") from None
+                raise self._no_apply(apply_id) from None
             raise
-
-    def journal_end(self, apply_id: int, outcome: Outcome) -> None:
-        with self._tx() as conn:
-            cur = conn.execute(
-                "UPDATE applies SET finished = %s, outcome = %s, "
-                "serial_after = (SELECT serial FROM meta) WHERE id = %s",
-                (now(), outcome, apply_id),
-            )
-            if cur.rowcount == 0:
-                raise SpoError(f"no apply {apply_id} in the journal of {self.display}")
-
-    def interrupted_apply(self, plan: str) -> ApplyRecord | None:
-        found = self._applies(
-            "WHERE plan = %s AND outcome = 'running' ORDER BY id DESC LIMIT 1", (plan,)
-        )
-        return found[0] if found else None
-
-    def history(self, limit: int = 20) -> list[ApplyRecord]:
-        return self._applies("ORDER BY id DESC LIMIT %s", (limit,))
-
-    def _applies(self, where: str, args: tuple[Any, ...]) -> list[ApplyRecord]:
-        with self._tx(write=False) as conn:
-            rows = conn.execute(
-                'SELECT id, plan, "commit", who, started, finished, outcome, serial_before, '
-                f"serial_after FROM applies {where}",
-                args,
-            ).fetchall()
-            actions: dict[int, list[JournalAction]] = {int(row[0]): [] for row in rows}
-            if actions:
-                for a in conn.execute(
-                    "SELECT apply_id, address, action, phase, at, detail FROM apply_actions "
-                    "WHERE apply_id = ANY(%s) ORDER BY apply_id, seq",
-                    (list(actions),),
-                ):
-                    actions[int(a[0])].append(JournalAction(*a[1:]))
-        return [
-            ApplyRecord(
-                int(r[0]),
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                cast(Outcome, r[6]),
-                int(r[7]),
-                None if r[8] is None else int(r[8]),
-                actions[int(r[0])],
-            )
-            for r in rows
-        ]
-
-    def close(self) -> None:
-        """Release the locks this instance holds, and close the connection."""
-        with self._lock_guard:
-            held = [info for info, _ in self._held.values()]
-        try:
-            for info in held:
-                self.release(info)
-        finally:
-            with self._mutex:
-                if self._conn is not None:
-                    self._conn.close()
-                    self._conn = None

@@ -18,41 +18,24 @@ exits, the lock is free).
 
 from __future__ import annotations
 
-import datetime as dt
 import fcntl
-import getpass
+import functools
 import hashlib
 import json
-import logging
 import os
 import re
-import socket
 import sqlite3
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from spo_gitops.errors import SpoError
-from spo_gitops.state.base import (
-    GLOBAL,
-    ApplyRecord,
-    JournalAction,
-    LockedError,
-    LockInfo,
-    Outcome,
-    Phase,
-    ResourceState,
-    Snapshot,
-    StateBackend,
-)
+from spo_gitops.state.base import GLOBAL, Phase, ResourceState
+from spo_gitops.state.sql import LockNotHeldError as LockNotHeldError  # it was defined here
+from spo_gitops.state.sql import SqlState, now
 
-log = logging.getLogger(__name__)
-
-POLL = 0.1  # seconds between attempts while waiting for the lock
 BUSY_TIMEOUT_MS = 10_000
 
 # Versioned schema: MIGRATIONS[i] brings the file from user_version i to i + 1. Append only.
@@ -138,33 +121,21 @@ class StateFileError(SpoError, OSError):
     """The state file cannot be opened, read or written."""
 
 
-class LockNotHeldError(SpoError, RuntimeError):
-    """A write was attempted without holding the state lock."""
+class SqliteState(SqlState[sqlite3.Connection, list[int]]):
+    """The state backend over one SQLite file; see the module docstring. A held lock keeps the
+    descriptors of its sidecar files open."""
 
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _holder() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (containers)
-        user = str(os.getuid())
-    return f"{user}@{socket.gethostname()}"
-
-
-class SqliteState(StateBackend):
-    """The state backend over one SQLite file; see the module docstring."""
+    UPSERT = (
+        "INSERT OR REPLACE INTO resources (address, provider, type, name, id, properties, "
+        "hash, entity, protected, updated, depends_on) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
 
     def __init__(self, path: Path) -> None:
+        super().__init__()
         self.path = Path(path)
+        self.display = str(self.path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
-        self.taken_over: LockInfo | None = None  # the dead holder's record the last lock() replaced
-        self._mutex = threading.RLock()  # guards the connection
-        self._conn: sqlite3.Connection | None = None
-        self._lock_guard = threading.Lock()  # guards _held
-        self._held: dict[str, tuple[LockInfo, list[int]]] = {}  # lock id -> (info, descriptors)
 
     # --- connection and transactions ----------------------------------------------------------
     def _fail(self, e: BaseException) -> StateFileError:
@@ -243,63 +214,15 @@ class SqliteState(StateBackend):
                     conn.execute("ROLLBACK")
                 raise self._fail(e) from e
 
-    def _check_lock(self, conn: sqlite3.Connection, lock: LockInfo) -> None:
-        with self._lock_guard:
-            held = lock.id in self._held
-        row = conn.execute("SELECT id FROM locks WHERE scope = ?", (lock.scope,)).fetchone()
-        if not held or row is None or row[0] != lock.id:
-            raise LockNotHeldError(
-                f"state write refused: lock {lock.id} is not held by this process"
-                + (f" (current: {row[0]})" if row and row[0] != lock.id else ""),
-                hint="take the lock with lock() before writing; it may have been force-removed "
-                "with spo state unlock",
-            )
+    # --- JSON columns: text -----------------------------------------------------------------
+    def _encode(self, resource: ResourceState) -> tuple[Any, Any]:
+        properties = json.dumps(resource.properties, sort_keys=True, separators=(",", ":"))
+        return properties, json.dumps(list(resource.depends_on))
 
-    @staticmethod
-    def _bump(conn: sqlite3.Connection) -> int:
-        return cast(
-            int, conn.execute("UPDATE meta SET serial = serial + 1 RETURNING serial").fetchone()[0]
-        )
+    def _decode(self, stored: Any) -> Any:
+        return json.loads(stored)
 
-    # --- reads ----------------------------------------------------------------------------------
-    def snapshot(self) -> Snapshot:
-        with self._tx(write=False) as conn:
-            lineage, serial = conn.execute("SELECT lineage, serial FROM meta").fetchone()
-            rows = conn.execute(
-                "SELECT address, provider, type, name, id, properties, hash, entity, protected, "
-                "updated, depends_on FROM resources ORDER BY address"
-            ).fetchall()
-        resources = {
-            r[0]: ResourceState(
-                address=r[0],
-                provider=r[1],
-                type=r[2],
-                name=r[3],
-                id=r[4],
-                properties=json.loads(r[5]),
-                hash=r[6],
-                entity=r[7],
-                protected=bool(r[8]),
-                updated=r[9],
-                depends_on=tuple(json.loads(r[10])),
-            )
-            for r in rows
-        }
-        return Snapshot(lineage, serial, resources)
-
-    def current_lock(self, scope: str = GLOBAL) -> LockInfo | None:
-        with self._tx(write=False) as conn:
-            return self._lock_row(conn, "scope = ?", scope)
-
-    @staticmethod
-    def _lock_row(conn: sqlite3.Connection, where: str, arg: str) -> LockInfo | None:
-        row = conn.execute(
-            "SELECT id, operation, holder, pid, created, plan, reason, scope FROM locks "
-            f"WHERE {where} ORDER BY scope = 'global' DESC, scope LIMIT 1",
-            (arg,),
-        ).fetchone()
-        return LockInfo(*row) if row else None
-
+    # --- lock: flock on sidecar files -------------------------------------------------------
     def scope_lock_path(self, scope: str) -> Path:
         """The sidecar file whose flock is the lock of ``scope``."""
         if scope == GLOBAL:
@@ -308,63 +231,23 @@ class SqliteState(StateBackend):
         digest = hashlib.sha256(scope.encode()).hexdigest()[:8]
         return self.path.with_name(f"{self.path.name}.{slug}-{digest}.lock")
 
-    # --- lock -----------------------------------------------------------------------------------
-    def lock(
-        self,
-        operation: str,
-        *,
-        reason: str = "",
-        plan: str = "",
-        timeout: float = 0.0,
-        scope: str = GLOBAL,
-    ) -> LockInfo:
-        with self._mutex:
-            self._connect()  # a broken state file is reported as such, not as a lock problem
+    def _open_holder(self) -> list[int]:
+        return []
+
+    def _acquire(self, handle: list[int], scope: str, deadline: float) -> None:
         # (path, mode): a partition holds the global file shared and its own file exclusive
         wanted = [(self.lock_path, fcntl.LOCK_EX)]
         if scope != GLOBAL:
             wanted = [(self.lock_path, fcntl.LOCK_SH), (self.scope_lock_path(scope), fcntl.LOCK_EX)]
-        fds: list[int] = []
-        try:
-            deadline = time.monotonic() + timeout
-            for path, mode in wanted:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-                fds.append(fd)
-                while not self._flock(fd, mode, path):
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        # blocked on our own scope: its holder; on the global file
-                        # (shared): the global holder; (exclusive): any holder
-                        blocker = GLOBAL if mode == fcntl.LOCK_SH else None
-                        if path != self.lock_path:
-                            blocker = scope
-                        raise LockedError(self._holder_info(blocker))
-                    time.sleep(min(POLL, left))
-            info = LockInfo(
-                str(uuid.uuid4()), operation, _holder(), os.getpid(), now(), plan, reason, scope
-            )
-            with self._tx() as conn:
-                old = self._lock_row(conn, "scope = ?", scope)
-                conn.execute("DELETE FROM locks WHERE scope = ?", (scope,))
-                conn.execute(
-                    "INSERT INTO locks (scope, id, operation, holder, pid, host, created, plan, "
-                    "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (scope, *_row(info)[:4], socket.gethostname(), *_row(info)[4:7]),
-                )
-        except OSError as e:
-            _close_all(fds)
-            if isinstance(e, SpoError):  # LockedError, StateFileError
-                raise
-            raise self._fail(e) from e
-        except BaseException:
-            _close_all(fds)  # closing the descriptors frees the file locks
-            raise
-        if old is not None:
-            log.warning("took over the state lock left by a dead holder: %s", old.describe())
-        with self._lock_guard:
-            self.taken_over = old
-            self._held[info.id] = (info, fds)
-        return info
+        for path, mode in wanted:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            handle.append(fd)
+            # blocked on our own scope: its holder; on the global file (shared): the global
+            # holder; (exclusive): any holder
+            blocker = GLOBAL if mode == fcntl.LOCK_SH else None
+            if path != self.lock_path:
+                blocker = scope
+            self._wait(functools.partial(self._flock, fd, mode, path), deadline, blocker)
 
     @staticmethod
     def _flock(fd: int, mode: int, path: Path) -> bool:
@@ -378,88 +261,16 @@ class SqliteState(StateBackend):
                 f"cannot lock {path}: {e}", hint="keep the state on a local file system"
             ) from e
 
-    def _holder_info(self, scope: str | None) -> LockInfo:
-        """The live holder's record (of ``scope``; None: of any scope); it may be a moment
-        late in writing it."""
-        for _ in range(5):
-            with self._tx(write=False) as conn:
-                info = (
-                    self._lock_row(conn, "scope = ?", scope)
-                    if scope
-                    else self._lock_row(conn, "scope <> ? OR 1", GLOBAL)
-                )
-            if info is not None:
-                return info
-            time.sleep(0.02)
-        return LockInfo("?", "unknown", "another process", 0, "")
+    def _free(self, handle: list[int]) -> None:
+        for fd in handle:  # closing the descriptors frees the file locks
+            os.close(fd)
 
-    def release(self, lock: LockInfo) -> None:
-        with self._lock_guard:
-            held = self._held.pop(lock.id, None)
-        if held is None:
-            raise LockNotHeldError(f"cannot release lock {lock.id}: not held by this process")
-        try:
-            with self._tx() as conn:
-                conn.execute("DELETE FROM locks WHERE id = ?", (lock.id,))
-        finally:
-            _close_all(held[1])
+    def _lock_failure(self, e: BaseException) -> BaseException | None:
+        if isinstance(e, OSError) and not isinstance(e, SpoError):  # LockedError, StateFileError
+            return self._fail(e)
+        return None
 
-    def unlock(self, lock_id: str) -> LockInfo | None:
-        with self._tx() as conn:
-            info = self._lock_row(conn, "id = ?", lock_id)
-            if info is None:
-                return None
-            conn.execute("DELETE FROM locks WHERE id = ?", (lock_id,))
-        with self._lock_guard:
-            held = self._held.pop(lock_id, None)  # our own: free the files too
-        if held is not None:
-            _close_all(held[1])
-        return info
-
-    # --- resources ------------------------------------------------------------------------------
-    def put(self, lock: LockInfo, resource: ResourceState) -> int:
-        """Insert or replace; an empty ``updated`` is set to the time of the write."""
-        r = resource
-        properties = json.dumps(r.properties, sort_keys=True, separators=(",", ":"))
-        with self._tx() as conn:
-            self._check_lock(conn, lock)
-            conn.execute(
-                "INSERT OR REPLACE INTO resources (address, provider, type, name, id, properties, "
-                "hash, entity, protected, updated, depends_on) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    r.address,
-                    r.provider,
-                    r.type,
-                    r.name,
-                    r.id,
-                    properties,
-                    r.hash,
-                    r.entity,
-                    int(r.protected),
-                    r.updated or now(),
-                    json.dumps(list(r.depends_on)),
-                ),
-            )
-            return self._bump(conn)
-
-    def remove(self, lock: LockInfo, address: str) -> int:
-        with self._tx() as conn:
-            self._check_lock(conn, lock)
-            conn.execute("DELETE FROM resources WHERE address = ?", (address,))
-            return self._bump(conn)
-
-    # --- journal --------------------------------------------------------------------------------
-    def journal_begin(self, lock: LockInfo, *, plan: str, commit: str, who: str) -> int:
-        with self._tx() as conn:
-            self._check_lock(conn, lock)
-            row = conn.execute(
-                'INSERT INTO applies (plan, "commit", who, started, outcome, serial_before) '
-                "VALUES (?, ?, ?, ?, 'running', (SELECT serial FROM meta)) RETURNING id",
-                (plan, commit, who, now()),
-            ).fetchone()
-            return cast(int, row[0])
-
+    # --- journal ------------------------------------------------------------------------------
     def journal_action(
         self, apply_id: int, address: str, action: str, phase: Phase, detail: str = ""
     ) -> None:
@@ -472,66 +283,4 @@ class SqliteState(StateBackend):
                     (apply_id, apply_id, address, action, phase, now(), detail),
                 )
             except sqlite3.IntegrityError as e:
-                raise SpoError(f"no apply {apply_id} in the journal of {self.path}") from e
-
-    def journal_end(self, apply_id: int, outcome: Outcome) -> None:
-        with self._tx() as conn:
-            cur = conn.execute(
-                "UPDATE applies SET finished = ?, outcome = ?, "
-                "serial_after = (SELECT serial FROM meta) WHERE id = ?",
-                (now(), outcome, apply_id),
-            )
-            if cur.rowcount == 0:
-                raise SpoError(f"no apply {apply_id} in the journal of {self.path}")
-
-    def interrupted_apply(self, plan: str) -> ApplyRecord | None:
-        found = self._applies(
-            "WHERE plan = ? AND outcome = 'running' ORDER BY id DESC LIMIT 1", (plan,)
-        )
-        return found[0] if found else None
-
-    def history(self, limit: int = 20) -> list[ApplyRecord]:
-        return self._applies("ORDER BY id DESC LIMIT ?", (limit,))
-
-    def _applies(self, where: str, args: tuple[Any, ...]) -> list[ApplyRecord]:
-        with self._tx(write=False) as conn:
-            rows = conn.execute(
-                'SELECT id, plan, "commit", who, started, finished, outcome, serial_before, '
-                f"serial_after FROM applies {where}",
-                args,
-            ).fetchall()
-            actions: dict[int, list[JournalAction]] = {row[0]: [] for row in rows}
-            if actions:
-                marks = ",".join("?" * len(actions))
-                for a in conn.execute(
-                    "SELECT apply_id, address, action, phase, at, detail FROM apply_actions "
-                    f"WHERE apply_id IN ({marks}) ORDER BY apply_id, seq",
-                    tuple(actions),
-                ):
-                    actions[a[0]].append(JournalAction(*a[1:]))
-        return [
-            ApplyRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], actions[r[0]])
-            for r in rows
-        ]
-
-    def close(self) -> None:
-        """Release the lock if this process holds it, and close the connection."""
-        with self._lock_guard:
-            held = [info for info, _ in self._held.values()]
-        try:
-            for info in held:
-                self.release(info)
-        finally:
-            with self._mutex:
-                if self._conn is not None:
-                    self._conn.close()
-                    self._conn = None
-
-
-def _close_all(fds: list[int]) -> None:
-    for fd in fds:
-        os.close(fd)
-
-
-def _row(info: LockInfo) -> tuple[Any, ...]:
-    return (info.id, info.operation, info.holder, info.pid, info.created, info.plan, info.reason)
+                raise self._no_apply(apply_id) from e

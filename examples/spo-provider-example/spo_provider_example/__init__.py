@@ -80,18 +80,14 @@ class JsonStoreProvider(Provider):
             json.dump(data, fh, indent=2, sort_keys=True)
         os.replace(tmp, self.path)
 
-    def _check(self, type_: str) -> None:
-        if type_ not in self.types:
-            raise ProviderError(f"jsonstore has no resource type {type_!r}; its types: record")
-
     def read(self, type_: str, id_: str) -> Observed | None:
-        self._check(type_)
+        self.resource_type(type_)  # ProviderError naming the types when unknown
         with self._lock:
             rec = self._load().get(type_, {}).get(id_)
         return None if rec is None else Observed(id_, rec["name"], rec["properties"])
 
     def create(self, type_: str, name: str, properties: Mapping[str, Any]) -> Observed:
-        self._check(type_)
+        self.check_properties(type_, name, properties)  # the type's schema; unknown types too
         with self._lock:
             data = self._load()
             records = data.setdefault(type_, {})
@@ -102,7 +98,7 @@ class JsonStoreProvider(Provider):
         return Observed(id_, name, dict(properties))
 
     def update(self, type_: str, id_: str, name: str, properties: Mapping[str, Any]) -> Observed:
-        self._check(type_)
+        self.check_properties(type_, name, properties)
         with self._lock:
             data = self._load()
             if id_ not in data.get(type_, {}):
@@ -112,14 +108,14 @@ class JsonStoreProvider(Provider):
         return Observed(id_, name, dict(properties))
 
     def delete(self, type_: str, id_: str) -> None:
-        self._check(type_)
+        self.resource_type(type_)
         with self._lock:
             data = self._load()
             if data.get(type_, {}).pop(id_, None) is not None:
                 self._save(data)
 
     def list(self, type_: str) -> list[Observed]:
-        self._check(type_)
+        self.resource_type(type_)
         with self._lock:
             records = self._load().get(type_, {})
         return sorted(
