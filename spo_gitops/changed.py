@@ -332,7 +332,11 @@ def _load(
     if not files:
         return []
     docs, diagnostics = load_all(
-        [(f.path, f.display) for f in files], project.limits, workers, progress
+        [(f.path, f.display) for f in files],
+        project.limits,
+        workers,
+        progress,
+        project.config.providers,
     )
     by_display = {f.display: f for f in files}
     for f in files:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from spo_gitops.catalog import Document
 from spo_gitops.diagnostics import Diagnostic
@@ -39,10 +40,13 @@ def duration_seconds(text: str) -> float:
     return float(match.group(1)) * _SECONDS[match.group(2)]
 
 
-def document_checks(doc: Document) -> list[Diagnostic]:
+def document_checks(
+    doc: Document, providers: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[Diagnostic]:
+    """``providers``: spo.yaml's settings per provider, for the resource types they configure."""
     model = doc.model
     if isinstance(model, ServiceModel):
-        return list(_provisioning(doc, model))
+        return list(_provisioning(doc, model, providers or {}))
     if isinstance(model, ServiceProviderInterface):
         return list(_spi(doc, model))
     if isinstance(model, ServiceLevelAgreement):
@@ -52,13 +56,18 @@ def document_checks(doc: Document) -> list[Diagnostic]:
     return []
 
 
-def _provisioning(doc: Document, service: ServiceModel) -> Iterator[Diagnostic]:
+def _provisioning(
+    doc: Document, service: ServiceModel, providers: Mapping[str, Mapping[str, Any]]
+) -> Iterator[Diagnostic]:
     """Each spec.provisioning entry against its provider's schema for the resource type."""
     from spo_gitops.providers.registry import check_properties
 
     for i, entry in enumerate(service.spec.provisioning):
         where: list[str | int] = ["spec", "provisioning", i]
-        for path, message in check_properties(entry.provider, entry.type, entry.properties):
+        settings = providers.get(entry.provider, {})
+        for path, message in check_properties(
+            entry.provider, entry.type, entry.properties, settings
+        ):
             if not path:  # unknown provider or type: point at the entry's provider/type
                 yield doc.diag(
                     "SPO707",

@@ -156,19 +156,19 @@ def _in_partition(
     return resources, restrict(snapshot, partition, labels)
 
 
-def type_lookup() -> Callable[[str, str], ResourceType | None]:
+def type_lookup(project: Project | None = None) -> Callable[[str, str], ResourceType | None]:
+    """Resource types as the project's provider settings configure them (as the classes
+    declare them without a project)."""
+    settings = project.config.providers if project is not None else None
+
     def lookup(provider: str, type_: str) -> ResourceType | None:
         try:
-            return registry.resource_type(provider, type_)
+            given = None if settings is None else settings.get(provider, {})
+            return registry.resource_type(provider, type_, given)
         except ProviderError:
             return None
 
     return lookup
-
-
-def _sensitive(provider: str, type_: str) -> frozenset[str]:
-    spec = type_lookup()(provider, type_)
-    return spec.sensitive if spec else frozenset()
 
 
 @contextmanager
@@ -225,7 +225,7 @@ def make_plan(
         resources,
         snapshot,
         observed,
-        types=type_lookup(),
+        types=type_lookup(project),
         commit=want.commit,
         prune=project.config.reconcile.prune if prune is None else prune,
         targets=targets,
@@ -347,6 +347,12 @@ def _apply_locked(
         )
         report.apply_id = apply_id
         names = {a.provider for a in plan.changes()}
+        types = type_lookup(project)
+
+        def sensitive(provider: str, type_: str) -> frozenset[str]:
+            spec = types(provider, type_)
+            return spec.sensitive if spec else frozenset()
+
         with _providers(project, names) as providers:
             executor = Executor(
                 plan,
@@ -354,7 +360,7 @@ def _apply_locked(
                 state,
                 lock,
                 providers,
-                sensitive=_sensitive,
+                sensitive=sensitive,
                 parallelism=parallelism or project.config.reconcile.parallelism,
                 retry=retry,
                 progress=progress,

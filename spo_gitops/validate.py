@@ -7,11 +7,12 @@ import gc
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from spo_gitops.catalog import Document, discover_names, load_file
 from spo_gitops.checks import document_checks
@@ -45,13 +46,16 @@ class ValidationResult:
         return not self.findings.has_errors
 
 
+ProviderSettings = Mapping[str, Mapping[str, Any]]  # spo.yaml's providers: name -> settings
+
+
 def _load_one(
-    fs_path: str, display: str, limits: Limits
+    fs_path: str, display: str, limits: Limits, providers: ProviderSettings | None = None
 ) -> tuple[list[Document], list[Diagnostic]]:
     docs, diagnostics = load_file(fs_path, display, limits)
     for doc in docs:
         if doc.model is not None:
-            diagnostics.extend(document_checks(doc))
+            diagnostics.extend(document_checks(doc, providers))
         # Keeping every node graph costs ~50 KB a document and makes the garbage collector
         # crawl; the few cross-document findings re-parse their file for positions instead.
         doc.node = None
@@ -59,10 +63,10 @@ def _load_one(
 
 
 def _load_chunk(
-    items: list[tuple[str, str]], limits: Limits
+    items: list[tuple[str, str]], limits: Limits, providers: ProviderSettings | None
 ) -> list[tuple[list[Document], list[Diagnostic]]]:
     with _gc_paused():
-        return [_load_one(fs, display, limits) for fs, display in items]
+        return [_load_one(fs, display, limits, providers) for fs, display in items]
 
 
 @contextmanager
@@ -91,14 +95,20 @@ def load_all(
     limits: Limits,
     jobs: int = 0,
     progress: Progress | None = None,
+    providers: ProviderSettings | None = None,
 ) -> tuple[list[Document], list[Diagnostic]]:
-    """Load and check each file on its own, in worker processes when the catalog is large."""
+    """Load and check each file on its own, in worker processes when the catalog is large.
+    ``providers``: spo.yaml's provider settings (the resource types they configure)."""
     with _gc_paused():
-        return _load_all(items, limits, jobs, progress)
+        return _load_all(items, limits, jobs, progress, providers)
 
 
 def _load_all(
-    items: Sequence[tuple[str, str]], limits: Limits, jobs: int, progress: Progress | None
+    items: Sequence[tuple[str, str]],
+    limits: Limits,
+    jobs: int,
+    progress: Progress | None,
+    providers: ProviderSettings | None,
 ) -> tuple[list[Document], list[Diagnostic]]:
     docs: list[Document] = []
     diagnostics: list[Diagnostic] = []
@@ -106,7 +116,7 @@ def _load_all(
     workers = _jobs(jobs, total)
     if workers == 1:
         for n, (fs, display) in enumerate(items, 1):
-            file_docs, file_diags = _load_one(fs, display, limits)
+            file_docs, file_diags = _load_one(fs, display, limits, providers)
             docs.extend(file_docs)
             diagnostics.extend(file_diags)
             if progress and (n % _CHUNK == 0 or n == total):
@@ -118,7 +128,9 @@ def _load_all(
     done = 0
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         for chunk, results in zip(
-            chunks, pool.map(_load_chunk, chunks, [limits] * len(chunks)), strict=True
+            chunks,
+            pool.map(_load_chunk, chunks, [limits] * len(chunks), [providers] * len(chunks)),
+            strict=True,
         ):
             for file_docs, file_diags in results:
                 docs.extend(file_docs)
@@ -161,7 +173,7 @@ def validate(
                 Diagnostic("error", "SPO100", "no such file or directory", project.display(path))
             )
     workers = project.config.validation.jobs if jobs is None else jobs
-    docs, diagnostics = load_all(items, project.limits, workers, progress)
+    docs, diagnostics = load_all(items, project.limits, workers, progress, project.config.providers)
     findings.extend(diagnostics)
     index, duplicates = build_index(docs)
     findings.extend(duplicates)

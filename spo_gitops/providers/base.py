@@ -110,6 +110,13 @@ class Provider(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and files."""
 
+    @classmethod
+    def configured_types(cls, settings: ProviderSettings) -> Mapping[str, ResourceType]:
+        """The resource types under these settings. Most providers declare a fixed set on the
+        class; one whose types come from its settings (http: collections named in spo.yaml)
+        overrides this, so that ``spo validate`` and plan know them before anything runs."""
+        return cls.types
+
     # --- helpers for implementations ---------------------------------------------------------
 
     def resource_type(self, type_: str) -> ResourceType:

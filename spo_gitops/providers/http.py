@@ -130,12 +130,9 @@ class Collection:
 
 
 class _OpenTypes(Mapping[str, ResourceType]):
-    """The class-level types: every profile's, plus any other name with a permissive schema.
-
-    The provider contract declares types on the class, without settings; types that spo.yaml
-    adds are therefore known to ``spo validate`` with a permissive schema and checked against
-    their own schema by the provider when it runs.
-    """
+    """The class-level types, for callers without a project's settings: every profile's, plus
+    any other name with a permissive schema. With settings (``spo validate``, plan, apply),
+    :meth:`HttpProvider.configured_types` gives exactly what spo.yaml configures."""
 
     def __init__(self, known: Mapping[str, ResourceType]) -> None:
         self._known = dict(known)
@@ -235,6 +232,12 @@ class HttpProvider(Provider):
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
+
+    @classmethod
+    def configured_types(cls, settings: ProviderSettings) -> Mapping[str, ResourceType]:
+        """The profile's types and those spo.yaml adds or changes, with their schemas."""
+        assert isinstance(settings, HttpSettings)
+        return {name: coll.rtype for name, coll in cls._collections(settings).items()}
 
     @staticmethod
     def _collections(settings: HttpSettings) -> dict[str, Collection]:

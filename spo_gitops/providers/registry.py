@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from spo_gitops.providers.base import (
     ProviderSettings,
     ResourceType,
 )
+from spo_gitops.resources import canonical_json
 
 if TYPE_CHECKING:
     from spo_gitops.config import Project
@@ -104,9 +105,17 @@ def configure(project: Project, names: Iterable[str]) -> dict[str, Provider]:
     return out
 
 
-def resource_type(provider: str, type_: str) -> ResourceType:
-    """A provider's resource type (its schema, sensitive and replace-on properties)."""
-    types = provider_class(provider).types
+def resource_type(
+    provider: str, type_: str, settings: Mapping[str, Any] | None = None
+) -> ResourceType:
+    """A provider's resource type (its schema, sensitive and replace-on properties): under the
+    project's ``settings`` for that provider when given (what spo.yaml configures), else as
+    declared on the class."""
+    types = (
+        provider_class(provider).types
+        if settings is None
+        else _configured_types(provider, canonical_json(dict(settings)))
+    )
     rtype = types.get(type_)
     if rtype is None:
         raise ProviderError(
@@ -162,14 +171,24 @@ def type_errors(rtype: ResourceType, properties: Any) -> list[PropertyError]:
     return out
 
 
-def check_properties(provider: str, type_: str, properties: Any) -> list[PropertyError]:
+@lru_cache(maxsize=64)
+def _configured_types(provider: str, settings_json: str) -> Mapping[str, ResourceType]:
+    return provider_class(provider).configured_types(
+        settings_for(provider, json.loads(settings_json))
+    )
+
+
+def check_properties(
+    provider: str, type_: str, properties: Any, settings: Mapping[str, Any] | None = None
+) -> list[PropertyError]:
     """What is wrong with one resource's properties; an empty list when nothing is.
 
-    Paths are relative to the properties object. An unknown provider or type is reported with an
-    empty path and a message naming what is available.
+    Paths are relative to the properties object. An unknown provider or type, and settings the
+    provider refuses, are reported with an empty path and a message naming what is available.
+    ``settings``: the project's settings of that provider (see :func:`resource_type`).
     """
     try:
-        rtype = resource_type(provider, type_)
+        rtype = resource_type(provider, type_, settings)
     except ProviderError as e:
         return [((), e.message)]
     return type_errors(rtype, properties)

@@ -1,0 +1,87 @@
+"""Resource types a provider takes from spo.yaml (the http provider's collections) are known to
+spo validate and to plan before anything runs: their schemas check provisioning entries, and
+their sensitive properties are redacted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.helpers import run_spo
+
+CONFIG = """apiVersion: spo/v1
+kind: Project
+providers:
+  http:
+    base_url: http://127.0.0.1:9/api
+    types:
+      webhook:
+        path: /webhooks
+        sensitive: [secret]
+        schema:
+          type: object
+          additionalProperties: false
+          required: [url, secret]
+          properties:
+            url: {type: string, pattern: "^https://"}
+            secret: {type: string}
+"""
+
+CATALOG = """apiVersion: spo/v1
+kind: Party
+metadata: {{name: team-a, version: 1.0.0}}
+spec: {{type: team}}
+---
+apiVersion: spo/v1
+kind: ServiceModel
+metadata: {{name: alerts, version: 1.0.0, owner: team-a}}
+spec:
+  type: technical
+  tier: 3
+  outcomes: [{{name: alerts reach the on-call team}}]
+  provisioning:
+    - provider: http
+      type: {type}
+      properties: {properties}
+---
+apiVersion: spo/v1
+kind: PortfolioEntry
+metadata: {{name: alerts, version: 1.0.0, owner: team-a}}
+spec: {{service: alerts, stage: live}}
+"""
+
+
+def write(root: Path, type_: str, properties: str) -> None:
+    (root / "spo.yaml").write_text(CONFIG)
+    (root / "catalog").mkdir(exist_ok=True)
+    (root / "catalog" / "alerts.yaml").write_text(CATALOG.format(type=type_, properties=properties))
+
+
+def findings(root: Path) -> list[tuple[str, int, str]]:
+    result = run_spo("validate", "--format", "json")
+    return [(f["code"], f["line"], f["message"]) for f in json.loads(result.stdout)["findings"]]
+
+
+def test_a_configured_type_checks_properties_against_its_schema(in_tmp: Path) -> None:
+    write(in_tmp, "webhook", "{url: http://plain.example/hook, secret: s3cr3t-value}")
+    found = findings(in_tmp)
+    assert [(c, line) for c, line, _ in found] == [("SPO708", 16)]
+    assert "url" in found[0][2]
+    assert "s3cr3t-value" not in found[0][2]
+
+
+def test_a_type_nobody_configured_is_unknown(in_tmp: Path) -> None:
+    write(in_tmp, "pager", "{url: https://x.example}")
+    found = findings(in_tmp)
+    assert [c for c, _, _ in found] == ["SPO707"]
+    assert "pager" in found[0][2] and "webhook" in found[0][2]
+
+
+def test_sensitive_properties_of_a_configured_type_are_redacted_in_plans(in_tmp: Path) -> None:
+    write(in_tmp, "webhook", "{url: https://hooks.example/a, secret: s3cr3t-value}")
+    assert findings(in_tmp) == []
+    planned = run_spo("plan", "--no-refresh", "-o", "p.json")
+    assert planned.exit_code == 0, planned.stderr
+    assert "s3cr3t-value" not in planned.stdout
+    assert "s3cr3t-value" not in (in_tmp / "p.json").read_text()
+    assert "(sensitive)" in planned.stdout
