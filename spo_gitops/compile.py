@@ -6,6 +6,9 @@ Resources come from two places:
 - blueprints: ``blueprints/<Kind>.yaml.j2`` in the catalog repository, jinja2 templates (sandboxed,
   strict about undefined names) that render a YAML list of resources for each entity of that kind.
 
+Several entities may produce the same resource (a business domain's portfolio, rendered by every
+service of the domain): identical copies are one resource; copies that differ are SPO701.
+
 Which entities are provisioned: a ServiceModel (and its PortfolioEntry) when its portfolio stage
 is one of ``reconcile.provisionedStages`` in spo.yaml; an SLA when it is active and its service is
 provisioned; an SPI when one of its services is; Parties and ResourcePools always (they are
@@ -87,13 +90,15 @@ def compile_catalog(project: Project, docs: list[Document], index: Index) -> Com
         for res in produced:
             first = seen.get(res.address)
             if first is not None:
+                if first == res:  # the same resource (e.g. a domain's portfolio): one of it
+                    continue
                 origin = first.source.entity if first.source else "?"
                 result.diagnostics.append(
                     doc.diag(
                         "SPO701",
-                        f"resource {res.address} is also produced by {origin}",
+                        f"resource {res.address} is also produced by {origin}, differently",
                         hint="resource names are unique per provider and type: set a distinct "
-                        "name in spec.provisioning or in the blueprint",
+                        "name, or produce exactly the same properties and dependencies from both",
                     )
                 )
                 continue

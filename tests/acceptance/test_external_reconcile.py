@@ -95,6 +95,15 @@ def test_reconcile_into_aws_converges(
     addresses = [r["address"] for r in json.loads(listed.stdout)["resources"]]
     assert "aws.product.internet-banking" in addresses
     assert "aws.application.internet-banking" in addresses
+    # one portfolio per business domain, rendered by each of its services, created once
+    portfolios = sorted(a for a in addresses if a.startswith("aws.portfolio."))
+    assert "aws.portfolio.digital-channels" in portfolios
+    assert len(portfolios) == len(set(portfolios)) >= 3
+    import boto3
+
+    sc = boto3.client("servicecatalog", endpoint_url=moto_url, region_name="eu-west-1")
+    names = [p["DisplayName"] for p in sc.list_portfolios()["PortfolioDetails"]]
+    assert sorted(names) == [a.split(".", 2)[2] for a in portfolios]
 
 
 def test_plan_and_apply_through_the_example_plugin(
