@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
 import platform
 import sys
@@ -20,7 +21,49 @@ EXIT_OK, EXIT_FINDINGS, EXIT_CHANGES = 0, 1, 2
 EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 64, 70, 130
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# command -> "module:attribute"; a command's module is imported only when it runs (or for --help),
+# so that `spo validate` does not pay for importing matplotlib, boto3 or the git layer
+COMMANDS: dict[str, str] = {
+    "validate": "spo_gitops.cli.validate_cmd:validate",
+    "init": "spo_gitops.cli.init_cmd:init",
+    "schema": "spo_gitops.cli.schema_cmd:schema",
+    "policy": "spo_gitops.cli.policy_cmd:policy",
+    "diff": "spo_gitops.cli.diff_cmd:diff",
+    "bump": "spo_gitops.cli.diff_cmd:bump",
+    "new": "spo_gitops.cli.new_cmd:new",
+    "codeowners": "spo_gitops.cli.codeowners_cmd:codeowners",
+    "sla": "spo_gitops.cli.sla_cmd:sla",
+    "docs": "spo_gitops.cli.docs_cmd:docs",
+    "graph": "spo_gitops.cli.graph_cmd:graph",
+    "providers": "spo_gitops.cli.providers_cmd:providers",
+    "state": "spo_gitops.cli.state_cmd:state",
+    "plan": "spo_gitops.cli.plan_cmd:plan",
+    "apply": "spo_gitops.cli.plan_cmd:apply",
+    "reconcile": "spo_gitops.cli.plan_cmd:reconcile",
+    "drift": "spo_gitops.cli.plan_cmd:drift",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="spo")
 @click.option(
     "-C",
@@ -46,43 +89,6 @@ def cli(ctx: click.Context, directory: Path | None, config_file: Path | None) ->
             raise click.BadParameter(f"{directory} is not a directory", param_hint="-C")
         os.chdir(directory)
     ctx.obj = {"config_file": config_file}
-
-
-def _register() -> None:
-    from spo_gitops.cli import (
-        codeowners_cmd,
-        diff_cmd,
-        docs_cmd,
-        graph_cmd,
-        init_cmd,
-        new_cmd,
-        plan_cmd,
-        policy_cmd,
-        schema_cmd,
-        sla_cmd,
-        validate_cmd,
-    )
-    from spo_gitops.cli.providers_cmd import providers
-    from spo_gitops.cli.state_cmd import state
-
-    cli.add_command(validate_cmd.validate)
-    cli.add_command(init_cmd.init)
-    cli.add_command(schema_cmd.schema)
-    cli.add_command(policy_cmd.policy)
-    cli.add_command(diff_cmd.diff)
-    cli.add_command(diff_cmd.bump)
-    cli.add_command(new_cmd.new)
-    cli.add_command(codeowners_cmd.codeowners)
-    cli.add_command(sla_cmd.sla)
-    cli.add_command(docs_cmd.docs)
-    cli.add_command(graph_cmd.graph)
-    cli.add_command(providers)
-    cli.add_command(state)
-    for command in (plan_cmd.plan, plan_cmd.apply, plan_cmd.reconcile, plan_cmd.drift):
-        cli.add_command(command)
-
-
-_register()
 
 
 def _bug_report(exc: BaseException) -> Path:

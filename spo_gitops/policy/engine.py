@@ -11,8 +11,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import cel
-
 from spo_gitops.catalog import Document
 from spo_gitops.diagnostics import Diagnostic, Severity
 from spo_gitops.policy.expressions import (
@@ -242,6 +240,8 @@ def check_targets(
             if not policy.matches_labels(target.data):
                 continue  # before any CEL: no conversion for entities no policy applies to
             if context is None:
+                import cel  # imported when a policy applies: a catalog without any skips it
+
                 this = lookups.cut(projection, SELF + target.kind, target.data)
                 context = cel.Context(variables={"self": this}, functions=functions)
             yield from _check(policy, target, context, positions, fail)
