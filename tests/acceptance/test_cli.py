@@ -174,3 +174,16 @@ def test_output_file_replaced_atomically_leaves_no_temp_files(in_tmp: Path) -> N
     assert run_spo("validate", "--format", "json", "-o", str(out)).exit_code == 0
     assert json.loads(out.read_text())["format_version"] == 1
     assert sorted(p.name for p in in_tmp.iterdir()) == ["report.json"]
+
+
+def test_interrupt_exits_130_without_a_traceback(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("spo_gitops.cli.validate_cmd.run_validate", interrupted)
+    result = run_spo("validate")
+    assert result.exit_code == 130
+    assert "interrupted" in result.stderr
+    assert "Traceback" not in result.stderr
