@@ -2,38 +2,37 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import json
 from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
-from spo_gitops.cli.common import project_from
+from spo_gitops.cli.common import project_from, write_atomic
 from spo_gitops.config import Project
 from spo_gitops.git import GitError, join, repository
 from spo_gitops.site import History, SiteInput, build_site
 from spo_gitops.validate import ValidationResult
 from spo_gitops.validate import validate as run_validate
 
+MANIFEST = ".spo-site.json"  # what the last build wrote, so that the next removes what it drops
+
 
 def write_files(folder: Path, files: Mapping[str, str | bytes]) -> None:
-    """Write each file under ``folder`` atomically: readers see the old file or the new one."""
+    """Write each file under ``folder`` atomically, then remove the files an earlier build wrote
+    that this one did not (only those: other files in the folder are left alone)."""
     for rel, content in files.items():
-        path = folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(folder / rel, content)
+    manifest = folder / MANIFEST
+    try:
+        before = set(json.loads(manifest.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        before = set()
+    for rel in sorted(before - set(files)):
+        stale = (folder / rel).resolve()
+        if stale.is_relative_to(folder.resolve()) and stale.is_file():
+            stale.unlink()
+    write_atomic(manifest, json.dumps(sorted(files), indent=0) + "\n")
 
 
 def service_history(project: Project, result: ValidationResult, limit: int = 20) -> History:

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from spo_gitops.cli.common import emit, project_from
-from spo_gitops.cli.docs_cmd import write_files
+from spo_gitops.cli.common import emit, project_from, write_atomic
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.errors import UsageError
 from spo_gitops.sla import PeriodError
@@ -92,10 +91,8 @@ def report(
 
         folder = f"{output.stem}-charts"
         paths = {s: f"{folder}/{chart_name(s, chart_format)}" for s in rep.series}  # type: ignore[arg-type]
-        write_files(
-            output.parent,
-            {paths[s]: chart(s, chart_format) for s in rep.series},  # type: ignore[arg-type]
-        )
+        for s in rep.series:
+            write_atomic(output.parent / paths[s], chart(s, chart_format))  # type: ignore[arg-type]
         text = render(rep, "markdown", chart_paths=paths)
     else:
         text = render(rep, fmt)  # type: ignore[arg-type]

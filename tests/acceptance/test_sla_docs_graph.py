@@ -172,3 +172,26 @@ def test_docs_build_writes_the_site_with_git_history(tmp_path: Path) -> None:
     page = (out / "services" / "internet-banking.html").read_text()
     assert '<table id="history">' in page  # the reference catalog is committed in this repository
     assert not list(out.rglob("*.tmp"))
+
+
+def test_a_rebuild_removes_pages_the_catalog_no_longer_has_and_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "cat"
+    root.mkdir()
+    for name in ("catalog", "policies"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy(REPO / "spo.yaml", root / "spo.yaml")
+    monkeypatch.chdir(root)
+    site = tmp_path / "site"
+    assert run_spo("docs", "build", "-o", str(site)).exit_code == 0
+    page = site / "services" / "sms-banking.html"
+    assert page.is_file()
+    (site / "notes.txt").write_text("mine")  # not the build's: must survive
+    for rel in ("catalog/services/sms-banking.yaml", "catalog/portfolio/sms-banking.yaml"):
+        (root / rel).unlink()
+    rebuilt = run_spo("docs", "build", "-o", str(site))
+    assert rebuilt.exit_code == 0, rebuilt.stderr
+    assert not page.exists()
+    assert (site / "notes.txt").read_text() == "mine"
+    assert (site / "services" / "internet-banking.html").is_file()
