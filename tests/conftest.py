@@ -34,7 +34,7 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[Server]:
-    """A real PostgreSQL for the session (see tests/postgres.py); skipped when unavailable,
+    """A real PostgreSQL for the test run (see tests/postgres.py); skipped when unavailable,
     a failure instead with SPO_REQUIRE_POSTGRES=1 (.ci/run). Its DSN is exported as
     SPO_TEST_POSTGRES_DSN for child processes."""
     try:

@@ -1,6 +1,6 @@
 """A real, throwaway PostgreSQL server for the tests: ``initdb`` into a temporary folder and
 ``pg_ctl`` on a free port of 127.0.0.1 (its unix socket in the same folder), stopped and removed
-after the session. The binaries are looked up in ``/usr/lib/postgresql/*/bin`` (Debian) and on
+after the test run. The binaries are looked up in ``/usr/lib/postgresql/*/bin`` (Debian) and on
 PATH; without them the tests that need a server are skipped, unless SPO_REQUIRE_POSTGRES=1
 (``.ci/run``) makes that a failure.
 
@@ -28,7 +28,7 @@ import psycopg
 
 USER = "spo"
 PASSWORD = "s3cret-pw-ddd"  # scram over TCP: the tests check it never shows in messages
-ENV_DSN = "SPO_TEST_POSTGRES_DSN"  # set for the session, so that child processes find it too
+ENV_DSN = "SPO_TEST_POSTGRES_DSN"  # set for the test run, so that child processes find it too
 START_TIMEOUT = 30  # seconds
 
 
@@ -182,7 +182,7 @@ def fresh_schema(dsn: str, where: Path) -> str:
 
 
 def state_dsn(where: Path) -> str:
-    """A DSN of the session's server whose tables go into the schema of ``where``."""
+    """A DSN of the test run's server whose tables go into the schema of ``where``."""
     dsn = os.environ.get(ENV_DSN)
     if not dsn:
         raise PostgresUnavailable(f"{ENV_DSN} is not set: no test server is running")

@@ -2,7 +2,7 @@
 
 Every backend runs the one shared suite in tests/unit/test_state_sqlite.py: adding a backend is
 one line in BACKENDS (a factory from a fresh folder to an empty state). The PostgreSQL factory
-stands for the folder by a schema of its own on the session's test server (tests/postgres.py).
+stands for the folder by a schema of its own on the test run's server (tests/postgres.py).
 """
 
 from __future__ import annotations

@@ -302,7 +302,7 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
         return {"backend_pid": handle.info.backend_pid}
 
     def _free(self, handle: psycopg.Connection[Any]) -> None:
-        handle.close()  # ending the session frees its advisory locks
+        handle.close()  # closing the connection frees its advisory locks
 
     # --- journal ------------------------------------------------------------------------------
     def journal_action(
