@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
-from spo_gitops.cli.common import project_from
+from spo_gitops.cli.common import project_from, write_atomic
+from spo_gitops.codeowners import render as render_codeowners
 from spo_gitops.git import repository
 from spo_gitops.newservice import new_service
+from spo_gitops.validate import validate as run_validate
 
 
 @click.group()
@@ -34,8 +36,17 @@ def service(
     proposal = new_service(project, name, owner=owner, customer=customer, template=template)
     for path in proposal.files:
         click.echo(f"created {project.display(path)}")
+    files = list(proposal.files)
+    owners_file = project.root / ".github" / "CODEOWNERS"
+    if owners_file.is_file():  # the repository requires owners' reviews: name the new files
+        result = run_validate(project)
+        owners = render_codeowners(result.documents, result.index, result.files)
+        if owners_file.read_text(encoding="utf-8") != owners.text:
+            write_atomic(owners_file, owners.text)
+            files.append(owners_file)
+            click.echo(f"updated {project.display(owners_file)}")
     if branch:
         with repository(project.root) as repo:
             ref = f"proposal/{name}"
-            commit = repo.commit_on_new_branch(ref, proposal.files, f"Propose service {name}")
+            commit = repo.commit_on_new_branch(ref, files, f"Propose service {name}")
         click.echo(f"committed {commit[:12]} on branch {ref}; push it and open a pull request")
