@@ -161,6 +161,7 @@ class _Blueprints:
     """Per-kind jinja2 templates in the project's blueprint folder, compiled once."""
 
     def __init__(self, project: Project) -> None:
+        self.providers = project.config.providers
         self.folder = project.root / project.config.reconcile.blueprints
         self.display = project.display(self.folder)
         self.env: SandboxedEnvironment | None = (
@@ -222,7 +223,35 @@ class _Blueprints:
                 )
             )
             return []
-        return _parse_rendered(text, file, doc, source, out)
+        resources = _parse_rendered(text, file, doc, source, out)
+        return [r for r in resources if self._fits_schema(r, file, doc, out)]
+
+    def _fits_schema(
+        self, res: DesiredResource, file: str, doc: Document, out: list[Diagnostic]
+    ) -> bool:
+        """Blueprint output against the provider's schema, as validate checks spec.provisioning:
+        a plan never carries properties the provider would refuse."""
+        from spo_gitops.providers.registry import check_properties
+
+        problems = check_properties(
+            res.provider, res.type, dict(res.properties), self.providers.get(res.provider, {})
+        )
+        for path, message in problems:
+            where = "/".join(path)
+            out.append(
+                Diagnostic(
+                    "error",
+                    "SPO708" if path else "SPO707",
+                    f"blueprint output {res.address} for {doc.ref}: "
+                    + (f"properties/{where}: {message}" if path else message),
+                    file,
+                    1,
+                    1,
+                    entity=doc.ref,
+                    hint=f"spo providers schema {res.provider} {res.type} shows what it takes",
+                )
+            )
+        return not problems
 
 
 def _context(doc: Document, index: Index, services: Mapping[str, str]) -> dict[str, Any]:

@@ -139,3 +139,12 @@ def test_blueprints_are_sandboxed(project: Path) -> None:
     err = failed(project)
     assert "SPO705" in err
     assert "unsafe" in err or "__class__" in err
+
+
+def test_blueprint_output_is_checked_against_the_providers_schema(project: Path) -> None:
+    blueprint(project, "- {provider: cmdb, type: service, properties: {owner: team-a, tier: 9}}\n")
+    err = failed(project)
+    assert "blueprints/ServiceModel.yaml.j2:1:1: error SPO708 blueprint output" in err
+    assert "cmdb.service.cards" in err and "properties/tier" in err
+    blueprint(project, "- {provider: cmdb, type: gadget, properties: {}}\n")
+    assert "SPO707" in failed(project)
