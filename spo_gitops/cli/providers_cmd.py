@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from spo_gitops.providers import registry
-from spo_gitops.providers.base import Provider, ProviderError
+from spo_gitops.providers.base import Provider, ProviderError, settings_keys
 
 
 def _summary(cls: type[Provider]) -> str:
@@ -33,7 +33,7 @@ def _describe(name: str) -> dict[str, Any]:
         "module": ep.value,
         "types": sorted(cls.types),
         "description": _summary(cls),
-        "settings": sorted(cls.settings_model.model_fields),
+        "settings": settings_keys(cls.settings_model),
     }
 
 

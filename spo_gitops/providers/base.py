@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 
 from spo_gitops.errors import SpoError
 
@@ -39,9 +40,18 @@ class TransientProviderError(ProviderError):
 
 
 class ProviderSettings(BaseModel):
-    """Base of every provider's settings: unknown keys are refused."""
+    """Base of every provider's settings: unknown keys are refused. Keys are camelCase in
+    spo.yaml, like every other setting there (``baseUrl``); the Python names (``base_url``)
+    are accepted too."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=True, alias_generator=to_camel
+    )
+
+
+def settings_keys(model: type[ProviderSettings]) -> list[str]:
+    """The keys a settings model takes in spo.yaml (its aliases), sorted."""
+    return sorted(field.alias or name for name, field in model.model_fields.items())
 
 
 @dataclass(frozen=True)

@@ -377,7 +377,7 @@ class CmdbSettings(ProviderSettings):
         pattern=r"^(sqlite|postgresql)://",
         description="Database URL instead of path: sqlite:///PATH or postgresql://USER@HOST/DB.",
     )
-    dsnEnv: str | None = Field(
+    dsn_env: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
         description="Environment variable holding the database URL (keeps passwords out of "
@@ -396,12 +396,12 @@ def _dumps(properties: Mapping[str, Any]) -> str:
 def open_store(settings: CmdbSettings, context: ProviderContext) -> Store:
     """The store the settings name: dsnEnv, else url, else path."""
     url = settings.url
-    if settings.dsnEnv is not None:
-        url = os.environ.get(settings.dsnEnv)
+    if settings.dsn_env is not None:
+        url = os.environ.get(settings.dsn_env)
         if not url:
             raise ProviderError(
-                f"cmdb: providers.cmdb.dsnEnv names {settings.dsnEnv}, which is not set",
-                hint=f"export {settings.dsnEnv}=postgresql://USER@HOST/DB",
+                f"cmdb: providers.cmdb.dsnEnv names {settings.dsn_env}, which is not set",
+                hint=f"export {settings.dsn_env}=postgresql://USER@HOST/DB",
             )
     if url is not None and url.startswith(("postgresql://", "postgres://")):
         return PostgresStore(url)

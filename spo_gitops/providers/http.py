@@ -247,7 +247,10 @@ class HttpProvider(Provider):
             name: dict(raw) for name, raw in profile["types"].items()
         }
         for name, override in settings.types.items():
-            given = override.model_dump(exclude_none=True, by_alias=True)
+            # Python names, as the profiles use them (``schema_`` is the one renamed field)
+            given = override.model_dump(exclude_none=True)
+            if "schema_" in given:
+                given["schema"] = given.pop("schema_")
             if "clear_value" not in override.model_fields_set:
                 given.pop("clear_value", None)
             raw_types[name] = {**raw_types.get(name, {}), **given}

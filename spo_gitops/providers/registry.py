@@ -24,6 +24,7 @@ from spo_gitops.providers.base import (
     ProviderError,
     ProviderSettings,
     ResourceType,
+    settings_keys,
 )
 from spo_gitops.resources import canonical_json
 
@@ -81,7 +82,7 @@ def settings_for(name: str, raw: Mapping[str, Any]) -> ProviderSettings:
         for err in e.errors(include_url=False, include_input=False):
             where = ".".join(str(p) for p in err["loc"])
             problems.append(f"providers.{name}{'.' + where if where else ''}: {err['msg']}")
-        fields = ", ".join(cls.settings_model.model_fields) or "none"
+        fields = ", ".join(settings_keys(cls.settings_model)) or "none"
         raise ProviderError(
             f"invalid settings for provider {name!r} in spo.yaml: " + "; ".join(problems),
             hint=f"the settings of {name} are: {fields} (see 'spo providers list' and the README "

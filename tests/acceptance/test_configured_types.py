@@ -85,3 +85,16 @@ def test_sensitive_properties_of_a_configured_type_are_redacted_in_plans(in_tmp:
     assert "s3cr3t-value" not in planned.stdout
     assert "s3cr3t-value" not in (in_tmp / "p.json").read_text()
     assert "(sensitive)" in planned.stdout
+
+
+def test_provider_settings_take_camel_case_keys_like_the_rest_of_spo_yaml(in_tmp: Path) -> None:
+    write(in_tmp, "webhook", "{url: https://hooks.example/a, secret: s3cr3t-value}")
+    camel = CONFIG.replace("base_url:", "baseUrl:").replace(
+        "path: /webhooks", "path: /webhooks\n        idField: key"
+    )
+    (in_tmp / "spo.yaml").write_text(camel)
+    assert findings(in_tmp) == []
+    (in_tmp / "spo.yaml").write_text(camel.replace("idField:", "idFeld:"))
+    found = findings(in_tmp)
+    assert [c for c, _, _ in found] == ["SPO707"]
+    assert "idFeld" in found[0][2]
