@@ -313,18 +313,22 @@ def _apply_locked(
             )
         done: set[str] = set()
         report = ApplyReport()
+        interrupted = None
         if partition is not None:
             # the rule for partitions: stale when the partition's own resources changed in
             # state since the plan; writes to other partitions move the serial, not this.
-            # (An interrupted partitioned apply is not resumed from its journal: planning the
-            # partition again converges, create being idempotent by name.)
+            # Unless the change is this very plan's interrupted apply, and no apply since has
+            # touched the partition: then it resumes.
             _, mine = _in_partition(want, snapshot, partition)
             if fingerprint(mine.resources.values()) != plan.partition_fingerprint:
-                raise StalePlan(
-                    f"the resources of partition {partition.key} changed in state since "
-                    "the plan was made",
-                    hint="plan this partition again: another runner wrote to it",
-                )
+                interrupted = state.interrupted_apply(plan.digest)
+                addresses = {a.address for a in plan.actions} | set(mine.resources)
+                if interrupted is None or _touched_since(state, interrupted.id, addresses):
+                    raise StalePlan(
+                        f"the resources of partition {partition.key} changed in state since "
+                        "the plan was made",
+                        hint="plan this partition again: another runner wrote to it",
+                    )
         elif snapshot.serial != plan.serial:
             interrupted = state.interrupted_apply(plan.digest)
             latest = state.history(limit=1)
@@ -339,6 +343,7 @@ def _apply_locked(
                     f"{snapshot.serial})",
                     hint="plan again: another apply ran in between",
                 )
+        if interrupted is not None:
             done = {a.address for a in interrupted.actions if a.phase == "succeeded"}
             state.journal_end(interrupted.id, "interrupted")
             report.resumed = True
@@ -371,6 +376,20 @@ def _apply_locked(
     finally:
         if held is None:
             state.release(lock)
+
+
+RESUME_WINDOW = 1000  # applies searched back for the interrupted one
+
+
+def _touched_since(state: StateBackend, apply_id: int, addresses: set[str]) -> bool:
+    """Whether an apply after ``apply_id`` acted on any of ``addresses`` (also when
+    ``apply_id`` is too far back to tell)."""
+    for record in state.history(limit=RESUME_WINDOW):
+        if record.id == apply_id:
+            return False
+        if record.id > apply_id and any(a.address in addresses for a in record.actions):
+            return True
+    return True
 
 
 def check_approved(project: Project, want: Desired) -> None:

@@ -111,3 +111,67 @@ def test_saved_partition_plans_apply_under_their_own_lock(project_dir: Path) -> 
     assert again.exit_code == 1
     assert "resources of partition shard:0/2 changed" in again.stderr
     assert run_spo("plan", "--detailed-exitcode").exit_code == 0  # both halves converged
+
+
+def _interrupt_after_first_action(root: Path, plan_file: str) -> str:
+    """What a runner killed after its first action leaves behind: the object at the provider,
+    the state write, a journal still 'running'."""
+    from spo_gitops import planfile
+    from spo_gitops.providers import registry
+    from spo_gitops.resources import properties_hash
+    from spo_gitops.state import open_state
+
+    project = load_project(root)
+    saved = planfile.loads((root / plan_file).read_text())
+    first = saved.changes()[0]
+    state = open_state(project)
+    lock = state.lock("apply", plan=saved.digest, scope=saved.partition or "global")
+    apply_id = state.journal_begin(lock, plan=saved.digest, commit="", who="killed")
+    state.journal_action(apply_id, first.address, first.action, "started")
+    cmdb = registry.configure(project, ["cmdb"])["cmdb"]
+    assert first.after is not None
+    made = cmdb.create(first.type, first.name, first.after)
+    cmdb.close()
+    state.put(
+        lock,
+        ResourceState(
+            first.address,
+            "cmdb",
+            first.type,
+            first.name,
+            made.id,
+            dict(first.after),
+            properties_hash(first.after),
+        ),
+    )
+    state.journal_action(apply_id, first.address, first.action, "succeeded")
+    state.release(lock)  # the process died: the OS lets go of its lock
+    state.close()
+    return first.address
+
+
+def test_an_interrupted_partition_apply_resumes(project_dir: Path) -> None:
+    assert run_spo("plan", "--partition", "shard:0/2", "-o", "a.plan.json").exit_code == 0
+    total = len(json.loads((project_dir / "a.plan.json").read_text())["actions"])
+    _interrupt_after_first_action(project_dir, "a.plan.json")
+    resumed = run_spo("apply", "a.plan.json", "--auto-approve")
+    assert resumed.exit_code == 0, resumed.stderr
+    assert f"(resumed an interrupted apply): {total} succeeded" in resumed.stdout
+    assert run_spo("plan", "--partition", "shard:0/2", "--detailed-exitcode").exit_code == 0
+
+
+def test_no_resume_when_another_apply_touched_the_partition(project_dir: Path) -> None:
+    from spo_gitops.state import open_state
+
+    assert run_spo("plan", "--partition", "shard:0/2", "-o", "a.plan.json").exit_code == 0
+    touched = _interrupt_after_first_action(project_dir, "a.plan.json")
+    state = open_state(load_project(project_dir))
+    lock = state.lock("apply", scope="shard:0/2")
+    later = state.journal_begin(lock, plan="another", commit="", who="another runner")
+    state.journal_action(later, touched, "update", "succeeded")
+    state.journal_end(later, "succeeded")
+    state.release(lock)
+    state.close()
+    refused = run_spo("apply", "a.plan.json", "--auto-approve")
+    assert refused.exit_code == 1
+    assert "resources of partition shard:0/2 changed" in refused.stderr
