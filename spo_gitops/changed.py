@@ -26,7 +26,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,7 @@ from spo_gitops.validate import (
     _gc_paused,
     catalog_names,
     load_all,
+    provider_settings,
 )
 from spo_gitops.validate import validate as validate_all
 
@@ -264,7 +265,8 @@ def _run(
         f.docs = _cached_docs(entries, f.display, f.path)
         f.refs = [[(k, n) for k, n in e[5]] for e in entries]
 
-    diagnostics = _load(project, [*changed, *misses], workers, progress)
+    providers, settings_findings = provider_settings(project)
+    diagnostics = _load(project, [*changed, *misses], workers, progress, providers)
     for f in misses:
         cache.put(f.rel, blobs[f.rel], f.docs)
     cache.keep_only({f.rel for f in files})
@@ -294,10 +296,10 @@ def _run(
                 break
     # the touched files taken from the cache are parsed now, for their own findings
     neighbours = [by_display[d] for d in sorted(touched) if not by_display[d].loaded]
-    diagnostics += _load(project, neighbours, workers, None)
+    diagnostics += _load(project, neighbours, workers, None, providers)
     cache.save()
 
-    findings = Findings(list(project.diagnostics))
+    findings = Findings([*project.diagnostics, *settings_findings])
     findings.extend(d for d in diagnostics if d.file in touched)
     all_docs = [doc for f in files for doc in f.docs]
     touched_docs = [doc for f in files if f.display in touched for doc in f.docs]
@@ -326,7 +328,11 @@ def _run(
 
 
 def _load(
-    project: Project, files: list[_File], workers: int, progress: Progress | None
+    project: Project,
+    files: list[_File],
+    workers: int,
+    progress: Progress | None,
+    providers: Mapping[str, Any],
 ) -> list[Diagnostic]:
     """Parse and check ``files`` (as a full run does), filling in their documents."""
     if not files:
@@ -336,7 +342,7 @@ def _load(
         project.limits,
         workers,
         progress,
-        project.config.providers,
+        providers,
     )
     by_display = {f.display: f for f in files}
     for f in files:

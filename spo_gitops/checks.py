@@ -41,7 +41,7 @@ def duration_seconds(text: str) -> float:
 
 
 def document_checks(
-    doc: Document, providers: Mapping[str, Mapping[str, Any]] | None = None
+    doc: Document, providers: Mapping[str, Mapping[str, Any] | None] | None = None
 ) -> list[Diagnostic]:
     """``providers``: spo.yaml's settings per provider, for the resource types they configure."""
     model = doc.model
@@ -57,14 +57,16 @@ def document_checks(
 
 
 def _provisioning(
-    doc: Document, service: ServiceModel, providers: Mapping[str, Mapping[str, Any]]
+    doc: Document, service: ServiceModel, providers: Mapping[str, Mapping[str, Any] | None]
 ) -> Iterator[Diagnostic]:
     """Each spec.provisioning entry against its provider's schema for the resource type."""
     from spo_gitops.providers.registry import check_properties
 
     for i, entry in enumerate(service.spec.provisioning):
         where: list[str | int] = ["spec", "provisioning", i]
-        settings = providers.get(entry.provider, {})
+        if entry.provider in providers and providers[entry.provider] is None:
+            continue  # its settings are wrong: reported at spo.yaml
+        settings = providers.get(entry.provider) or {}
         for path, message in check_properties(
             entry.provider, entry.type, entry.properties, settings
         ):

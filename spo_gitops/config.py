@@ -115,6 +115,13 @@ class Project:
     config: ProjectConfig
     config_file: Path | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    config_node: Any = field(default=None, repr=False)  # spo.yaml's root node, for positions
+
+    def config_position(self, parts: list[str], *, key: bool = False) -> tuple[str, int, int]:
+        """spo.yaml (as shown), line and column of the setting at ``parts``."""
+        shown = self.display(self.config_file) if self.config_file else "spo.yaml"
+        line, col = locate(self.config_node, parts, key=key) or (1, 1)
+        return shown, line, col
 
     @property
     def limits(self) -> Limits:
@@ -167,6 +174,7 @@ def load_project(start: Path | None = None, config_file: Path | None = None) -> 
             )
         return project
     doc = docs[0]
+    project.config_node = doc.node
     try:
         project.config = ProjectConfig.model_validate(doc.data)
     except ValidationError as e:

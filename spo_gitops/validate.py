@@ -46,7 +46,8 @@ class ValidationResult:
         return not self.findings.has_errors
 
 
-ProviderSettings = Mapping[str, Mapping[str, Any]]  # spo.yaml's providers: name -> settings
+# spo.yaml's providers: name -> settings (None: its settings are wrong, reported at spo.yaml)
+ProviderSettings = Mapping[str, Mapping[str, Any] | None]
 
 
 def _load_one(
@@ -157,6 +158,37 @@ def catalog_files(project: Project, paths: Sequence[Path] = ()) -> list[Path]:
     return [Path(name) for name in catalog_names(project, paths)]
 
 
+def provider_settings(project: Project) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """spo.yaml's provider settings, each checked by its provider: problems are findings at
+    their place in spo.yaml, and a provider with bad settings maps to None so that the
+    resources using it are not reported a second time."""
+    from spo_gitops.providers.registry import settings_problems
+
+    out: dict[str, Any] = {}
+    found: list[Diagnostic] = []
+    for name, raw in project.config.providers.items():
+        problems = settings_problems(name, raw)
+        out[name] = None if problems else raw
+        for path, message in problems:
+            parts = ["providers", name, *path]
+            shown, line, col = project.config_position(parts, key=bool(path))
+            where = ".".join(parts)
+            found.append(
+                Diagnostic(
+                    "error",
+                    "SPO901",
+                    f"{where}: {message}",
+                    shown,
+                    line,
+                    col,
+                    hint=f"spo providers schema {name} --settings shows what it takes"
+                    if path
+                    else "spo providers list shows the installed providers",
+                )
+            )
+    return out, found
+
+
 def validate(
     project: Project,
     paths: Sequence[Path] = (),
@@ -173,7 +205,9 @@ def validate(
                 Diagnostic("error", "SPO100", "no such file or directory", project.display(path))
             )
     workers = project.config.validation.jobs if jobs is None else jobs
-    docs, diagnostics = load_all(items, project.limits, workers, progress, project.config.providers)
+    providers, settings_findings = provider_settings(project)
+    findings.extend(settings_findings)
+    docs, diagnostics = load_all(items, project.limits, workers, progress, providers)
     findings.extend(diagnostics)
     index, duplicates = build_index(docs)
     findings.extend(duplicates)

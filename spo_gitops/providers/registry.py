@@ -72,6 +72,23 @@ def provider_class(name: str) -> type[Provider]:
     return cls
 
 
+def settings_problems(name: str, raw: Mapping[str, Any]) -> list[PropertyError]:
+    """What is wrong with one provider's settings from spo.yaml, each with its path below
+    ``providers.<name>``; an unknown provider is one problem with an empty path."""
+    try:
+        cls = provider_class(name)
+    except ProviderError as e:
+        return [((), e.message)]
+    try:
+        cls.settings_model.model_validate(dict(raw))
+    except ValidationError as e:
+        return [
+            (tuple(str(p) for p in err["loc"]), err["msg"])
+            for err in e.errors(include_url=False, include_input=False)
+        ]
+    return []
+
+
 def settings_for(name: str, raw: Mapping[str, Any]) -> ProviderSettings:
     """Validate one provider's settings from spo.yaml; errors name the provider and the setting."""
     cls = provider_class(name)

@@ -95,6 +95,22 @@ def test_provider_settings_take_camel_case_keys_like_the_rest_of_spo_yaml(in_tmp
     (in_tmp / "spo.yaml").write_text(camel)
     assert findings(in_tmp) == []
     (in_tmp / "spo.yaml").write_text(camel.replace("idField:", "idFeld:"))
-    found = findings(in_tmp)
-    assert [c for c, _, _ in found] == ["SPO707"]
-    assert "idFeld" in found[0][2]
+    result = run_spo("validate", "--format", "json")
+    assert result.exit_code == 1
+    found = [
+        (f["code"], f["file"], f["line"], f["message"])
+        for f in json.loads(result.stdout)["findings"]
+    ]
+    # one finding, where the mistake is: spo.yaml, not the entries that use the provider
+    assert [(c, file, line) for c, file, line, _ in found] == [("SPO901", "spo.yaml", 9)]
+    assert "providers.http.types.webhook.idFeld" in found[0][3]
+
+
+def test_an_unknown_provider_in_spo_yaml_is_located(in_tmp: Path) -> None:
+    write(in_tmp, "webhook", "{url: https://hooks.example/a, secret: s}")
+    (in_tmp / "spo.yaml").write_text(CONFIG + "  servicenow: {url: x}\n")
+    result = run_spo("validate", "--format", "json")
+    assert result.exit_code == 1
+    [finding] = json.loads(result.stdout)["findings"]
+    assert (finding["code"], finding["file"], finding["line"]) == ("SPO901", "spo.yaml", 17)
+    assert "unknown provider 'servicenow'" in finding["message"]
