@@ -78,8 +78,9 @@ def test_init_then_validate_is_clean(in_tmp: Path) -> None:
     result = run_spo("init", "newcat", "--org", "globex", "--team", "team-ops")
     assert result.exit_code == 0, result.stderr
     assert (in_tmp / "newcat" / ".github" / "workflows" / "catalog-ci.yml").is_file()
-    validated = run_spo("-C", "newcat", "validate")
+    validated = run_spo("-C", "newcat", "validate", "--strict")
     assert validated.exit_code == 0, validated.stdout
+    assert "0 errors, 0 warnings" in validated.stdout or "no problems found" in validated.stdout
     assert run_spo("-C", "newcat", "schema", "export", "--check").exit_code == 0
 
 
