@@ -146,6 +146,10 @@ class AwsSettings(ProviderSettings):
     provider_name: str = Field(default="spo-gitops", description="Default portfolio provider.")
 
 
+class _NotFound(ProviderError):
+    """The object does not exist (AWS's ResourceNotFoundException)."""
+
+
 class AwsProvider(Provider):
     """AWS Service Catalog portfolios and products, AppRegistry applications (boto3)."""
 
@@ -188,6 +192,8 @@ class AwsProvider(Provider):
             message = str(e.response.get("Error", {}).get("Message", "")).strip()
             message = message.splitlines()[0][:200] if message else ""
             text = f"aws: {what}: {code or status}: {message}".rstrip(": ")
+            if code == "ResourceNotFoundException":
+                raise _NotFound(text) from None
             if code in _TRANSIENT_CODES or status >= 500:
                 raise TransientProviderError(text) from None
             raise ProviderError(text) from None
@@ -212,10 +218,8 @@ class AwsProvider(Provider):
         try:
             with self._errors(f"describe portfolio {id_}"):
                 out = sc.describe_portfolio(Id=id_)
-        except ProviderError as e:
-            if "ResourceNotFoundException" in e.message:
-                return None
-            raise
+        except _NotFound:
+            return None
         detail = out.get("PortfolioDetail") or {}
         if not detail.get("Id"):
             return None  # moto answers an empty detail for an unknown id
@@ -290,10 +294,8 @@ class AwsProvider(Provider):
         try:
             with self._errors(f"describe product {id_}"):
                 out = sc.describe_product(Id=id_)
-        except ProviderError as e:
-            if "ResourceNotFoundException" in e.message:
-                return None
-            raise
+        except _NotFound:
+            return None
         view = out.get("ProductViewSummary") or {}
         props: dict[str, Any] = {
             p: view[f] for p, f in _PRODUCT_FIELDS.items() if view.get(f) not in (None, "")
@@ -433,9 +435,8 @@ class AwsProvider(Provider):
             try:
                 with self._errors(f"delete application {id_}"):
                     ar.delete_application(application=id_)
-            except ProviderError as e:
-                if "ResourceNotFoundException" not in e.message:
-                    raise
+            except _NotFound:
+                pass  # already gone
             return
         sc = self._client("servicecatalog")
         try:
@@ -444,9 +445,8 @@ class AwsProvider(Provider):
                     sc.delete_portfolio(Id=id_)
                 else:
                     sc.delete_product(Id=id_)
-        except ProviderError as e:
-            if "ResourceNotFoundException" not in e.message:
-                raise
+        except _NotFound:
+            pass  # already gone
 
     def close(self) -> None:
         self._local = threading.local()
