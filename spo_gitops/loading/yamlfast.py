@@ -137,9 +137,25 @@ def _event_depth_check(text: str, path: str, limit: int) -> Diagnostic | None:
                     return _too_deep(path, line, col, limit)
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-    except yaml.YAMLError:
+    except yaml.MarkedYAMLError as e:
+        if _libyaml_too_deep(e):
+            line, col = _mark_pos(e)
+            return _too_deep(path, line, col, limit)
         return None  # the composer reports syntax errors with their place
+    except yaml.YAMLError:
+        return None
     return None
+
+
+def _libyaml_too_deep(e: yaml.MarkedYAMLError) -> bool:
+    # libyaml (PyYAML >= 6.0.3) stops at its own nesting limit of 1,000 levels; its scanner
+    # looks ahead for simple keys, so it can get there before any event reaches us.
+    return "maximum nesting depth" in (e.problem or "")
+
+
+def _mark_pos(e: yaml.MarkedYAMLError) -> tuple[int, int]:
+    mark = e.problem_mark or e.context_mark
+    return (mark.line + 1, mark.column + 1) if mark else (1, 1)
 
 
 def _too_deep(path: str, line: int, col: int, limit: int) -> Diagnostic:
@@ -326,7 +342,7 @@ def parse_text(text: str, path: str, limits: Limits) -> ParsedFile:
                 continue
             parsed.documents.append(RawDocument(doc_index, line, data, node))
     except yaml.MarkedYAMLError as e:
-        out.append(_syntax_diagnostic(e, text, path))
+        out.append(_syntax_diagnostic(e, text, path, limits.max_depth))
     except yaml.reader.ReaderError as e:  # carries a character offset, not a mark
         offset = max(0, min(int(e.position), len(text)))
         line = text.count("\n", 0, offset) + 1
@@ -350,7 +366,9 @@ def parse_text(text: str, path: str, limits: Limits) -> ParsedFile:
     return parsed
 
 
-def _syntax_diagnostic(e: yaml.MarkedYAMLError, text: str, path: str) -> Diagnostic:
+def _syntax_diagnostic(e: yaml.MarkedYAMLError, text: str, path: str, limit: int) -> Diagnostic:
+    if _libyaml_too_deep(e):
+        return _too_deep(path, *_mark_pos(e), limit)
     mark = e.problem_mark or e.context_mark
     problem = e.problem or "invalid YAML"
     context = e.context
@@ -463,7 +481,7 @@ def load_values(text: str, path: str, limits: Limits) -> tuple[list[Any], list[D
             except _Abort as abort:
                 out.append(abort.diagnostic)
     except yaml.MarkedYAMLError as e:
-        out.append(_syntax_diagnostic(e, text, path))
+        out.append(_syntax_diagnostic(e, text, path, limits.max_depth))
     except yaml.YAMLError as e:
         out.append(Diagnostic("error", "SPO101", str(e).splitlines()[0], path, 1, 1))
     finally:
