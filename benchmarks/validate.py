@@ -41,7 +41,7 @@ API_VALIDATE = """
 import sys
 from pathlib import Path
 from spo_gitops.config import load_project
-from spo_gitops.validate import validate
+from spo_gitops.catalog.validate import validate
 result = validate(load_project(Path(sys.argv[1])), jobs=int(sys.argv[2]))
 sys.exit(1 if result.findings.has_errors else 0)
 """
@@ -50,7 +50,7 @@ API_FINDINGS = """
 import collections, sys
 from pathlib import Path
 from spo_gitops.config import load_project
-from spo_gitops.validate import validate
+from spo_gitops.catalog.validate import validate
 result = validate(load_project(Path(sys.argv[1])))
 items = result.findings.items
 print(f"{len(result.documents)} documents, {len(items)} findings",

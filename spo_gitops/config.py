@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
+from spo_gitops.catalog.loader import Limits, locate, read_file
 from spo_gitops.diagnostics import Diagnostic, pointer_join
-from spo_gitops.loading.yamlfast import Limits, locate, read_file
 from spo_gitops.models.common import STAGES, Model, Stage
 
 CONFIG_NAME = "spo.yaml"

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from spo_gitops import __version__
+from spo_gitops.catalog.validate import validate as run_validate
 from spo_gitops.cli.common import project_from, write_atomic
-from spo_gitops.codeowners import render
 from spo_gitops.report import render as render_findings
-from spo_gitops.validate import validate as run_validate
+from spo_gitops.review.codeowners import render
 
 
 @click.command()

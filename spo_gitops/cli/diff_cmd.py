@@ -7,10 +7,11 @@ from pathlib import Path
 import click
 
 from spo_gitops.cli.common import emit, project_from, write_atomic
-from spo_gitops.diff import compare, read_working_tree
 from spo_gitops.errors import SpoError, UsageError
 from spo_gitops.report.diff import DIFF_FORMATS, RENDERERS
-from spo_gitops.versioning import Part, bump_text
+from spo_gitops.review.compare import compare
+from spo_gitops.review.diff import read_working_tree
+from spo_gitops.review.versioning import Part, bump_text
 
 
 @click.command()

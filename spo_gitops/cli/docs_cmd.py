@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
+from spo_gitops.catalog.validate import ValidationResult
+from spo_gitops.catalog.validate import validate as run_validate
 from spo_gitops.cli.common import project_from, write_atomic
 from spo_gitops.config import Project
 from spo_gitops.git import GitError, join, repository
 from spo_gitops.site import History, SiteInput, build_site
-from spo_gitops.validate import ValidationResult
-from spo_gitops.validate import validate as run_validate
 
 MANIFEST = ".spo-site.json"  # what the last build wrote, so that the next removes what it drops
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
+from spo_gitops.catalog.validate import validate as run_validate
 from spo_gitops.cli.common import emit, project_from
-from spo_gitops.graph import build_graph, render
-from spo_gitops.validate import validate as run_validate
+from spo_gitops.report.graph import build_graph, render
 
 
 @click.command()

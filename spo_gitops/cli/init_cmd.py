@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from spo_gitops.scaffold import init_project
+from spo_gitops.catalog.scaffold import init_project
 
 
 @click.command()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
+from spo_gitops.catalog.validate import validate as run_validate
 from spo_gitops.cli.common import project_from, write_atomic
-from spo_gitops.codeowners import render as render_codeowners
 from spo_gitops.git import repository
-from spo_gitops.newservice import new_service
-from spo_gitops.validate import validate as run_validate
+from spo_gitops.review.codeowners import render as render_codeowners
+from spo_gitops.review.proposals import new_service
 
 
 @click.group()

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import click
 
-from spo_gitops import __version__, planfile
-from spo_gitops.apply import ApplyReport
+from spo_gitops import __version__
 from spo_gitops.cli.common import emit, progress_bar, project_from
 from spo_gitops.config import Project
 from spo_gitops.errors import SpoError
-from spo_gitops.partition import Partition, PartitionKeyError, parse_partition
-from spo_gitops.plan import Plan
-from spo_gitops.reconcile import (
+from spo_gitops.provision import planfile
+from spo_gitops.provision.apply import ApplyReport
+from spo_gitops.provision.partition import Partition, PartitionKeyError, parse_partition
+from spo_gitops.provision.plan import Plan
+from spo_gitops.provision.reconcile import (
     CatalogInvalid,
     Desired,
     apply_plan,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from spo_gitops.catalog import discover
+from spo_gitops.catalog import files as catalog_files
 from spo_gitops.cli.common import project_from
 from spo_gitops.errors import UsageError
 from spo_gitops.policy.testing import run_tests
@@ -34,13 +34,14 @@ def test(ctx: click.Context, directory: Path | None, policy_paths: tuple[Path, .
     expected ({code, entity}); a case fails when the findings differ.
     """
     project = project_from(ctx)
-    config = project.config
-    roots = [project.root / p for p in config.policies.paths]
-    directory = directory or roots[0] / "tests"
+    directory = directory or catalog_files.policy_tests_dir(project)
     if not directory.is_dir():
         raise UsageError(f"no policy tests at {directory}", hint="create policies/tests/<case>/")
-    tests = [f"{r.as_posix()}/tests/*" for r in roots]
-    files = discover(list(policy_paths) or roots, [*config.policies.exclude, *tests])
+    if policy_paths:
+        found = catalog_files.named(project, list(policy_paths)).files
+    else:
+        found = catalog_files.policy_files(project)
+    files = [Path(f.path) for f in found]
     results = run_tests(directory, files, project.limits)
     if not results:
         raise UsageError(f"no test cases (folders with expect.yaml) under {directory}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from spo_gitops import schema as schemas
+from spo_gitops.catalog import schema as schemas
 from spo_gitops.cli.common import project_from
 
 

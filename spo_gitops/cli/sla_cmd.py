@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
+from spo_gitops.catalog.validate import validate as run_validate
 from spo_gitops.cli.common import emit, project_from, write_atomic
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.errors import UsageError
 from spo_gitops.sla import PeriodError
 from spo_gitops.sla import report as build
 from spo_gitops.sla.render import FORMATS, render
-from spo_gitops.validate import validate as run_validate
 
 
 def show_diagnostics(diagnostics: list[Diagnostic]) -> None:

@@ -8,13 +8,13 @@ from pathlib import Path
 import click
 
 from spo_gitops import __version__
+from spo_gitops.catalog.validate import LoadProgress, ValidationResult
+from spo_gitops.catalog.validate import validate as run_validate
 from spo_gitops.cli.common import emit, progress_bar, project_from, use_color
 from spo_gitops.config import Project
 from spo_gitops.errors import UsageError
 from spo_gitops.policy import PoolUsage
 from spo_gitops.report import FORMATS, render
-from spo_gitops.validate import Progress, ValidationResult
-from spo_gitops.validate import validate as run_validate
 
 
 def capacity_table(rows: list[PoolUsage], stages: Sequence[str]) -> str:
@@ -53,9 +53,9 @@ def changed_since(
     paths: tuple[Path, ...],
     *,
     jobs: int | None,
-    progress: Progress | None,
+    progress: LoadProgress | None,
 ) -> ValidationResult:
-    from spo_gitops.changed import validate_changed
+    from spo_gitops.review.changed import validate_changed
 
     if paths:
         raise UsageError("--changed-since takes no PATHS", hint="drop the paths, or the option")

@@ -6,11 +6,11 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from spo_gitops.catalog.references import Index
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.policy.capacity import PROVISIONED_STAGES, PoolUsage, check_capacity, pool_usage
 from spo_gitops.policy.engine import evaluate_policies as _evaluate_policies
 from spo_gitops.policy.lookups import Lookups
-from spo_gitops.references import Index
 
 __all__ = ["PROVISIONED_STAGES", "PolicyOutcome", "PoolUsage", "evaluate_policies"]
 

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from spo_gitops.catalog.references import Index
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.policy.lookups import PROVISIONED_STAGES, Lookups
-from spo_gitops.references import Index
 
 __all__ = ["PROVISIONED_STAGES", "PoolUsage", "check_capacity", "pool_usage"]
 

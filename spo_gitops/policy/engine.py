@@ -11,7 +11,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from spo_gitops.catalog import Document
+from spo_gitops.catalog.documents import Document
+from spo_gitops.catalog.references import Index
 from spo_gitops.diagnostics import Diagnostic, Severity
 from spo_gitops.policy.expressions import (
     Expression,
@@ -23,7 +24,6 @@ from spo_gitops.policy.expressions import (
 from spo_gitops.policy.lookups import FUNCTION_NAMES, Lookups
 from spo_gitops.policy.positions import RootPositions
 from spo_gitops.policy.projection import SELF, Projection
-from spo_gitops.references import Index
 
 MAX_RUNTIME_ERRORS = 5  # per policy: one broken expression should not flood the report
 

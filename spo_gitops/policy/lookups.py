@@ -13,9 +13,9 @@ from collections.abc import Callable, Collection
 from functools import cached_property
 from typing import Any
 
+from spo_gitops.catalog.references import Index
 from spo_gitops.config import PROVISIONED_STAGES
 from spo_gitops.policy.projection import ENTITY, Projection
-from spo_gitops.references import Index
 
 Data = dict[str, Any]
 

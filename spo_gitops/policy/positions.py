@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from spo_gitops.catalog import Document
+from spo_gitops.catalog.documents import Document
 from spo_gitops.diagnostics import Diagnostic, Severity, pointer_join
 
 # Line breaks as YAML (libyaml) counts them; str.splitlines() also splits on \v, \f, \x1c-\x1e.

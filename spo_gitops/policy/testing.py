@@ -20,10 +20,10 @@ from pathlib import Path
 
 import yaml
 
-from spo_gitops.catalog import discover
-from spo_gitops.loading.yamlfast import Limits
+from spo_gitops.catalog.files import fixture_files
+from spo_gitops.catalog.loader import Limits
+from spo_gitops.catalog.references import build_index
 from spo_gitops.policy import evaluate_policies
-from spo_gitops.references import build_index
 
 EXPECT = "expect.yaml"
 Finding = tuple[str, str]  # (code, entity)
@@ -54,7 +54,7 @@ def _pairs(items: object) -> set[Finding]:
 
 
 def run_case(case: Path, policy_files: list[Path], limits: Limits, label: str) -> CaseResult:
-    from spo_gitops.validate import load_all  # the validate stage imports this package
+    from spo_gitops.catalog.validate import load_all  # the validate stage imports this package
 
     result = CaseResult(label)
     try:
@@ -65,7 +65,7 @@ def run_case(case: Path, policy_files: list[Path], limits: Limits, label: str) -
     today = expect.get("today")
     if isinstance(today, str):
         today = dt.date.fromisoformat(today)
-    files = [p for p in discover([case]) if p.name != EXPECT] + policy_files
+    files = [p for p in fixture_files(case) if p.name != EXPECT] + policy_files
     docs, diagnostics = load_all([(str(f), f.as_posix()) for f in files], limits, jobs=1)
     for d in diagnostics:
         if d.severity == "error":

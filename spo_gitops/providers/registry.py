@@ -26,7 +26,7 @@ from spo_gitops.providers.base import (
     ResourceType,
     settings_keys,
 )
-from spo_gitops.resources import canonical_json
+from spo_gitops.provision.resources import canonical_json
 
 if TYPE_CHECKING:
     from spo_gitops.config import Project

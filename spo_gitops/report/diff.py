@@ -6,8 +6,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from spo_gitops.diff import MISSING, STATUSES, CatalogDiff, EntityChange, FieldChange
 from spo_gitops.report.json_report import finding
+from spo_gitops.review.diff import MISSING, STATUSES, CatalogDiff, EntityChange, FieldChange
 
 DIFF_FORMATS = ("text", "markdown", "json")
 FORMAT_VERSION = 1

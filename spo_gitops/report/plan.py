@@ -6,8 +6,8 @@ import difflib
 import json
 from typing import Any
 
-from spo_gitops.apply import ApplyReport
-from spo_gitops.plan import Action, Change, Plan
+from spo_gitops.provision.apply import ApplyReport
+from spo_gitops.provision.plan import Action, Change, Plan
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "no-op": " "}
 PLAN_FORMATS = ("text", "markdown", "json")
@@ -130,7 +130,7 @@ def render(fmt: str, plan: Plan) -> str:
         return render_text(plan)
     if fmt == "markdown":
         return render_markdown(plan)
-    from spo_gitops import planfile
+    from spo_gitops.provision import planfile
 
     return planfile.dumps(plan)
 

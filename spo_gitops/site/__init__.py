@@ -16,10 +16,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from spo_gitops.graph import Graph, Node, build_graph, to_svg
+from spo_gitops.catalog.references import Index
 from spo_gitops.models.common import STAGES
 from spo_gitops.policy.capacity import PoolUsage
-from spo_gitops.references import Index
+from spo_gitops.report.graph import Graph, Node, build_graph, to_svg
 from spo_gitops.sla.compute import Point, SlaReport
 from spo_gitops.templating import environment
 

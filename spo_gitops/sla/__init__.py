@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from spo_gitops.catalog.references import Index
 from spo_gitops.diagnostics import Diagnostic
-from spo_gitops.references import Index
 from spo_gitops.sla.compute import (
     Budget,
     Improvement,

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from spo_gitops.catalog.references import Index
 from spo_gitops.diagnostics import CODES, Diagnostic
-from spo_gitops.references import Index
 from spo_gitops.sla.periods import Period, PeriodError, PeriodKind, parse_period
 
 Direction = Literal["higher-is-better", "lower-is-better"]

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from spo_gitops.errors import SpoError
 
 Phase = Literal["started", "succeeded", "failed"]
-Outcome = Literal["running", "succeeded", "failed", "interrupted"]
+RunOutcome = Literal["running", "succeeded", "failed", "interrupted"]
 GLOBAL = "global"  # the lock scope of apply and of a full reconcile
 
 
@@ -42,7 +42,7 @@ class ResourceState:
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class StateSnapshot:
     lineage: str
     serial: int
     resources: dict[str, ResourceState] = field(default_factory=dict)
@@ -100,7 +100,7 @@ class ApplyRecord:
     who: str
     started: str
     finished: str | None
-    outcome: Outcome
+    outcome: RunOutcome
     serial_before: int
     serial_after: int | None
     actions: list[JournalAction] = field(default_factory=list)
@@ -110,7 +110,7 @@ class StateBackend(ABC):
     """Storage of state; one instance per process, safe for use from several threads."""
 
     @abstractmethod
-    def snapshot(self) -> Snapshot:
+    def snapshot(self) -> StateSnapshot:
         """The current state (creates an empty one with a new lineage on first use)."""
 
     # --- lock ---------------------------------------------------------------------------------
@@ -162,7 +162,7 @@ class StateBackend(ABC):
         """Record one step of one action (before it runs, and after)."""
 
     @abstractmethod
-    def journal_end(self, apply_id: int, outcome: Outcome) -> None:
+    def journal_end(self, apply_id: int, outcome: RunOutcome) -> None:
         """Close the apply's journal with its outcome."""
 
     @abstractmethod

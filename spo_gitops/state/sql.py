@@ -31,10 +31,10 @@ from spo_gitops.state.base import (
     JournalAction,
     LockedError,
     LockInfo,
-    Outcome,
     ResourceState,
-    Snapshot,
+    RunOutcome,
     StateBackend,
+    StateSnapshot,
 )
 
 POLL = 0.1  # seconds between attempts while waiting for the lock
@@ -171,7 +171,7 @@ class SqlState(StateBackend, Generic[C, H]):
         return LockInfo(*row) if row else None
 
     # --- reads ----------------------------------------------------------------------------------
-    def snapshot(self) -> Snapshot:
+    def snapshot(self) -> StateSnapshot:
         with self._tx(write=False) as conn:
             meta = self._run(conn, "SELECT lineage, serial FROM meta").fetchone()
             rows = self._run(
@@ -196,7 +196,7 @@ class SqlState(StateBackend, Generic[C, H]):
             )
             for r in rows
         }
-        return Snapshot(str(meta[0]), int(meta[1]), resources)
+        return StateSnapshot(str(meta[0]), int(meta[1]), resources)
 
     def current_lock(self, scope: str = GLOBAL) -> LockInfo | None:
         with self._tx(write=False) as conn:
@@ -332,7 +332,7 @@ class SqlState(StateBackend, Generic[C, H]):
             assert row is not None
             return int(row[0])
 
-    def journal_end(self, apply_id: int, outcome: Outcome) -> None:
+    def journal_end(self, apply_id: int, outcome: RunOutcome) -> None:
         with self._tx() as conn:
             cur = self._run(
                 conn,
@@ -378,7 +378,7 @@ class SqlState(StateBackend, Generic[C, H]):
                 r[3],
                 r[4],
                 r[5],
-                cast(Outcome, r[6]),
+                cast(RunOutcome, r[6]),
                 int(r[7]),
                 None if r[8] is None else int(r[8]),
                 actions[int(r[0])],

@@ -155,7 +155,9 @@ def check_schemas(types: Mapping[str, ResourceType], cases: Iterable[Case] = ())
 
 
 def _retrying() -> Retrying:
-    from spo_gitops.apply import RetryPolicy  # apply's own defaults, as an apply would retry
+    from spo_gitops.provision.apply import (
+        RetryPolicy,  # apply's own defaults, as an apply would retry
+    )
 
     policy = RetryPolicy()
     return Retrying(

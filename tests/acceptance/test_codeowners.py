@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from spo_gitops.codeowners import HEADER
+from spo_gitops.review.codeowners import HEADER
 from tests.conftest import REPO
 from tests.gitrepo import make_repo, service, write
 from tests.helpers import run_spo

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from spo_gitops.config import load_project
-from spo_gitops.diff import compare
 from spo_gitops.git import no_git_env, repository
+from spo_gitops.review.compare import compare
 from tests.gitrepo import ALL_STAGES_TO_LIVE, commit, entry, make_repo, service, sla, write
 from tests.helpers import run_spo
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from spo_gitops.config import load_project
-from spo_gitops.partition import parse_partition
-from spo_gitops.reconcile import StalePlan, apply_plan, hold_lock, make_plan
+from spo_gitops.provision.partition import parse_partition
+from spo_gitops.provision.reconcile import StalePlan, apply_plan, hold_lock, make_plan
 from spo_gitops.state.base import ResourceState
 from spo_gitops.testing.catalogs import write_provisioned_catalog
 from tests.helpers import run_spo
@@ -116,9 +116,9 @@ def test_saved_partition_plans_apply_under_their_own_lock(project_dir: Path) -> 
 def _interrupt_after_first_action(root: Path, plan_file: str) -> str:
     """What a runner killed after its first action leaves behind: the object at the provider,
     the state write, a journal still 'running'."""
-    from spo_gitops import planfile
     from spo_gitops.providers import registry
-    from spo_gitops.resources import properties_hash
+    from spo_gitops.provision import planfile
+    from spo_gitops.provision.resources import properties_hash
     from spo_gitops.state import open_state
 
     project = load_project(root)

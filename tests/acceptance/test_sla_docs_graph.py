@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from spo_gitops.catalog.validate import validate
 from spo_gitops.config import load_project
-from spo_gitops.graph import build_graph, layered_svg, to_dot
+from spo_gitops.report.graph import build_graph, layered_svg, to_dot
 from spo_gitops.site import SiteInput, build_site
-from spo_gitops.validate import validate
 from tests.conftest import REPO
 from tests.helpers import run_spo
 

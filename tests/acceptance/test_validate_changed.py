@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from spo_gitops.changed import CACHE_DIR, validate_changed
+from spo_gitops.catalog.validate import catalog_files, validate
 from spo_gitops.config import load_project
 from spo_gitops.diagnostics import Diagnostic
-from spo_gitops.validate import catalog_files, catalog_names, validate
+from spo_gitops.review.changed import CACHE_DIR, validate_changed
 from tests.conftest import REPO
 from tests.gitrepo import commit, git
 from tests.helpers import run_spo
@@ -77,7 +77,7 @@ def test_findings_equal_the_full_run_on_touched_files_cold_and_warm(repo: Path) 
     assert cold == warm
     assert "catalog/services/network.yaml" in warm  # referred to by the deleted SLA
     assert "catalog/services/mobile-banking.yaml" in warm
-    assert len(warm) < len(catalog_files(load_project(repo))) / 2
+    assert len(warm) < len(catalog_files(load_project(repo)).files) / 2
     result = validate_changed(load_project(repo), "main", today=TODAY)
     assert result.cache_misses == 0 and result.cache_hits > 50
     codes = {d.code for d in result.findings.items}
@@ -112,10 +112,9 @@ def test_discovery_skips_hidden_files_other_suffixes_and_policy_tests(repo: Path
     (repo / "catalog/services/notes.txt").write_text("a: 1\n")
     (repo / "catalog/services/extra.yml").write_text("a: 1\n")
     project = load_project(repo)
-    names = [project.display_name(n) for n in catalog_names(project)]
+    names = [f.display for f in catalog_files(project).files]
     assert "catalog/services/extra.yml" in names
     assert not [n for n in names if "/." in n or n.endswith(".txt") or "/tests/" in n]
-    assert names == [p.relative_to(repo).as_posix() for p in catalog_files(project)]
 
 
 def test_cli_reports_the_scope_and_exit_code(repo: Path) -> None:
@@ -135,4 +134,4 @@ def test_a_changed_spo_yaml_validates_everything(repo: Path) -> None:
     edit(repo, "spo.yaml", "approvedRef: main", "approvedRef: main  # edited")
     result = validate_changed(load_project(repo), "main", today=TODAY)
     assert result.full
-    assert len(result.files) == len(catalog_files(load_project(repo)))
+    assert len(result.files) == len(catalog_files(load_project(repo)).files)

@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from spo_gitops.apply import Executor, RetryPolicy
-from spo_gitops.plan import plan
 from spo_gitops.providers.base import (
     Observed,
     ProviderContext,
@@ -16,8 +14,10 @@ from spo_gitops.providers.base import (
     TransientProviderError,
 )
 from spo_gitops.providers.cmdb import CmdbProvider, CmdbSettings
-from spo_gitops.reconcile import type_lookup
-from spo_gitops.resources import DesiredResource
+from spo_gitops.provision.apply import Executor, RetryPolicy
+from spo_gitops.provision.plan import plan
+from spo_gitops.provision.reconcile import type_lookup
+from spo_gitops.provision.resources import DesiredResource
 from spo_gitops.state.sqlite import SqliteState
 
 FAST = RetryPolicy(attempts=4, initial=0.001, maximum=0.01)

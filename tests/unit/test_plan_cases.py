@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from spo_gitops.plan import plan
 from spo_gitops.providers.base import Observed
-from spo_gitops.reconcile import type_lookup
-from spo_gitops.resources import DesiredResource
-from spo_gitops.state.base import ResourceState, Snapshot
+from spo_gitops.provision.plan import plan
+from spo_gitops.provision.reconcile import type_lookup
+from spo_gitops.provision.resources import DesiredResource
+from spo_gitops.state.base import ResourceState, StateSnapshot
 from tests.conftest import REPO
 
 CASES = sorted((REPO / "tests" / "fixtures" / "plan").glob("*.json"))
@@ -35,7 +35,7 @@ def _state(raw: dict[str, Any]) -> ResourceState:
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_plan_case(path: Path) -> None:
     case = json.loads(path.read_text())
-    state = Snapshot("lineage-1", 7, {r["address"]: _state(r) for r in case["state"]})
+    state = StateSnapshot("lineage-1", 7, {r["address"]: _state(r) for r in case["state"]})
     observed = case["observed"]
     seen = (
         None
@@ -71,9 +71,9 @@ def test_there_are_cases() -> None:
 
 
 def test_sensitive_properties_never_reach_the_plan_file() -> None:
-    from spo_gitops import planfile
     from spo_gitops.providers.base import ResourceType
-    from spo_gitops.resources import properties_hash
+    from spo_gitops.provision import planfile
+    from spo_gitops.provision.resources import properties_hash
 
     secret_type = ResourceType("hook", {"type": "object"}, sensitive=frozenset({"token"}))
 
@@ -81,7 +81,7 @@ def test_sensitive_properties_never_reach_the_plan_file() -> None:
         return secret_type
 
     old = {"url": "https://x", "token": "old-secret-1"}
-    state = Snapshot(
+    state = StateSnapshot(
         "l",
         1,
         {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spo_gitops.plan import Action, Change, Drift, Plan
+from spo_gitops.provision.plan import Action, Change, Drift, Plan
 from spo_gitops.report.plan import render_markdown, render_text
 
 

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
+from spo_gitops.catalog.validate import validate
 from spo_gitops.config import load_project
 from spo_gitops.policy.expressions import ExpressionError, compile_expression, compile_template
 from spo_gitops.policy.lookups import FUNCTION_NAMES, business_case_figures
-from spo_gitops.validate import validate
 from tests.conftest import REPO
 
 

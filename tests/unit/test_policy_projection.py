@@ -8,12 +8,12 @@ from typing import Any
 import cel
 import pytest
 
-from spo_gitops.catalog import Document
+from spo_gitops.catalog.documents import Document
+from spo_gitops.catalog.references import build_index
 from spo_gitops.policy.expressions import ExpressionError, compile_expression
 from spo_gitops.policy.lookups import FUNCTION_NAMES, Lookups
 from spo_gitops.policy.positions import RootPositions
 from spo_gitops.policy.projection import SELF, Projection
-from spo_gitops.references import build_index
 
 
 def _doc(kind: str, name: str, spec: dict[str, Any], **meta: Any) -> Document:
@@ -207,8 +207,8 @@ def test_unusual_syntax_is_handled_or_turns_projection_off(source: str) -> None:
 
 
 def test_root_positions_match_a_reparse(tmp_path: Any) -> None:
-    from spo_gitops.catalog import load_file
-    from spo_gitops.loading.yamlfast import Limits
+    from spo_gitops.catalog.documents import load_file
+    from spo_gitops.catalog.loader import Limits
 
     text = (
         "# leading comment\n"
@@ -239,9 +239,9 @@ def test_worker_processes_give_the_same_findings_in_the_same_order(
     findings as one process, runtime errors capped per policy in the same order."""
     import shutil
 
+    from spo_gitops.catalog.validate import validate
     from spo_gitops.config import load_project
     from spo_gitops.policy import evaluate_policies
-    from spo_gitops.validate import validate
     from tests.conftest import REPO
 
     root = tmp_path / "ref"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from spo_gitops.catalog.references import find_cycles
+from spo_gitops.catalog.validate import validate
 from spo_gitops.config import load_project
-from spo_gitops.references import find_cycles
-from spo_gitops.validate import validate
 
 TEAM = """apiVersion: spo/v1
 kind: Party

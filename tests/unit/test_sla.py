@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from spo_gitops.catalog.validate import validate
 from spo_gitops.config import load_project
 from spo_gitops.sla import Series, SlaReport, parse_period, report, service_minutes
-from spo_gitops.validate import validate
 from tests.conftest import REPO
 
 SAMPLE = REPO / "examples" / "metrics" / "northwind-2026.csv"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spo_gitops.loading.yamlfast import Limits, locate, parse_text
+from spo_gitops.catalog.loader import Limits, locate, parse_text
 
 
 def load(text: str, limits: Limits | None = None) -> list[object]:

@@ -16,8 +16,8 @@ from typing import Any
 
 from spo_gitops import __version__
 from spo_gitops.errors import SpoError
-from spo_gitops.plan import FORMAT_VERSION, Action, Change, Drift, Plan
-from spo_gitops.resources import canonical_json
+from spo_gitops.provision.plan import FORMAT_VERSION, Action, Change, Drift, Plan
+from spo_gitops.provision.resources import canonical_json
 
 SIGNING_KEY_ENV = "SPO_PLAN_SIGNING_KEY"
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from spo_gitops.providers.base import Observed, ResourceType
-from spo_gitops.resources import DesiredResource, properties_hash
-from spo_gitops.state.base import ResourceState, Snapshot
+from spo_gitops.provision.resources import DesiredResource, properties_hash
+from spo_gitops.state.base import ResourceState, StateSnapshot
 
 ActionKind = Literal["create", "update", "replace", "delete", "no-op"]
 FORMAT_VERSION = 1
@@ -136,7 +136,7 @@ def _drift(
 
 def plan(
     desired: Iterable[DesiredResource],
-    state: Snapshot,
+    state: StateSnapshot,
     observed: Mapping[str, Observed | None] | None,
     *,
     types: TypeLookup,

@@ -32,16 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from spo_gitops import __version__
-from spo_gitops.catalog import YAML_SUFFIXES, Document, check_document
-from spo_gitops.config import Project
-from spo_gitops.diagnostics import Diagnostic, Findings
-from spo_gitops.git import Repository, join, repository
-from spo_gitops.loading.yamlfast import decode, parse_text
-from spo_gitops.policy import PoolUsage, evaluate_policies
-from spo_gitops.policy.capacity import check_capacity, pool_usage
-from spo_gitops.policy.engine import check_targets, compile_policies
-from spo_gitops.policy.lookups import Lookups
-from spo_gitops.references import (
+from spo_gitops.catalog import files as catalog_files
+from spo_gitops.catalog.documents import Document, EntityKey, check_document
+from spo_gitops.catalog.loader import decode, parse_text
+from spo_gitops.catalog.references import (
     REFERENCES,
     Index,
     _walk,
@@ -50,22 +44,27 @@ from spo_gitops.references import (
     check_portfolio,
     check_references,
 )
-from spo_gitops.validate import (
-    Progress,
+from spo_gitops.catalog.validate import (
+    LoadProgress,
     ValidationResult,
     _gc_paused,
-    catalog_names,
     load_all,
     provider_settings,
 )
-from spo_gitops.validate import validate as validate_all
+from spo_gitops.catalog.validate import validate as validate_all
+from spo_gitops.config import Project, ProjectConfig
+from spo_gitops.diagnostics import Diagnostic, Findings
+from spo_gitops.git import Repository, join, repository
+from spo_gitops.policy import PoolUsage, evaluate_policies
+from spo_gitops.policy.capacity import check_capacity, pool_usage
+from spo_gitops.policy.engine import check_targets, compile_policies
+from spo_gitops.policy.lookups import Lookups
 
 CACHE_DIR = ".spo"
 CACHE_FILE = "index.json"
 CACHE_FORMAT = 1
-Ref = tuple[str, str]
 # The modules that decide what a document's data is and whether it is valid.
-_FINGERPRINT_SOURCES = ("catalog.py", "schema.py", "loading", "models")
+_FINGERPRINT_SOURCES = ("catalog", "models")
 
 
 @dataclass
@@ -78,9 +77,9 @@ class ChangedResult(ValidationResult):
     full: bool = False  # spo.yaml changed: everything was validated
 
 
-def outgoing(kind: str, data: dict[str, Any], *, owners: bool = True) -> list[Ref]:
+def outgoing(kind: str, data: dict[str, Any], *, owners: bool = True) -> list[EntityKey]:
     """The entities a document refers to, through the fields validation checks."""
-    out: list[Ref] = []
+    out: list[EntityKey] = []
     for path, target, _types in REFERENCES.get(kind, []):
         if path == ("metadata", "owner") and not owners:
             continue
@@ -102,7 +101,7 @@ Entry = list[Any]  # [index, line, valid, kind, name, refs, data or None]
 
 def _fingerprint(project: Project) -> str:
     digest = hashlib.sha256(f"{CACHE_FORMAT} {__version__} {project.limits}".encode())
-    package = Path(__file__).parent
+    package = Path(__file__).parent.parent
     for name in _FINGERPRINT_SOURCES:
         path = package / name
         for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
@@ -197,7 +196,7 @@ class _File:
     display: str
     rel: str  # relative to the repository root
     docs: list[Document] = field(default_factory=list)
-    refs: list[list[Ref]] = field(default_factory=list)  # per document
+    refs: list[list[EntityKey]] = field(default_factory=list)  # per document
     loaded: bool = False  # parsed now (its own findings are known), not taken from the cache
 
 
@@ -206,7 +205,7 @@ def validate_changed(
     rev: str,
     *,
     jobs: int | None = None,
-    progress: Progress | None = None,
+    progress: LoadProgress | None = None,
     today: dt.date | None = None,
 ) -> ChangedResult:
     """Findings of a full validation restricted to the files touched since ``rev``."""
@@ -240,15 +239,16 @@ def _run(
     changed_rel: set[str],
     blobs: dict[str, str],
     jobs: int | None,
-    progress: Progress | None,
+    progress: LoadProgress | None,
     today: dt.date,
 ) -> ChangedResult:
     workers = project.config.validation.jobs if jobs is None else jobs
     cache = IndexCache(project)
     files: list[_File] = []
-    for text in catalog_names(project):
-        display = project.display_name(text)
-        files.append(_File(text, display, join(prefix, display) if prefix else display))
+    discovered = catalog_files.worktree(project)
+    for file in discovered.files:
+        display = file.display
+        files.append(_File(file.path, display, join(prefix, display) if prefix else display))
     by_display = {f.display: f for f in files}
     changed = [f for f in files if f.rel in changed_rel or f.rel not in blobs]
     changed_set = {f.display for f in changed}
@@ -272,8 +272,8 @@ def _run(
     cache.keep_only({f.rel for f in files})
 
     # the entities changed: defined by a changed file now, or at REV
-    changed_refs: set[Ref] = set()
-    forward: set[Ref] = set()
+    changed_refs: set[EntityKey] = set()
+    forward: set[EntityKey] = set()
     for f in changed:
         for doc, refs in zip(f.docs, f.refs, strict=True):
             changed_refs.add((doc.kind, doc.name))
@@ -281,7 +281,7 @@ def _run(
         for kind, name, refs in _at_rev(repo, rev, f.rel, f.display, blobs, cache, project):
             changed_refs.add((kind, name))
             forward.update(refs)
-    for rel in _deleted(repo, prefix, changed_rel, blobs):
+    for rel in _deleted(repo, prefix, changed_rel, blobs, project.config):
         for kind, name, refs in _at_rev(repo, rev, rel, rel, blobs, cache, project):
             changed_refs.add((kind, name))
             forward.update(refs)
@@ -299,7 +299,7 @@ def _run(
     diagnostics += _load(project, neighbours, workers, None, providers)
     cache.save()
 
-    findings = Findings([*project.diagnostics, *settings_findings])
+    findings = Findings([*project.diagnostics, *settings_findings, *discovered.diagnostics])
     findings.extend(d for d in diagnostics if d.file in touched)
     all_docs = [doc for f in files for doc in f.docs]
     touched_docs = [doc for f in files if f.display in touched for doc in f.docs]
@@ -331,7 +331,7 @@ def _load(
     project: Project,
     files: list[_File],
     workers: int,
-    progress: Progress | None,
+    progress: LoadProgress | None,
     providers: Mapping[str, Any],
 ) -> list[Diagnostic]:
     """Parse and check ``files`` (as a full run does), filling in their documents."""
@@ -355,16 +355,20 @@ def _load(
 
 
 def _deleted(
-    repo: Repository, prefix: str, changed_rel: set[str], blobs: dict[str, str]
+    repo: Repository,
+    prefix: str,
+    changed_rel: set[str],
+    blobs: dict[str, str],
+    config: ProjectConfig,
 ) -> list[str]:
-    """YAML files of the project at REV that the working tree no longer has."""
+    """Catalog files of the project at REV that the working tree no longer has."""
     inside = f"{prefix}/" if prefix else ""
     return sorted(
         rel
         for rel in changed_rel
         if rel in blobs
         and rel.startswith(inside)
-        and rel.endswith(YAML_SUFFIXES)
+        and catalog_files.wanted(rel[len(inside) :], config)
         and not (repo.root / rel).exists()
     )
 
@@ -377,7 +381,7 @@ def _at_rev(
     blobs: dict[str, str],
     cache: IndexCache,
     project: Project,
-) -> list[tuple[str, str, list[Ref]]]:
+) -> list[tuple[str, str, list[EntityKey]]]:
     """(kind, name, references) of the documents a changed file held at REV."""
     blob = blobs.get(rel)
     if blob is None:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from spo_gitops.catalog import YAML_SUFFIXES, Document, check_document, discover, load_file
+from spo_gitops.catalog import files as catalog_files
+from spo_gitops.catalog.documents import Document, load_file, load_text
+from spo_gitops.catalog.loader import decode, parse_text
+from spo_gitops.catalog.references import Index, build_index
 from spo_gitops.config import CONFIG_NAME, Project, ProjectConfig
 from spo_gitops.diagnostics import Diagnostic, Findings, pointer_join
-from spo_gitops.git import Repository, join, repository
-from spo_gitops.loading.yamlfast import decode, parse_text
-from spo_gitops.references import Index, build_index
+from spo_gitops.git import Repository, join
 
 Status = Literal["added", "removed", "renamed", "changed"]
 STATUSES: tuple[Status, ...] = ("added", "removed", "renamed", "changed")
@@ -31,7 +30,7 @@ MISSING: Any = _Missing()  # an absent value on one side of a field change
 
 
 @dataclass
-class Snapshot:
+class CatalogSnapshot:
     """The catalog at one revision (or in the working tree)."""
 
     label: str  # the commit id, or WORKING_TREE
@@ -80,8 +79,8 @@ class EntityChange:
 
 @dataclass
 class CatalogDiff:
-    base: Snapshot
-    head: Snapshot
+    base: CatalogSnapshot
+    head: CatalogSnapshot
     changes: list[EntityChange]
     findings: Findings = field(default_factory=Findings)
     impact: dict[str, list[str]] = field(default_factory=dict)  # ref -> refs that depend on it
@@ -92,20 +91,6 @@ class CatalogDiff:
 
 
 # --- reading a revision -------------------------------------------------------------------------
-
-
-def _documents(
-    text: str, display: str, project: Project
-) -> tuple[list[Document], list[Diagnostic]]:
-    parsed = parse_text(text, display, project.limits)
-    docs, found = [], list(parsed.diagnostics)
-    for raw in parsed.documents:
-        if raw.broken or not isinstance(raw.data, dict):
-            continue
-        doc = Document(display, display, raw.index, raw.line, raw.data, raw.node)
-        check_document(doc)
-        docs.append(doc)
-    return docs, found
 
 
 def _config_at(repo: Repository, rev: str, prefix: str, project: Project) -> ProjectConfig:
@@ -122,51 +107,43 @@ def _config_at(repo: Repository, rev: str, prefix: str, project: Project) -> Pro
         return project.config  # a broken spo.yaml at the base: read it as today's
 
 
-def _wanted(display: str, config: ProjectConfig) -> bool:
-    path = PurePosixPath(display)
-    if not path.name.endswith(YAML_SUFFIXES) or any(p.startswith(".") for p in path.parts):
-        return False
-    exclude = [*config.catalog.exclude, *config.policies.exclude]
-    return not any(fnmatch.fnmatch(display, pat) for pat in exclude)
+def _syntax_only(found: list[Diagnostic]) -> list[Diagnostic]:
+    # a snapshot keeps the files that do not parse; the rest is validate's business
+    return [d for d in found if d.code.startswith("SPO1")]
 
 
-def read_revision(project: Project, repo: Repository, rev: str) -> Snapshot:
+def read_revision(project: Project, repo: Repository, rev: str) -> CatalogSnapshot:
     """The catalog at ``rev``: spo.yaml and the catalog files read from git's objects."""
     commit = repo.resolve(rev)
     prefix = repo.relative(project.root)
     config = _config_at(repo, commit, prefix, project)
-    roots = [join(prefix, p) for p in (*config.catalog.paths, *config.policies.paths)]
     docs: list[Document] = []
     found: list[Diagnostic] = []
-    for path in repo.files(commit, roots):
-        display = path[len(prefix) + 1 :] if prefix else path
-        if not _wanted(display, config):
-            continue
-        data = repo.read(commit, path) or b""
+    for file in catalog_files.revision_files(repo, commit, prefix, config):
+        data = repo.read(commit, file.path) or b""
         if len(data) > project.limits.max_file_size:
             continue
-        text, problem = decode(data, display)
+        text, problem = decode(data, file.display)
         if text is None:
             found.extend([problem] if problem else [])
             continue
-        file_docs, file_found = _documents(text, display, project)
+        file_docs, file_found = load_text(text, file.display, project.limits)
         docs.extend(file_docs)
-        found.extend(file_found)
+        found.extend(_syntax_only(file_found))
     index, _ = build_index(docs)
-    return Snapshot(commit, docs, index, config, found)
+    return CatalogSnapshot(commit, docs, index, config, found)
 
 
-def read_working_tree(project: Project) -> Snapshot:
-    config = project.config
-    roots = [project.root / p for p in (*config.catalog.paths, *config.policies.paths)]
+def read_working_tree(project: Project) -> CatalogSnapshot:
     docs: list[Document] = []
-    found: list[Diagnostic] = []
-    for path in discover(roots, [*config.catalog.exclude, *config.policies.exclude]):
-        file_docs, file_found = load_file(str(path), project.display(path), project.limits)
+    discovered = catalog_files.worktree(project)
+    found: list[Diagnostic] = list(discovered.diagnostics)
+    for file in discovered.files:
+        file_docs, file_found = load_file(file.path, file.display, project.limits)
         docs.extend(file_docs)
-        found.extend(d for d in file_found if d.code.startswith("SPO1"))
+        found.extend(_syntax_only(file_found))
     index, _ = build_index(docs)
-    return Snapshot(WORKING_TREE, docs, index, config, found)
+    return CatalogSnapshot(WORKING_TREE, docs, index, project.config, found)
 
 
 # --- comparing -----------------------------------------------------------------------------------
@@ -196,7 +173,7 @@ def field_changes(old: Any, new: Any, trail: tuple[str, ...] = ()) -> Iterator[F
     yield FieldChange(pointer_join(trail), old, new)
 
 
-def _entities(snapshot: Snapshot) -> dict[tuple[str, str], Document]:
+def _entities(snapshot: CatalogSnapshot) -> dict[tuple[str, str], Document]:
     out: dict[tuple[str, str], Document] = {}
     for doc in snapshot.documents:
         if doc.kind and doc.name:
@@ -208,7 +185,7 @@ def _same_but_name(a: Document, b: Document) -> bool:
     return a.kind == b.kind and (a.data.get("spec") == b.data.get("spec") or a.file == b.file)
 
 
-def diff_snapshots(base: Snapshot, head: Snapshot) -> list[EntityChange]:
+def diff_snapshots(base: CatalogSnapshot, head: CatalogSnapshot) -> list[EntityChange]:
     """Added, removed, renamed and changed entities, ordered by kind and name."""
     old, new = _entities(base), _entities(head)
     removed = [k for k in old if k not in new]
@@ -234,19 +211,3 @@ def diff_snapshots(base: Snapshot, head: Snapshot) -> list[EntityChange]:
             changes.append(EntityChange(key[0], key[1], "changed", before, now, fields))
     changes.sort(key=lambda c: (c.kind, c.name))
     return changes
-
-
-def compare(project: Project, base: str, head: str | None = None) -> CatalogDiff:
-    """The diff from ``base`` to ``head`` (default: the working tree), with the versioning and
-    lifecycle findings and the impact of each change."""
-    from spo_gitops import impact, lifecycle, versioning
-
-    with repository(project.root) as repo:
-        before = read_revision(project, repo, base)
-        after = read_working_tree(project) if head is None else read_revision(project, repo, head)
-    result = CatalogDiff(before, after, diff_snapshots(before, after))
-    result.findings.extend(versioning.check(result))
-    result.findings.extend(lifecycle.check(result, project.config.lifecycle))
-    result.findings.items = result.findings.sorted()
-    result.impact = impact.analyse(result)
-    return result

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Literal
 
+from spo_gitops.catalog.references import Index
 from spo_gitops.errors import SpoError
-from spo_gitops.references import Index
 
 NodeKind = Literal["service", "supplier", "pool"]
 EdgeKind = Literal["depends", "supplier", "pool"]

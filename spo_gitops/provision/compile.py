@@ -23,12 +23,12 @@ from typing import Any
 
 import jinja2
 
-from spo_gitops.catalog import Document
+from spo_gitops.catalog.documents import Document
+from spo_gitops.catalog.loader import Limits, load_values
+from spo_gitops.catalog.references import Index, find_cycles
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Diagnostic
-from spo_gitops.loading.yamlfast import Limits, load_values
-from spo_gitops.references import Index, find_cycles
-from spo_gitops.resources import DesiredResource, Source
+from spo_gitops.provision.resources import DesiredResource, Source
 from spo_gitops.templating import SandboxedEnvironment, environment
 
 _FIELDS = {"provider", "type", "name", "properties", "dependsOn", "protected"}

@@ -15,9 +15,9 @@ from pathlib import Path
 import jinja2
 
 from spo_gitops.config import Project
-from spo_gitops.diff import read_working_tree
 from spo_gitops.errors import SpoError, UsageError
 from spo_gitops.models.common import NAME_PATTERN
+from spo_gitops.review.diff import read_working_tree
 from spo_gitops.templating import environment
 
 # template file -> (kind, folder under the first catalog path, name of the entity)

@@ -19,13 +19,13 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
-from spo_gitops.catalog import Document
+from spo_gitops.catalog.documents import Document
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.errors import SpoError, UsageError
 from spo_gitops.models.common import SEMVER_PATTERN, STAGES
 
 if TYPE_CHECKING:
-    from spo_gitops.diff import CatalogDiff
+    from spo_gitops.review.diff import CatalogDiff
 
 Part = Literal["major", "minor", "patch"]
 _TIME_UNITS = frozenset({"ms", "s", "min", "h", "d"})

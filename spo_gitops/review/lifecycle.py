@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from spo_gitops.catalog import Document
+from spo_gitops.catalog.documents import Document
 from spo_gitops.config import LifecycleConfig
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.models.common import STAGES
 
 if TYPE_CHECKING:
-    from spo_gitops.diff import CatalogDiff, Snapshot
+    from spo_gitops.review.diff import CatalogDiff, CatalogSnapshot
 
 _GONE = ("retiring", "retired")
 
@@ -31,7 +31,7 @@ def _spec(doc: Document | None) -> dict[str, Any]:
     return spec if isinstance(spec, dict) else {}
 
 
-def stages(snapshot: Snapshot) -> dict[str, str]:
+def stages(snapshot: CatalogSnapshot) -> dict[str, str]:
     """Service name -> its portfolio stage."""
     out: dict[str, str] = {}
     for doc in snapshot.documents:
@@ -42,7 +42,7 @@ def stages(snapshot: Snapshot) -> dict[str, str]:
     return out
 
 
-def live_dependents(snapshot: Snapshot, service: str) -> list[str]:
+def live_dependents(snapshot: CatalogSnapshot, service: str) -> list[str]:
     """Services that are live in ``snapshot`` and depend on ``service``."""
     stage = stages(snapshot)
     return sorted(

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from spo_gitops import schema
+from spo_gitops.catalog import schema
 from spo_gitops.errors import UsageError
 from spo_gitops.models.common import NAME_PATTERN
 from spo_gitops.templating import environment

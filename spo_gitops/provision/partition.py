@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from spo_gitops.errors import SpoError
-from spo_gitops.state.base import ResourceState, Snapshot
+from spo_gitops.state.base import ResourceState, StateSnapshot
 
 _KEY = re.compile(
     r"^(?:provider:(?P<provider>[a-z][a-z0-9_-]*)"
@@ -94,14 +94,14 @@ def entity_labels(index: Any) -> Labels:
     return labels
 
 
-def restrict(snapshot: Snapshot, partition: Partition, labels: Labels) -> Snapshot:
+def restrict(snapshot: StateSnapshot, partition: Partition, labels: Labels) -> StateSnapshot:
     """The snapshot with only the partition's resources (lineage and serial kept)."""
     kept = {
         addr: res
         for addr, res in snapshot.resources.items()
         if partition.covers(addr, res.entity, labels)
     }
-    return Snapshot(snapshot.lineage, snapshot.serial, kept)
+    return StateSnapshot(snapshot.lineage, snapshot.serial, kept)
 
 
 def fingerprint(resources: Iterable[ResourceState]) -> str:

@@ -13,18 +13,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from spo_gitops.catalog import Document
-from spo_gitops.references import REFERENCES, _walk
+from spo_gitops.catalog.documents import Document, EntityKey
+from spo_gitops.catalog.references import REFERENCES, _walk
 
 if TYPE_CHECKING:
-    from spo_gitops.diff import CatalogDiff
-
-Ref = tuple[str, str]
+    from spo_gitops.review.diff import CatalogDiff
 
 
-def reverse_references(docs: Iterable[Document], *, owners: bool = False) -> dict[Ref, set[Ref]]:
+def reverse_references(
+    docs: Iterable[Document], *, owners: bool = False
+) -> dict[EntityKey, set[EntityKey]]:
     """(kind, name) -> the entities that refer to it."""
-    out: dict[Ref, set[Ref]] = defaultdict(set)
+    out: dict[EntityKey, set[EntityKey]] = defaultdict(set)
     for doc in docs:
         if not doc.kind or not doc.name:
             continue
@@ -49,7 +49,7 @@ def analyse(diff: CatalogDiff) -> dict[str, list[str]]:
     base = reverse_references(diff.base.documents)
     out: dict[str, list[str]] = {}
     for change in diff.changes:
-        refs: set[Ref] = set()
+        refs: set[EntityKey] = set()
         if change.new is not None:
             refs |= head.get((change.kind, change.name), set())
         if change.old is not None:
@@ -61,5 +61,5 @@ def analyse(diff: CatalogDiff) -> dict[str, list[str]]:
     return out
 
 
-def _exists(diff: CatalogDiff, ref: Ref) -> bool:
+def _exists(diff: CatalogDiff, ref: EntityKey) -> bool:
     return diff.head.index.get(*ref) is not None

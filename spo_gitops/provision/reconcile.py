@@ -13,27 +13,28 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from spo_gitops import git, planfile
-from spo_gitops.apply import ApplyReport, Executor, Progress, RetryPolicy
-from spo_gitops.compile import CompileResult, compile_catalog
+from spo_gitops import git
+from spo_gitops.catalog.validate import ValidationResult, validate
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.errors import SpoError
-from spo_gitops.partition import (
+from spo_gitops.providers import registry
+from spo_gitops.providers.base import Observed, Provider, ProviderError, ResourceType
+from spo_gitops.provision import planfile
+from spo_gitops.provision.apply import ApplyProgress, ApplyReport, Executor, RetryPolicy
+from spo_gitops.provision.compile import CompileResult, compile_catalog
+from spo_gitops.provision.partition import (
     Partition,
     entity_labels,
     fingerprint,
     parse_partition,
     restrict,
 )
-from spo_gitops.plan import Plan
-from spo_gitops.plan import plan as make_actions
-from spo_gitops.providers import registry
-from spo_gitops.providers.base import Observed, Provider, ProviderError, ResourceType
-from spo_gitops.resources import DesiredResource, properties_hash
+from spo_gitops.provision.plan import Plan
+from spo_gitops.provision.plan import plan as make_actions
+from spo_gitops.provision.resources import DesiredResource, properties_hash
 from spo_gitops.state import open_state
-from spo_gitops.state.base import GLOBAL, LockInfo, Snapshot, StateBackend
-from spo_gitops.validate import ValidationResult, validate
+from spo_gitops.state.base import GLOBAL, LockInfo, StateBackend, StateSnapshot
 
 DEFAULT_RETRY = RetryPolicy()
 
@@ -143,8 +144,8 @@ def hold_lock(
 
 
 def _in_partition(
-    want: Desired, snapshot: Snapshot, partition: Partition | None
-) -> tuple[list[DesiredResource], Snapshot]:
+    want: Desired, snapshot: StateSnapshot, partition: Partition | None
+) -> tuple[list[DesiredResource], StateSnapshot]:
     if partition is None:
         return want.compiled.resources, snapshot
     labels = entity_labels(want.validation.index)
@@ -181,7 +182,7 @@ def _providers(project: Project, names: Iterable[str]) -> Iterator[dict[str, Pro
             provider.close()
 
 
-def refresh(providers: dict[str, Provider], snapshot: Snapshot) -> dict[str, Observed | None]:
+def refresh(providers: dict[str, Provider], snapshot: StateSnapshot) -> dict[str, Observed | None]:
     """What each provider reads back for the resources in state, one batch per type."""
     groups: dict[tuple[str, str], dict[str, str]] = {}
     for res in snapshot.resources.values():
@@ -246,7 +247,7 @@ def apply_plan(
     parallelism: int | None = None,
     lock_timeout: float = 0.0,
     retry: RetryPolicy = DEFAULT_RETRY,
-    progress: Progress | None = None,
+    progress: ApplyProgress | None = None,
     want: Desired | None = None,
     held: Held | None = None,
 ) -> ApplyReport:
@@ -288,7 +289,7 @@ def _apply_locked(
     parallelism: int | None,
     lock_timeout: float,
     retry: RetryPolicy,
-    progress: Progress | None,
+    progress: ApplyProgress | None,
     held: Held | None = None,
 ) -> ApplyReport:
     partition = parse_partition(plan.partition) if plan.partition else None

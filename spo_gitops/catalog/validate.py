@@ -14,21 +14,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spo_gitops.catalog import Document, discover_names, load_file
-from spo_gitops.checks import document_checks
-from spo_gitops.config import Project
-from spo_gitops.diagnostics import Diagnostic, Findings
-from spo_gitops.loading.yamlfast import Limits
-from spo_gitops.policy import PoolUsage, evaluate_policies
-from spo_gitops.references import (
+from spo_gitops.catalog import files
+from spo_gitops.catalog.checks import document_checks
+from spo_gitops.catalog.documents import Document, load_file
+from spo_gitops.catalog.files import Discovered
+from spo_gitops.catalog.loader import Limits
+from spo_gitops.catalog.references import (
     Index,
     build_index,
     check_cycles,
     check_portfolio,
     check_references,
 )
+from spo_gitops.config import Project
+from spo_gitops.diagnostics import Diagnostic, Findings
+from spo_gitops.policy import PoolUsage, evaluate_policies
 
-Progress = Callable[[int, int], None]
+LoadProgress = Callable[[int, int], None]
 PARALLEL_FROM = 300  # files; below this, starting workers costs more than it saves
 _CHUNK = 64
 
@@ -95,7 +97,7 @@ def load_all(
     items: Sequence[tuple[str, str]],
     limits: Limits,
     jobs: int = 0,
-    progress: Progress | None = None,
+    progress: LoadProgress | None = None,
     providers: ProviderSettings | None = None,
 ) -> tuple[list[Document], list[Diagnostic]]:
     """Load and check each file on its own, in worker processes when the catalog is large.
@@ -108,7 +110,7 @@ def _load_all(
     items: Sequence[tuple[str, str]],
     limits: Limits,
     jobs: int,
-    progress: Progress | None,
+    progress: LoadProgress | None,
     providers: ProviderSettings | None,
 ) -> tuple[list[Document], list[Diagnostic]]:
     docs: list[Document] = []
@@ -142,20 +144,9 @@ def _load_all(
     return docs, diagnostics
 
 
-def catalog_names(project: Project, paths: Sequence[Path] = ()) -> list[str]:
-    """The files to validate: ``paths`` if given, else the catalog and policy paths of spo.yaml."""
-    if paths:
-        return discover_names(paths)
-    config = project.config
-    roots = [project.root / p for p in (*config.catalog.paths, *config.policies.paths)]
-    # policies/tests/ holds the fixtures of `spo policy test`, not catalog documents
-    tests = [f"{(project.root / p).as_posix()}/tests/*" for p in config.policies.paths]
-    return discover_names(roots, [*config.catalog.exclude, *config.policies.exclude, *tests])
-
-
-def catalog_files(project: Project, paths: Sequence[Path] = ()) -> list[Path]:
-    """:func:`catalog_names` as paths."""
-    return [Path(name) for name in catalog_names(project, paths)]
+def catalog_files(project: Project, paths: Sequence[Path] = ()) -> Discovered:
+    """The files to validate: ``paths`` if given, else the catalog's files (catalog/files.py)."""
+    return files.named(project, paths) if paths else files.worktree(project)
 
 
 def provider_settings(project: Project) -> tuple[dict[str, Any], list[Diagnostic]]:
@@ -194,11 +185,13 @@ def validate(
     paths: Sequence[Path] = (),
     *,
     jobs: int | None = None,
-    progress: Progress | None = None,
+    progress: LoadProgress | None = None,
     today: dt.date | None = None,
 ) -> ValidationResult:
     findings = Findings(list(project.diagnostics))
-    items = [(name, project.display_name(name)) for name in catalog_names(project, paths)]
+    discovered = catalog_files(project, paths)
+    findings.extend(discovered.diagnostics)
+    items = [(f.path, f.display) for f in discovered.files]
     for path in paths:
         if not path.exists():
             findings.add(

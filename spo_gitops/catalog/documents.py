@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import difflib
-import fnmatch
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from spo_gitops import API_VERSION, schema
+from spo_gitops import API_VERSION
+from spo_gitops.catalog import schema
+from spo_gitops.catalog.loader import (
+    Limits,
+    ParsedFile,
+    compose_documents,
+    locate,
+    parse_text,
+    read_file,
+)
 from spo_gitops.diagnostics import Diagnostic, pointer_join
-from spo_gitops.loading.yamlfast import Limits, compose_documents, locate, read_file
 from spo_gitops.models import KIND_MODELS, Model
 
-YAML_SUFFIXES = (".yaml", ".yml")
+EntityKey = tuple[str, str]  # (kind, name): how an entity is named across the catalog
 
 
 @dataclass
@@ -104,41 +109,6 @@ def _reparse(fs_path: str) -> list[yaml.Node | None]:
         return []
 
 
-def discover_names(paths: Iterable[Path], exclude: Iterable[str] = ()) -> list[str]:
-    """YAML files under ``paths`` as strings (files are taken as given), sorted per folder,
-    hidden files and folders skipped, ``exclude`` glob patterns (POSIX paths) left out. Strings,
-    not ``Path`` objects: building 10,000 of those costs a third of a second."""
-    patterns = list(exclude)
-    found: dict[str, None] = {}
-    for path in paths:
-        if path.is_file():
-            found[str(path)] = None
-            continue
-        if not path.is_dir():
-            continue
-        names: list[str] = []
-        for folder, dirs, files in os.walk(path):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            names.extend(
-                os.path.join(folder, f)
-                for f in files
-                if f.endswith(YAML_SUFFIXES) and not f.startswith(".")
-            )
-        for name in sorted(names):
-            found[name] = None
-    posix = os.sep == "/"
-    return [
-        p
-        for p in found
-        if not any(fnmatch.fnmatch(p if posix else p.replace(os.sep, "/"), pat) for pat in patterns)
-    ]
-
-
-def discover(paths: Iterable[Path], exclude: Iterable[str] = ()) -> list[Path]:
-    """:func:`discover_names` as paths."""
-    return [Path(name) for name in discover_names(paths, exclude)]
-
-
 _FRIENDLY_PATTERNS = {
     "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$": (
         "is not a valid name",
@@ -217,14 +187,26 @@ def check_document(doc: Document) -> list[Diagnostic]:
 def load_file(
     fs_path: str, display: str, limits: Limits
 ) -> tuple[list[Document], list[Diagnostic]]:
-    """Parse one file and check each of its documents on its own."""
+    """Read and parse one file, and check each of its documents on its own."""
     parsed, _text = read_file(fs_path, display, limits)
+    return documents_of(parsed, fs_path)
+
+
+def load_text(
+    text: str, display: str, limits: Limits, fs_path: str | None = None
+) -> tuple[list[Document], list[Diagnostic]]:
+    """Documents from already-decoded text (a file read from a git revision, say): the one way
+    text becomes documents, with the same checks as :func:`load_file`."""
+    return documents_of(parse_text(text, display, limits), fs_path or display)
+
+
+def documents_of(parsed: ParsedFile, fs_path: str) -> tuple[list[Document], list[Diagnostic]]:
     diagnostics = list(parsed.diagnostics)
     docs = []
     for raw in parsed.documents:
         if raw.broken or not isinstance(raw.data, dict):
             continue
-        doc = Document(display, fs_path, raw.index, raw.line, raw.data, raw.node)
+        doc = Document(parsed.path, fs_path, raw.index, raw.line, raw.data, raw.node)
         diagnostics.extend(check_document(doc))
         docs.append(doc)
     return docs, diagnostics

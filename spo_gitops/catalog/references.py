@@ -6,17 +6,17 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from spo_gitops.catalog import Document
+from spo_gitops.catalog.documents import Document
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.models import KIND_MODELS, Party
 
 # Where each kind refers to others: path (``*`` = every list item, ``@`` = every mapping key),
 # the kind referred to, and the Party types accepted (None: any).
-Ref = tuple[tuple[str, ...], str, frozenset[str] | None]
+RefRule = tuple[tuple[str, ...], str, frozenset[str] | None]
 TEAM = frozenset({"team"})
 SUPPLIER = frozenset({"supplier"})
-_OWNER: Ref = (("metadata", "owner"), "Party", TEAM)
-REFERENCES: dict[str, list[Ref]] = {
+_OWNER: RefRule = (("metadata", "owner"), "Party", TEAM)
+REFERENCES: dict[str, list[RefRule]] = {
     "Party": [_OWNER],
     "ResourcePool": [_OWNER, (("spec", "provider"), "Party", None)],
     "ServiceModel": [

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from spo_gitops.catalog import Document
+from spo_gitops.catalog.documents import Document
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.models import (
     ResourcePool,

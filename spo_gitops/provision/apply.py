@@ -21,13 +21,13 @@ from typing import Literal
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from spo_gitops.plan import Action, Plan, redact
 from spo_gitops.providers.base import Observed, Provider, ProviderError, TransientProviderError
-from spo_gitops.resources import DesiredResource
+from spo_gitops.provision.plan import Action, Plan, redact
+from spo_gitops.provision.resources import DesiredResource
 from spo_gitops.state.base import LockInfo, ResourceState, StateBackend
 
-Outcome = Literal["succeeded", "failed", "skipped"]
-Progress = Callable[[int, int, str], None]
+ActionOutcome = Literal["succeeded", "failed", "skipped"]
+ApplyProgress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class RetryPolicy:
 class ActionResult:
     address: str
     action: str
-    outcome: Outcome
+    outcome: ActionOutcome
     detail: str = ""
 
 
@@ -51,7 +51,7 @@ class ApplyReport:
     resumed: bool = False
     apply_id: int | None = None
 
-    def count(self, outcome: Outcome) -> int:
+    def count(self, outcome: ActionOutcome) -> int:
         return sum(1 for r in self.results if r.outcome == outcome)
 
     @property
@@ -75,7 +75,7 @@ class Executor:
         sensitive: Callable[[str, str], frozenset[str]],
         parallelism: int = 10,
         retry: RetryPolicy | None = None,
-        progress: Progress | None = None,
+        progress: ApplyProgress | None = None,
     ) -> None:
         self.plan = plan
         self.desired = desired
