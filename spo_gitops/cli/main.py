@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from spo_gitops import __version__
-from spo_gitops.errors import SpoError, UsageError
+from spo_gitops.errors import SpoError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_CHANGES = 0, 1, 2
 EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 64, 70, 130
@@ -119,16 +119,11 @@ def main(argv: list[str] | None = None) -> Any:
     except click.ClickException as e:
         e.show()
         code = EXIT_FINDINGS
-    except UsageError as e:
-        click.echo(f"spo: usage error: {e.message}", err=True)
+    except SpoError as e:  # each class carries its exit code: 1, or 64 for usage errors
+        click.echo(f"spo: {e.label}: {e.message}", err=True)
         if e.hint:
             click.echo(f"  hint: {e.hint}", err=True)
-        code = EXIT_USAGE
-    except SpoError as e:
-        click.echo(f"spo: error: {e.message}", err=True)
-        if e.hint:
-            click.echo(f"  hint: {e.hint}", err=True)
-        code = EXIT_FINDINGS
+        code = e.exit_code
     except (KeyboardInterrupt, click.Abort):
         click.echo("spo: interrupted", err=True)
         code = EXIT_INTERRUPTED
