@@ -98,7 +98,7 @@ def compile_policy(doc: Document) -> tuple[CompiledPolicy | None, list[Diagnosti
                     "SPO501",
                     f"policy {spec['code']}: {name} does not compile: {e}",
                     _POINTERS[name],
-                    hint="see the README's Policies section for the CEL functions available",
+                    hint="see spo-gitops' docs/policies.md for the CEL functions available",
                 )
             )
     if found:

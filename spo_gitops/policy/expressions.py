@@ -1,7 +1,7 @@
 """CEL expressions of policies: compiled once, checked for unknown functions, run safely.
 
-The CEL implementation is ``common-expression-language`` (module ``cel``, Rust bindings); see the
-README's Policies section for why. This module is the only one that imports it.
+The CEL implementation is ``common-expression-language`` (module ``cel``, Rust bindings); see
+docs/policies.md for why. This module is the only one that imports it.
 """
 
 from __future__ import annotations

@@ -102,8 +102,8 @@ def settings_for(name: str, raw: Mapping[str, Any]) -> ProviderSettings:
         fields = ", ".join(settings_keys(cls.settings_model)) or "none"
         raise ProviderError(
             f"invalid settings for provider {name!r} in spo.yaml: " + "; ".join(problems),
-            hint=f"the settings of {name} are: {fields} (see 'spo providers list' and the README "
-            "section 'Providers')",
+            hint=f"the settings of {name} are: {fields} (see 'spo providers list' and spo-gitops' "
+            "docs/providers.md)",
         ) from None
 
 
