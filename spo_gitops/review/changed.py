@@ -55,6 +55,7 @@ from spo_gitops.catalog.validate import validate as validate_all
 from spo_gitops.config import Project, ProjectConfig
 from spo_gitops.diagnostics import Diagnostic, Findings
 from spo_gitops.git import Repository, join, repository
+from spo_gitops.models import KIND_MODELS
 from spo_gitops.policy import PoolUsage, evaluate_policies
 from spo_gitops.policy.capacity import check_capacity, pool_usage
 from spo_gitops.policy.engine import check_targets, compile_policies
@@ -209,7 +210,7 @@ def validate_changed(
     today: dt.date | None = None,
 ) -> ChangedResult:
     """Findings of a full validation restricted to the files touched since ``rev``."""
-    today = today or dt.date.today()
+    today = today or project.today()
     with repository(project.root) as repo:
         repo.resolve(rev)
         prefix = repo.relative(project.root)
@@ -220,7 +221,11 @@ def validate_changed(
             config_changed = repo.relative(config) in changed_rel
         else:
             config_changed = False
-        if config_changed:
+        # spo.yaml, the published schemas and the blueprints bear on every entity
+        inside = f"{prefix}/" if prefix else ""
+        folders = ("schemas", project.config.reconcile.blueprints)
+        wide = [f"{inside}{folder.strip('/')}/" for folder in folders if folder]
+        if config_changed or any(rel.startswith(tuple(wide)) for rel in changed_rel):
             full = validate_all(project, jobs=jobs, progress=progress, today=today)
             return ChangedResult(**vars(full), changed=list(full.files), full=True)
         with _gc_paused():
@@ -294,6 +299,7 @@ def _run(
             if (doc.kind, doc.name) in related or not changed_refs.isdisjoint(refs):
                 touched.add(f.display)
                 break
+    touched |= _policy_reach(files, changed, changed_rel, repo, rev, prefix, blobs, project, today)
     # the touched files taken from the cache are parsed now, for their own findings
     neighbours = [by_display[d] for d in sorted(touched) if not by_display[d].loaded]
     diagnostics += _load(project, neighbours, workers, None, providers)
@@ -325,6 +331,74 @@ def _run(
         cache_hits=hits,
         cache_misses=len(misses),
     )
+
+
+def _policy_kinds(data: Any) -> set[str]:
+    spec = data.get("spec") if isinstance(data, dict) else None
+    match = spec.get("match") if isinstance(spec, dict) else None
+    kinds = match.get("kinds") if isinstance(match, dict) else None
+    if not isinstance(kinds, list) or not kinds:
+        return set(KIND_MODELS)  # a policy we cannot read may apply to anything
+    return {k for k in kinds if isinstance(k, str)}
+
+
+def _policy_reach(
+    files: list[_File],
+    changed: list[_File],
+    changed_rel: set[str],
+    repo: Repository,
+    rev: str,
+    prefix: str,
+    blobs: dict[str, str],
+    project: Project,
+    today: dt.date,
+) -> set[str]:
+    """Files a policy change reaches: a Policy changed (added, edited, removed or renamed, at REV
+    or now) applies to every entity of the kinds it matches, before and after the change; an
+    expired waiver (a change of date, not of file) un-waives its entity and is itself a finding
+    in the policy's file."""
+    kinds: set[str] = set()
+    for f in changed:
+        for doc in f.docs:
+            if doc.kind == "Policy":
+                kinds |= _policy_kinds(doc.data)
+    inside = f"{prefix}/" if prefix else ""
+    for rel in sorted(changed_rel):
+        if rel not in blobs or not rel.startswith(inside):
+            continue
+        if not catalog_files.wanted(rel[len(inside) :], project.config):
+            continue
+        content = repo.read(rev, rel)
+        if content is None or b"Policy" not in content:
+            continue
+        text, _ = decode(content[: project.limits.max_file_size], rel)
+        for raw in parse_text(text or "", rel, project.limits).documents:
+            if isinstance(raw.data, dict) and raw.data.get("kind") == "Policy":
+                kinds |= _policy_kinds(raw.data)
+    reached: set[str] = set()
+    entity_files: dict[str, str] = {}
+    for f in files:
+        for doc in f.docs:
+            entity_files.setdefault(f"{doc.kind}:{doc.name}", f.display)
+            if doc.kind in kinds:
+                reached.add(f.display)
+    for f in files:
+        for doc in f.docs:
+            if doc.kind != "Policy":
+                continue
+            waivers = (doc.data.get("spec") or {}).get("waivers") or []
+            for w in waivers if isinstance(waivers, list) else []:
+                expires = w.get("expires") if isinstance(w, dict) else None
+                try:
+                    expired = dt.date.fromisoformat(str(expires)) < today
+                except ValueError:
+                    expired = True  # the full run reports it in the policy's file
+                if expired:
+                    reached.add(f.display)
+                    target = entity_files.get(str(w.get("entity")))
+                    if target is not None:
+                        reached.add(target)
+    return reached
 
 
 def _load(
