@@ -43,13 +43,16 @@ CODES: dict[str, str] = {
     # 4xx: semantic checks
     "SPO401": "RACI activity without exactly one Accountable",
     "SPO402": "RACI activity without a Responsible",
-    "SPO403": "percentage outside 0-100",
+    "SPO403": "target outside its metric's range (percent 0-100, NPS -100..100)",
     "SPO404": "duration or quantity not positive",
     "SPO405": "validity starts after it ends",
     "SPO406": "invalid semantic version",
     "SPO407": "date is not a valid calendar date",
     "SPO408": "unit does not fit the metric",
     "SPO409": "utilization thresholds inverted",
+    "SPO410": "RACI role letter given more than once to a party",
+    "SPO411": "objective overrides the direction of a registry metric",
+    "SPO412": "custom metric without a direction",
     # 6xx: changes between revisions (spo diff): versioning and lifecycle
     "SPO601": "spec changed without a version bump",
     "SPO602": "version lowered",

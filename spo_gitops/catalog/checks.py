@@ -13,21 +13,10 @@ from spo_gitops.models import (
     ServiceLevelAgreement,
     ServiceModel,
     ServiceProviderInterface,
+    metrics,
 )
+from spo_gitops.models.kinds import Objective
 
-DURATION_UNITS = {"ms", "s", "min", "h", "d"}
-# Known metrics and the units they may be stated in.
-METRIC_UNITS: dict[str, set[str]] = {
-    "availability": {"percent"},
-    "first-contact-resolution": {"percent"},
-    "customer-satisfaction": {"percent"},
-    "change-success-rate": {"percent"},
-    "mttr": DURATION_UNITS,
-    "mtrs": DURATION_UNITS,
-    "response-time": DURATION_UNITS,
-    "resolution-time": DURATION_UNITS,
-    "time-to-fulfil": DURATION_UNITS,
-}
 _DURATION_RE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d|w)$")
 _SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -94,6 +83,16 @@ def _spi(doc: Document, spi: ServiceProviderInterface) -> Iterator[Diagnostic]:
             accountable = [party for party, roles in activity.raci.items() if "A" in roles]
             responsible = [party for party, roles in activity.raci.items() if "R" in roles]
             label = f"{process.process} / {activity.activity!r}"
+            for party, roles in activity.raci.items():
+                repeated = sorted({r for r in roles if roles.count(r) > 1}, key="RACI".index)
+                if repeated:
+                    yield doc.diag(
+                        "SPO410",
+                        f"{label}: {party} is given {', '.join(repeated)} more than once "
+                        f"({roles!r})",
+                        [*where, "raci", party],
+                        hint="write each of R, A, C, I at most once per party, e.g. 'AR'",
+                    )
             if len(accountable) != 1:
                 found = ", ".join(accountable) if accountable else "none"
                 yield doc.diag(
@@ -128,35 +127,50 @@ def _sla(doc: Document, sla: ServiceLevelAgreement) -> Iterator[Diagnostic]:
             hint="the end date must come after the start date",
         )
     for i, objective in enumerate(spec.objectives):
-        where: list[str | int] = ["spec", "objectives", i]
-        allowed = METRIC_UNITS.get(objective.metric)
-        if allowed is not None and objective.unit not in allowed:
-            yield doc.diag(
-                "SPO408",
-                f"{objective.metric} cannot be measured in {objective.unit!r}",
-                [*where, "unit"],
-                hint="use one of: " + ", ".join(sorted(allowed)),
-            )
-        if objective.unit == "percent" and not 0 <= objective.target <= 100:
-            yield doc.diag(
-                "SPO403",
-                f"{objective.metric} target {objective.target:g} % is outside 0-100",
-                [*where, "target"],
-                hint="a percentage lies between 0 and 100",
-            )
-        elif objective.unit in DURATION_UNITS and objective.target <= 0:
-            yield doc.diag(
-                "SPO404",
-                f"{objective.metric} target {objective.target:g} {objective.unit} is not positive",
-                [*where, "target"],
-                hint="a time objective must be greater than zero",
-            )
-        elif objective.unit == "count" and objective.target < 0:
-            yield doc.diag(
-                "SPO404",
-                f"{objective.metric} target {objective.target:g} is negative",
-                [*where, "target"],
-            )
+        yield from _objective(doc, objective, ["spec", "objectives", i])
+
+
+def _objective(doc: Document, objective: Objective, where: list[str | int]) -> Iterator[Diagnostic]:
+    """An objective against the metric registry: its unit, its direction, its target's range."""
+    name, unit = objective.metric, objective.unit
+    known = metrics.metric(name)
+    if known is not None and unit not in known.family.factors:
+        yield doc.diag(
+            "SPO408",
+            f"{name} cannot be measured in {unit!r}",
+            [*where, "unit"],
+            hint=f"{name} is a {known.family.name}: use one of " + ", ".join(known.family.factors),
+        )
+        return
+    if known is not None and objective.direction not in (None, known.direction):
+        yield doc.diag(
+            "SPO411",
+            f"{name} is {known.direction}; an objective cannot declare {objective.direction}",
+            [*where, "direction"],
+            hint="remove direction: a metric of the registry has its own (docs/rules.md)",
+        )
+    if known is None and objective.direction is None:
+        yield doc.diag(
+            "SPO412",
+            f"custom metric {name!r} does not say whether a higher value is better",
+            [*where, "metric"],
+            hint="add direction: higher-is-better or lower-is-better, or use a metric of the "
+            "registry: " + ", ".join(metrics.METRICS),
+        )
+    reason = metrics.out_of_range(name, unit, objective.target, target=True)
+    if reason is None:
+        return
+    bounded = reason.startswith("outside")  # a range with both ends: percent, NPS
+    yield doc.diag(
+        "SPO403" if bounded else "SPO404",
+        f"{name} target {objective.target:g} {unit} is {reason}",
+        [*where, "target"],
+        hint=f"a {name} target lies in {metrics.describe_range(name, unit)}"
+        if bounded
+        else "a time target must be greater than zero"
+        if reason == "not positive"
+        else "a target cannot be negative",
+    )
 
 
 def _pool(doc: Document, pool: ResourcePool) -> Iterator[Diagnostic]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
@@ -18,8 +18,13 @@ from spo_gitops.models.common import (
     Percent,
     Stage,
 )
+from spo_gitops.models.metrics import METRICS, UNITS
 
 ApiVersion = Literal["spo/v1"]
+if TYPE_CHECKING:
+    Unit = str
+else:
+    Unit = Literal[UNITS]  # the units of the metric registry (models/metrics.py)
 _API = Field(alias="apiVersion", description="Version of the document format: spo/v1.")
 
 
@@ -266,18 +271,17 @@ class Window(Model):
 class Objective(Model):
     metric: str = Field(
         pattern=r"^[a-z][a-z0-9-]*$",
-        description="availability, mttr, first-contact-resolution, response-time, ... ",
+        description="A metric of the registry (" + ", ".join(METRICS) + ") or a custom one.",
     )
     target: float = Field(description="Target value in the unit given.")
-    unit: Literal["percent", "ms", "s", "min", "h", "d", "count"] = Field(
-        description="Unit of the target."
-    )
+    unit: Unit = Field(description="Unit of the target.")
     priority: Literal["P1", "P2", "P3", "P4"] | None = Field(
         default=None, description="Incident priority the objective applies to."
     )
     direction: Literal["higher-is-better", "lower-is-better"] | None = Field(
         default=None,
-        description="Whether a higher value is better; defaults from the unit (percent: higher).",
+        description="Whether a higher value is better: required for a custom metric; a metric "
+        "of the registry has its own, which cannot be overridden.",
     )
     description: str | None = Field(default=None, description="What is measured, and how.")
 

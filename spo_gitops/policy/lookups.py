@@ -15,6 +15,7 @@ from typing import Any
 
 from spo_gitops.catalog.references import Index
 from spo_gitops.config import PROVISIONED_STAGES
+from spo_gitops.models import metrics
 from spo_gitops.policy.projection import ENTITY, Projection
 
 Data = dict[str, Any]
@@ -156,6 +157,15 @@ class Lookups:
         figures = business_case_figures(entry)
         return figures[1] if figures else 0.0
 
+    def target_in(self, objective: Data, unit: str) -> float:
+        """An SLA objective's target converted to ``unit`` (of the same unit family, from the
+        metric registry), so that policies compare targets whatever unit they are written in."""
+        have = str(objective.get("unit"))
+        family = metrics.family_of(have)
+        if family is None or unit not in family.factors:
+            raise ValueError(f"target_in: cannot convert {have} to {unit}")
+        return family.convert(float(objective["target"]), have, unit)
+
     def today_(self) -> str:
         return self.today.isoformat()
 
@@ -188,6 +198,7 @@ class Lookups:
             "allocations_of": self.allocations_of,
             "tco": self.tco,
             "roi": self.roi,
+            "target_in": self.target_in,
             "today": self.today_,
         }
 
@@ -235,6 +246,7 @@ FUNCTION_NAMES = frozenset(
         "allocations_of",
         "tco",
         "roi",
+        "target_in",
         "today",
     ]
 )

@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from spo_gitops.models.common import NAME_PATTERN, STAGES
+from spo_gitops.models.metrics import UNITS
 from spo_gitops.providers.base import (
     Observed,
     Provider,
@@ -115,7 +116,7 @@ _OBJECTIVE = {
         },
         "target": {"type": "number", "description": "Target value in the unit given."},
         "unit": {
-            "enum": ["percent", "ms", "s", "min", "h", "d", "count"],
+            "enum": list(UNITS),
             "description": "Unit of the target.",
         },
         "priority": {

@@ -4,9 +4,10 @@ Every change of an entity's ``spec`` bumps ``metadata.version``; a breaking chan
 part. Breaking changes (the list the README documents):
 
 - ServiceLevelAgreement: an objective removed (objectives are matched by metric and priority), or
-  its target loosened: lowered where higher is better (``percent``, ``count`` and
-  ``direction: higher-is-better``), raised where lower is better (times: ``ms s min h d``, and
-  ``direction: lower-is-better``); the service hours (``window.hours``) changed.
+  its target loosened: lowered where higher is better, raised where lower is better, in the
+  direction of the metric registry (models/metrics.py; a custom metric's declared direction),
+  both targets compared in the canonical unit of their family (``8 h`` -> ``2 d`` is loosened),
+  or its unit family changed; the service hours (``window.hours``) changed.
 - PortfolioEntry: the stage moved back.
 - ServiceModel of a service that is live or retiring at the base: a dependency, a capability or an
   outcome removed, or the tier made less critical (its number raised).
@@ -19,46 +20,66 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
+from semver import Version
+
 from spo_gitops.catalog.documents import Document
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.errors import SpoError, UsageError
+from spo_gitops.models import metrics
 from spo_gitops.models.common import SEMVER_PATTERN, STAGES
 
 if TYPE_CHECKING:
     from spo_gitops.review.diff import CatalogDiff
 
 Part = Literal["major", "minor", "patch"]
-_TIME_UNITS = frozenset({"ms", "s", "min", "h", "d"})
-Version = tuple[int, int, int, int]  # major, minor, patch, 1 for a release / 0 for a pre-release
 
 
 def parse_version(text: object) -> Version | None:
-    m = re.match(SEMVER_PATTERN, str(text))
-    if m is None:
+    """The semantic version ``text`` names, or None. Versions order by SemVer 2.0.0's
+    precedence: ``1.0.0-alpha < 1.0.0-alpha.1 < 1.0.0-beta < 1.0.0-rc.1 < 1.0.0``; build
+    metadata (``+...``) does not count."""
+    if not isinstance(text, str) or re.match(SEMVER_PATTERN, text) is None:
         return None
-    return int(m.group(1)), int(m.group(2)), int(m.group(3)), 0 if m.group(4) else 1
+    try:
+        return Version.parse(text)
+    except ValueError:
+        return None
 
 
 def bumped(version: str, part: Part) -> str:
     v = parse_version(version)
     if v is None:
         raise UsageError(f"version {version!r} is not a semantic version")
-    major, minor, patch, _ = v
     if part == "major":
-        return f"{major + 1}.0.0"
+        return f"{v.major + 1}.0.0"
     if part == "minor":
-        return f"{major}.{minor + 1}.0"
-    return f"{major}.{minor}.{patch + 1}"
+        return f"{v.major}.{v.minor + 1}.0"
+    return f"{v.major}.{v.minor}.{v.patch + 1}"
 
 
 # --- breaking changes ----------------------------------------------------------------------------
 
 
-def _higher_is_better(objective: dict[str, Any]) -> bool:
-    direction = objective.get("direction")
-    if direction is not None:
-        return bool(direction == "higher-is-better")
-    return objective.get("unit") not in _TIME_UNITS
+def _loosened(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """How the target went from ``old`` to ``new`` if it got looser, compared in the canonical
+    unit of the metric registry (8 h -> 2 d is loosened; 8 h -> 480 min is not); a change of
+    unit family changes what is promised and counts as loosened too."""
+    t0, t1 = old.get("target"), new.get("target")
+    u0, u1 = str(old.get("unit")), str(new.get("unit"))
+    if not isinstance(t0, int | float) or not isinstance(t1, int | float):
+        return None
+    f0, f1 = metrics.family_of(u0), metrics.family_of(u1)
+    if f0 is None or f1 is None:
+        return None
+    if f0 is not f1:
+        return f"unit changed from {u0} to {u1}"
+    direction = metrics.direction_of(str(old.get("metric")), old.get("direction"))
+    if direction is None:
+        return None  # a custom metric without a direction: validate's finding (SPO412)
+    c0, c1 = f0.to_canonical(t0, u0), f0.to_canonical(t1, u1)
+    tolerance = 1e-9 * max(abs(c0), abs(c1), 1.0)
+    worse = c1 < c0 - tolerance if direction == "higher-is-better" else c1 > c0 + tolerance
+    return f"loosened from {t0:g} {u0} to {t1:g} {u1}" if worse else None
 
 
 def _objectives(spec: dict[str, Any]) -> dict[tuple[str, str | None], dict[str, Any]]:
@@ -89,13 +110,9 @@ def breaking_changes(kind: str, old: dict[str, Any], new: dict[str, Any], live: 
             if n is None:
                 why.append(f"objective {_label(key)} removed")
                 continue
-            if o.get("unit") != n.get("unit"):
-                continue
-            t0, t1 = o.get("target"), n.get("target")
-            if not isinstance(t0, int | float) or not isinstance(t1, int | float):
-                continue
-            if (t1 < t0) if _higher_is_better(o) else (t1 > t0):
-                why.append(f"objective {_label(key)} loosened from {t0} to {t1} {o.get('unit')}")
+            how = _loosened(o, n)
+            if how is not None:
+                why.append(f"objective {_label(key)} {how}")
         if (a.get("window") or {}).get("hours") != (b.get("window") or {}).get("hours"):
             why.append("service hours changed")
     elif kind == "PortfolioEntry":
@@ -163,7 +180,7 @@ def check(diff: CatalogDiff) -> Iterator[Diagnostic]:
             continue
         live = _stage_of(change.old.name, base_entries) in ("live", "retiring")
         why = breaking_changes(change.kind, old, new, live)
-        if why and v1[0] <= v0[0]:
+        if why and v1.major <= v0.major:
             yield doc.diag(
                 "SPO603",
                 f"breaking change needs a major version bump (from {_text(v0)}): " + "; ".join(why),
@@ -173,7 +190,7 @@ def check(diff: CatalogDiff) -> Iterator[Diagnostic]:
 
 
 def _text(v: Version) -> str:
-    return f"{v[0]}.{v[1]}.{v[2]}" + ("" if v[3] else "-pre")
+    return str(v)
 
 
 # --- spo bump ------------------------------------------------------------------------------------

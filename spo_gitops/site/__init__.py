@@ -17,6 +17,7 @@ from typing import Any
 from markupsafe import Markup
 
 from spo_gitops.catalog.references import Index
+from spo_gitops.models import metrics
 from spo_gitops.models.common import STAGES
 from spo_gitops.policy.capacity import PoolUsage
 from spo_gitops.report.graph import Graph, Node, build_graph, to_svg
@@ -107,7 +108,10 @@ def _service_page(cat: _Catalog, doc: Any, data: SiteInput, graph: Graph) -> dic
         objectives = []
         for o in s["objectives"]:
             label = o["metric"] + (f" {o['priority']}" if o.get("priority") else "")
-            objectives.append({"o": o, "label": label, "latest": cat.latest.get((sla.name, label))})
+            direction = metrics.direction_of(o["metric"], o.get("direction"))
+            bound = {"higher-is-better": "≥ ", "lower-is-better": "≤ "}.get(direction or "", "")
+            latest = cat.latest.get((sla.name, label))
+            objectives.append({"o": o, "label": label, "bound": bound, "latest": latest})
         slas.append({"doc": sla, "spec": s, "objectives": objectives})
     spis = []
     for spi in cat.spis:

@@ -3,8 +3,8 @@ and the services that need a service improvement plan.
 
 Pure functions over the catalog's objectives and the measurements matched to them.
 
-- *attained*: the measured value meets the target in the objective's direction (higher is better
-  for percentages, lower for times, unless the objective says otherwise).
+- *attained*: the measured value meets the target in the metric's direction (from the metric
+  registry, models/metrics.py; a custom metric's declared direction).
 - *margin*: how far the value is on the good side of the target, in the objective's unit:
   ``measured - target`` when higher is better, ``target - measured`` when lower is better; a
   breach has a negative margin.

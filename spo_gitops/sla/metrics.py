@@ -17,18 +17,17 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any
 
 from spo_gitops.catalog.references import Index
 from spo_gitops.diagnostics import CODES, Diagnostic
+from spo_gitops.models import metrics
+from spo_gitops.models.metrics import Direction
 from spo_gitops.sla.periods import Period, PeriodError, PeriodKind, parse_period
-
-Direction = Literal["higher-is-better", "lower-is-better"]
 
 # Stable codes of metric-file findings (8xx: service level reporting).
 METRIC_CODES: dict[str, str] = {k: v for k, v in CODES.items() if k.startswith("SPO8")}
 COLUMNS = ("service", "metric", "priority", "period", "value")
-_TIME_UNITS = frozenset({"ms", "s", "min", "h", "d"})
 
 
 @dataclass(frozen=True)
@@ -83,11 +82,10 @@ class Measurement:
     line: int
 
 
-def direction_of(unit: str, explicit: str | None) -> Direction:
-    """The objective's own direction, else from the unit: percent higher, times lower."""
-    if explicit in ("higher-is-better", "lower-is-better"):
-        return cast(Direction, explicit)
-    return "higher-is-better" if unit == "percent" else "lower-is-better"
+def direction_of(metric: str, explicit: str | None) -> Direction:
+    """The metric registry's direction of ``metric``; a custom metric's declared one. (A custom
+    metric without one is refused by validate, SPO412; it is judged lower-is-better here.)"""
+    return metrics.direction_of(metric, explicit) or "lower-is-better"
 
 
 def sla_objectives(index: Index) -> list[Objective]:
@@ -110,7 +108,7 @@ def sla_objectives(index: Index) -> list[Objective]:
                     priority=o.get("priority"),
                     target=float(o["target"]),
                     unit=o["unit"],
-                    direction=direction_of(o["unit"], o.get("direction")),
+                    direction=direction_of(o["metric"], o.get("direction")),
                     period_kind=window.get("period", "monthly"),
                     hours=window["hours"],
                     valid_from=_date(spec["validity"]["start"]),
@@ -274,16 +272,22 @@ def _match(
         return _diag("SPO804", f"value {row.value!r} is not a number", *d)
     matched = []
     for o in candidates:
-        if row.unit is not None and row.unit != o.unit:
+        unit = row.unit or o.unit
+        family = metrics.family_of(o.unit)
+        if unit != o.unit and (family is None or unit not in family.factors):
+            others = ", ".join(family.factors) if family is not None else o.unit
             return _diag(
                 "SPO805",
                 f"unit {row.unit!r} differs from the unit of {o.sla} {o.label} ({o.unit})",
                 *d,
-                f"convert the value to {o.unit}",
+                f"give the value in {o.unit}, or in another unit of its family: {others}"
+                if family is not None and len(family.factors) > 1
+                else f"give the value in {o.unit}",
             )
-        if (o.unit == "percent" and not 0 <= value <= 100) or (o.unit in _TIME_UNITS and value < 0):
-            rng = "0 to 100" if o.unit == "percent" else "not negative"
-            return _diag("SPO804", f"value {row.value} {o.unit} out of range ({rng})", *d)
+        if metrics.out_of_range(o.metric, unit, value) is not None:
+            rng = metrics.describe_range(o.metric, unit)
+            return _diag("SPO804", f"value {row.value} {unit} out of range ({rng})", *d)
+        converted = value if family is None else family.convert(value, unit, o.unit)
         try:
             period = parse_period(row.period, o.period_kind)
         except PeriodError as e:
@@ -295,5 +299,5 @@ def _match(
                 f"({o.valid_from} to {o.valid_to})",
                 *d,
             )
-        matched.append(Measurement(o, period, value, row.file, row.line))
+        matched.append(Measurement(o, period, converted, row.file, row.line))
     return matched

@@ -125,7 +125,7 @@ open-banking-gateway,availability,,2026-06,99.95,percent
 no-such-service,availability,,2026-06,99.9,percent
 network,first-contact-resolution,,2026-06,80,percent
 network,availability,,2026-06,n/a,percent
-network,response-time,,2026-06,0.04,s
+network,response-time,,2026-06,40,percent
 network,availability,,June 2026,99.99,percent
 network,availability,,2031-01,99.99,percent
 network,availability,,2026-05,101,percent
@@ -142,7 +142,7 @@ def test_bad_rows_are_diagnostics_at_their_line_and_skipped(index: object, tmp_p
         (3, "SPO802"),  # unknown service
         (4, "SPO803"),  # metric not in the service's SLAs
         (5, "SPO804"),  # not a number
-        (6, "SPO805"),  # unit mismatch: s given, ms agreed
+        (6, "SPO805"),  # unit of another family: percent given, ms agreed
         (7, "SPO806"),  # badly written period
         (8, "SPO806"),  # outside the SLA's validity
         (9, "SPO804"),  # percentage above 100
