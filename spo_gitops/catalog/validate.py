@@ -189,7 +189,14 @@ def validate(
     today: dt.date | None = None,
 ) -> ValidationResult:
     findings = Findings(list(project.diagnostics))
-    discovered = catalog_files(project, paths)
+    # Named files are checked in the catalog's context: the whole catalog is loaded (so that
+    # their references resolve), and only their findings are reported.
+    discovered = files.worktree(project)
+    named = files.named(project, paths) if paths else None
+    catalog_shown = {f.display for f in discovered.files}
+    if named is not None:
+        discovered.files += [f for f in named.files if f.display not in catalog_shown]
+        discovered.diagnostics += named.diagnostics
     findings.extend(discovered.diagnostics)
     items = [(f.path, f.display) for f in discovered.files]
     for path in paths:
@@ -209,6 +216,13 @@ def validate(
     findings.extend(check_portfolio(index))
     policies = evaluate_policies(index, today, workers, project.config.reconcile.provisioned_stages)
     findings.extend(policies.findings)
-    findings.items = findings.sorted()
     files_shown = [display for _, display in items]
+    if named is not None:
+        # what is not a file of the catalog (spo.yaml, a path that does not exist) stays
+        wanted = {f.display for f in named.files}
+        findings.items = [
+            d for d in findings.items if d.file in wanted or d.file not in catalog_shown
+        ]
+        files_shown = [f.display for f in named.files]
+    findings.items = findings.sorted()
     return ValidationResult(docs, findings, files_shown, index, policies.capacity)
