@@ -86,6 +86,18 @@ CODES: dict[str, str] = {
     "SPO805": "metric unit differs from the objective's",
     "SPO806": "metric period badly written or outside the agreement",
     "SPO807": "metric measured twice for the same period",
+    "SPO820": "improvement plan dates out of order",
+    "SPO821": "improvement plan closure missing or contradicting its status",
+    "SPO822": "improvement plan names no trigger",
+    "SPO823": "improvement plan trigger is not an objective of the service's SLAs",
+    "SPO824": "improvement plan action overdue",
+    "SPO825": "flagged objective without an open improvement plan",
+    "SPO826": "open improvement plan can close",
+    "SPO830": "metrics source cannot be read or lacks a column",
+    "SPO831": "metrics source record badly written",
+    "SPO832": "metrics source record names an unknown service",
+    "SPO833": "incident resolved before it was opened",
+    "SPO834": "incident given twice",
     # 9xx: project configuration
     "SPO901": "invalid project configuration",
 }

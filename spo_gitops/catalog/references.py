@@ -41,6 +41,12 @@ REFERENCES: dict[str, list[RefRule]] = {
         (("spec", "provider"), "Party", None),
     ],
     "Policy": [_OWNER, (("spec", "waivers", "*", "entity"), "*", None)],
+    "ImprovementPlan": [
+        _OWNER,
+        (("spec", "service"), "ServiceModel", None),
+        (("spec", "trigger", "objectives", "*", "sla"), "ServiceLevelAgreement", None),
+        (("spec", "actions", "*", "owner"), "Party", None),
+    ],
 }
 
 

@@ -19,6 +19,7 @@ from spo_gitops.catalog.checks import document_checks
 from spo_gitops.catalog.documents import Document, load_file
 from spo_gitops.catalog.files import Discovered
 from spo_gitops.catalog.loader import Limits
+from spo_gitops.catalog.plans import check_plans
 from spo_gitops.catalog.references import (
     Index,
     build_index,
@@ -214,6 +215,7 @@ def validate(
     findings.extend(check_references(docs, index))
     findings.extend(check_cycles(index))
     findings.extend(check_portfolio(index))
+    findings.extend(check_plans(index, today))
     policies = evaluate_policies(index, today, workers, project.config.reconcile.provisioned_stages)
     findings.extend(policies.findings)
     files_shown = [display for _, display in items]

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "new": "spo_gitops.cli.new_cmd:new",
     "codeowners": "spo_gitops.cli.codeowners_cmd:codeowners",
     "sla": "spo_gitops.cli.sla_cmd:sla",
+    "metrics": "spo_gitops.cli.metrics_cmd:metrics",
     "docs": "spo_gitops.cli.docs_cmd:docs",
     "graph": "spo_gitops.cli.graph_cmd:graph",
     "providers": "spo_gitops.cli.providers_cmd:providers",

@@ -57,6 +57,12 @@ def sla() -> None:
     show_default=True,
     help="Chart files written beside a markdown report (-o).",
 )
+@click.option(
+    "--require-plans",
+    is_flag=True,
+    help="Exit 1 when a service the report flags has no open ImprovementPlan for the flagged "
+    "objective; also names the open plans that can close.",
+)
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -66,6 +72,7 @@ def report(
     fmt: str,
     output: Path | None,
     chart_format: str,
+    require_plans: bool,
 ) -> int:
     """Attainment, margin, error budget and trend per SLA objective and period, and the services
     that need a service improvement plan. Bad metric rows are reported and skipped (exit 1)."""
@@ -96,5 +103,14 @@ def report(
         text = render(rep, "markdown", chart_paths=paths)
     else:
         text = render(rep, fmt)  # type: ignore[arg-type]
+    missing_plans = False
+    if require_plans:
+        from spo_gitops.sla.improvement import render_review, review_plans
+
+        review = review_plans(rep, result.index)
+        show_diagnostics(review.diagnostics)
+        missing_plans = not review.ok
+        if fmt == "text":
+            text += "\n" + render_review(review)
     emit(text, output)
-    return 1 if any(d.severity == "error" for d in rep.diagnostics) else 0
+    return 1 if missing_plans or any(d.severity == "error" for d in rep.diagnostics) else 0

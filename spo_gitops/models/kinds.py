@@ -18,6 +18,7 @@ from spo_gitops.models.common import (
     Percent,
     Stage,
 )
+from spo_gitops.models.improvement import ImprovementPlan
 from spo_gitops.models.metrics import METRICS, UNITS
 
 ApiVersion = Literal["spo/v1"]
@@ -368,5 +369,6 @@ KIND_MODELS: dict[str, type[Model]] = {
         ServiceLevelAgreement,
         ResourcePool,
         Policy,
+        ImprovementPlan,
     )
 }
