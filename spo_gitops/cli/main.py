@@ -44,12 +44,59 @@ COMMANDS: dict[str, str] = {
     "drift": "spo_gitops.cli.plan_cmd:drift",
 }
 
+# command -> its one-line help, so that `spo --help` lists the commands without importing them
+# (tests/acceptance/test_light_install.py checks that each matches the command's own help)
+SUMMARIES: dict[str, str] = {
+    "validate": "Validate the catalog (or PATHS): YAML, schemas, references and semantic checks.",
+    "init": "Write a new catalog repository into DIRECTORY: spo.yaml, sample entities, schemas, "
+    "CI.",
+    "schema": "JSON Schemas of the document kinds (for editors and other tools).",
+    "policy": "Work with the Policy documents of the catalog.",
+    "diff": "Entity-level diff of the catalog from BASE to HEAD (default: the working tree), with "
+    "the versioning and lifecycle rules checked and the impact of each change.",
+    "bump": "Raise the metadata.version of entity NAME in place, keeping comments and layout.",
+    "new": "Scaffold a proposal from templates.",
+    "codeowners": "Write .github/CODEOWNERS: each catalog file owned by its teams' code-host "
+    "handles.",
+    "sla": "Service level management: SLA reports from measured values.",
+    "metrics": "Measured values for spo sla report, pulled from monitoring, the service desk, "
+    "surveys.",
+    "docs": "The static HTML service catalog.",
+    "graph": "The dependency graph of services, their suppliers and resource pools.",
+    "providers": "Provider plugins (entry-point group spo_gitops.providers) and their resource "
+    "types.",
+    "state": "Inspect the state: managed resources, the journal of applies, the lock.",
+    "plan": "Show (and save) what apply would change to make the providers match the catalog.",
+    "apply": "Carry out a saved plan exactly (refusing a stale or altered one).",
+    "reconcile": "Plan and apply in one step, for an approved commit (what a merge to main runs).",
+    "drift": "Compare the providers with the last applied state; exit 2 when something drifted.",
+}
+
 
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``spo --help``, from SUMMARIES: nothing is imported for it."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            summary = SUMMARIES.get(name)
+            # a stand-in with the same help shortens it as click shortens the real one's
+            command = (
+                self.get_command(ctx, name)
+                if summary is None
+                else click.Command(name, help=summary)
+            )
+            rows.append((name, command.get_short_help_str(limit) if command else ""))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from spo_gitops.errors import MissingExtraError
 from spo_gitops.providers import registry
 from spo_gitops.providers.base import Provider, ProviderError, settings_keys
 
@@ -20,13 +21,13 @@ def _describe(name: str) -> dict[str, Any]:
     ep = registry.available()[name]
     try:
         cls = registry.provider_class(name)
-    except ProviderError as e:
+    except (ProviderError, MissingExtraError) as e:
         return {
             "name": name,
             "module": ep.value,
             "types": [],
             "description": "",
-            "error": e.message,
+            "error": f"{e.message} ({e.hint})" if e.hint else e.message,
         }
     return {
         "name": name,

@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from spo_gitops.extras import guard
 from spo_gitops.models.common import NAME_PATTERN
 from spo_gitops.providers.base import (
     Observed,
@@ -162,9 +163,9 @@ class AwsProvider(Provider):
         assert isinstance(settings, AwsSettings)
         self.cfg = settings
         self._local = threading.local()
-        try:
+        with guard("the aws provider"):
             import boto3
-
+        try:
             self._session = boto3.session.Session(
                 region_name=settings.region, profile_name=settings.profile
             )

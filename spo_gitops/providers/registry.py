@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema_rs
 from pydantic import ValidationError
 
+from spo_gitops.extras import missing_extra
 from spo_gitops.providers.base import (
     Provider,
     ProviderContext,
@@ -61,6 +62,13 @@ def provider_class(name: str) -> type[Provider]:
         )
     try:
         cls = ep.load()
+    except ImportError as e:  # a shipped provider whose extra is not installed, or a broken plugin
+        missing = missing_extra(e, f"the {name} provider")
+        if missing is not None:
+            raise missing from e
+        raise ProviderError(
+            f"provider {name!r} ({ep.value}) failed to load: {type(e).__name__}: {e}"
+        ) from e
     except Exception as e:  # a broken plugin is the plugin's fault, not ours: report it
         raise ProviderError(
             f"provider {name!r} ({ep.value}) failed to load: {type(e).__name__}: {e}"

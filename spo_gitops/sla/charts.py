@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from typing import Literal
 
+from spo_gitops.extras import guard
 from spo_gitops.sla.compute import Series
 
 ChartFormat = Literal["svg", "png"]
@@ -17,10 +18,11 @@ _GOOD, _BAD, _TARGET = "#1f6f43", "#b42318", "#555555"
 
 def chart(series: Series, fmt: ChartFormat = "svg", *, dpi: int = 96) -> bytes:
     """The objective's measured values per period, its target, and breaches marked in red."""
-    import matplotlib
+    with guard("drawing SLA charts"):
+        import matplotlib
 
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+        matplotlib.use("Agg", force=False)
+        from matplotlib.figure import Figure
 
     o = series.objective
     labels = [p.period.label for p in series.points]

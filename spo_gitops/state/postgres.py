@@ -29,12 +29,14 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
-from psycopg.types.json import Jsonb
-
 from spo_gitops.errors import SpoError
+from spo_gitops.extras import guard
 from spo_gitops.state.base import GLOBAL, Phase, ResourceState
 from spo_gitops.state.sql import SqlState, now
+
+with guard("PostgreSQL access (the postgres state backend, cmdb on PostgreSQL)"):
+    import psycopg
+    from psycopg.types.json import Jsonb
 
 CONNECT_TIMEOUT = 10  # seconds
 
