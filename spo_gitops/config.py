@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,9 +12,11 @@ from pydantic import Field, ValidationError
 
 from spo_gitops.catalog.loader import Limits, locate, read_file
 from spo_gitops.diagnostics import Diagnostic, pointer_join
+from spo_gitops.errors import UsageError
 from spo_gitops.models.common import STAGES, Model, Stage
 
 CONFIG_NAME = "spo.yaml"
+VALIDATION_DATE_ENV = "SPO_VALIDATION_DATE"
 
 
 class PathsConfig(Model):
@@ -31,6 +34,27 @@ class LimitsConfig(Model):
 
 class ValidationConfig(Model):
     jobs: int = Field(default=0, ge=0, description="Worker processes; 0 picks by catalog size.")
+    date: dt.date | None = Field(
+        default=None,
+        description="The day dates are judged against (slipped plans, overdue reviews); default "
+        "today. The SPO_VALIDATION_DATE environment variable (YYYY-MM-DD) wins over it.",
+    )
+
+
+class PortfolioConfig(Model):
+    """Portfolio decisions: business case figures, the run budget, risks, the forecast."""
+
+    discount_rate: float = Field(
+        default=0.08, ge=0, le=1, description="Yearly discount rate for NPV, e.g. 0.08 for 8 %."
+    )
+    supplier_concentration: int = Field(
+        default=3,
+        ge=1,
+        description="A supplier underpinning more tier-1 services than this is flagged.",
+    )
+    forecast_quarters: int = Field(
+        default=8, ge=1, le=40, description="Quarters the capacity forecast looks ahead."
+    )
 
 
 class LifecycleConfig(Model):
@@ -107,6 +131,7 @@ class ProjectConfig(Model):
     )
     reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
     lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
+    portfolio: PortfolioConfig = Field(default_factory=PortfolioConfig)
 
 
 @dataclass
@@ -122,6 +147,20 @@ class Project:
         shown = self.display(self.config_file) if self.config_file else "spo.yaml"
         line, col = locate(self.config_node, parts, key=key) or (1, 1)
         return shown, line, col
+
+    def today(self) -> dt.date:
+        """The validation date: SPO_VALIDATION_DATE, else spo.yaml's validation.date, else
+        today (so that CI runs on a fixed day are reproducible)."""
+        value = os.environ.get(VALIDATION_DATE_ENV)
+        if value:
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                raise UsageError(
+                    f"{VALIDATION_DATE_ENV}={value!r} is not a date",
+                    hint="write it as YYYY-MM-DD",
+                ) from None
+        return self.config.validation.date or dt.date.today()
 
     @property
     def limits(self) -> Limits:

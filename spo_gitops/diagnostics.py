@@ -98,6 +98,13 @@ CODES: dict[str, str] = {
     "SPO832": "metrics source record names an unknown service",
     "SPO833": "incident resolved before it was opened",
     "SPO834": "incident given twice",
+    # 10xx: portfolio decisions: roadmap, run budget, risks
+    "SPO1001": "planned stage date passed without the stage being reached (slipped)",
+    "SPO1002": "planned stage dates out of stage order",
+    "SPO1003": "annual cost disagrees with the run budget allocation",
+    "SPO1004": "tier-1 live service without a reviewed risk",
+    "SPO1005": "supplier underpins more tier-1 services than allowed",
+    "SPO1006": "risk review overdue",
     # 9xx: project configuration
     "SPO901": "invalid project configuration",
 }

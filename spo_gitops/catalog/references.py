@@ -41,6 +41,11 @@ REFERENCES: dict[str, list[RefRule]] = {
         (("spec", "provider"), "Party", None),
     ],
     "Policy": [_OWNER, (("spec", "waivers", "*", "entity"), "*", None)],
+    "Risk": [
+        _OWNER,
+        (("spec", "services", "*"), "ServiceModel", None),
+        (("spec", "suppliers", "*"), "Party", SUPPLIER),
+    ],
     "ImprovementPlan": [
         _OWNER,
         (("spec", "service"), "ServiceModel", None),

@@ -30,6 +30,7 @@ from spo_gitops.catalog.references import (
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Diagnostic, Findings
 from spo_gitops.policy import PoolUsage, evaluate_policies
+from spo_gitops.portfolio import portfolio_checks
 
 LoadProgress = Callable[[int, int], None]
 PARALLEL_FROM = 300  # files; below this, starting workers costs more than it saves
@@ -189,6 +190,7 @@ def validate(
     progress: LoadProgress | None = None,
     today: dt.date | None = None,
 ) -> ValidationResult:
+    today = today or project.today()
     findings = Findings(list(project.diagnostics))
     # Named files are checked in the catalog's context: the whole catalog is loaded (so that
     # their references resolve), and only their findings are reported.
@@ -215,6 +217,7 @@ def validate(
     findings.extend(check_references(docs, index))
     findings.extend(check_cycles(index))
     findings.extend(check_portfolio(index))
+    findings.extend(portfolio_checks(index, project.config, today))
     findings.extend(check_plans(index, today))
     policies = evaluate_policies(index, today, workers, project.config.reconcile.provisioned_stages)
     findings.extend(policies.findings)

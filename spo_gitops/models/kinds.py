@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -20,6 +20,7 @@ from spo_gitops.models.common import (
 )
 from spo_gitops.models.improvement import ImprovementPlan
 from spo_gitops.models.metrics import METRICS, UNITS
+from spo_gitops.models.risk import Risk
 
 ApiVersion = Literal["spo/v1"]
 if TYPE_CHECKING:
@@ -174,6 +175,11 @@ class Approval(Model):
     reference: str | None = Field(default=None, description="Minutes, ticket or decision id.")
 
 
+PlannedDate = Annotated[
+    str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?$|^[0-9]{4}-Q[1-4]$")
+]
+
+
 class PortfolioEntrySpec(Model):
     service: Name = Field(description="The ServiceModel this entry is about.")
     stage: Stage = Field(description="Where the service stands in its lifecycle.")
@@ -181,6 +187,11 @@ class PortfolioEntrySpec(Model):
     sponsor: str | None = Field(default=None, description="Business sponsor (a person).")
     business_case: BusinessCase | None = Field(default=None, description="The business case.")
     approvals: list[Approval] = Field(default_factory=list, description="Approval records.")
+    plan: dict[Stage, PlannedDate] = Field(
+        default_factory=dict,
+        description="Roadmap: stage -> when it is planned to be reached: a day (2027-03-15), a "
+        "month (2027-03) or a quarter (2027-Q3); due at the end of that period.",
+    )
 
 
 class PortfolioEntry(Model):
@@ -370,5 +381,6 @@ KIND_MODELS: dict[str, type[Model]] = {
         ResourcePool,
         Policy,
         ImprovementPlan,
+        Risk,
     )
 }

@@ -57,6 +57,7 @@ from spo_gitops.diagnostics import Diagnostic, Findings
 from spo_gitops.git import Repository, join, repository
 from spo_gitops.models import KIND_MODELS
 from spo_gitops.policy import PoolUsage, evaluate_policies
+from spo_gitops.portfolio import portfolio_checks
 from spo_gitops.policy.capacity import check_capacity, pool_usage
 from spo_gitops.policy.engine import check_targets, compile_policies
 from spo_gitops.policy.lookups import Lookups
@@ -314,6 +315,7 @@ def _run(
     cross += check_references(touched_docs, index)
     cross += check_cycles(index)
     cross += check_portfolio(index)
+    cross += portfolio_checks(index, project.config, today)
     policy_findings, capacity = _policies(
         index, touched_docs, today, project.config.reconcile.provisioned_stages
     )
