@@ -20,8 +20,14 @@ from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.errors import SpoError
 from spo_gitops.providers import registry
 from spo_gitops.providers.base import Observed, Provider, ProviderError, ResourceType
-from spo_gitops.provision import planfile
-from spo_gitops.provision.apply import ApplyProgress, ApplyReport, Executor, RetryPolicy
+from spo_gitops.provision import planfile, resume
+from spo_gitops.provision.apply import (
+    ActionResult,
+    ApplyProgress,
+    ApplyReport,
+    Executor,
+    RetryPolicy,
+)
 from spo_gitops.provision.compile import CompileResult, compile_catalog
 from spo_gitops.provision.partition import (
     Partition,
@@ -32,11 +38,13 @@ from spo_gitops.provision.partition import (
 )
 from spo_gitops.provision.plan import Plan
 from spo_gitops.provision.plan import plan as make_actions
-from spo_gitops.provision.resources import DesiredResource, properties_hash
+from spo_gitops.provision.resources import DesiredResource
+from spo_gitops.provision.verify import AlreadyApplied, StalePlan, check_actions, check_commit
 from spo_gitops.state import open_state
 from spo_gitops.state.base import GLOBAL, LockInfo, StateBackend, StateSnapshot
 
 DEFAULT_RETRY = RetryPolicy()
+__all__ = ["AlreadyApplied", "StalePlan"]  # raised by apply_plan, defined in verify
 
 
 class CatalogInvalid(SpoError, ValueError):
@@ -48,10 +56,6 @@ class CatalogInvalid(SpoError, ValueError):
             hint="run 'spo validate' and fix them first",
         )
         self.diagnostics = diagnostics
-
-
-class StalePlan(SpoError, ValueError):
-    """The plan no longer fits the state or the catalog."""
 
 
 class Unapproved(SpoError, PermissionError):
@@ -240,6 +244,14 @@ def make_plan(
     return result, want
 
 
+@dataclass(frozen=True)
+class ApplyOptions:
+    parallelism: int | None = None
+    lock_timeout: float = 0.0
+    retry: RetryPolicy = DEFAULT_RETRY
+    progress: ApplyProgress | None = None
+
+
 def apply_plan(
     project: Project,
     plan: Plan,
@@ -251,32 +263,17 @@ def apply_plan(
     want: Desired | None = None,
     held: Held | None = None,
 ) -> ApplyReport:
-    """Carry out exactly ``plan``; refuse it when it is stale. Resumes an interrupted apply.
+    """Carry out exactly ``plan``; refuse it when it is stale or when any action is not what
+    the catalog and the state say (see provision/verify.py). Resumes an interrupted apply.
     With ``held`` (reconcile), under that lock instead of taking the global one."""
     want = want or desired(project)
-    if plan.commit is not None and want.commit != plan.commit:
-        raise StalePlan(
-            f"the plan was made at commit {plan.commit[:12]}, the catalog is now at "
-            f"{(want.commit or 'no commit')[:12]}",
-            hint="plan again at the commit you want to apply",
-        )
-    wanted = want.compiled.by_address()
-    for action in plan.changes():
-        if action.action == "delete":
-            continue
-        res = wanted.get(action.address)
-        if res is None or properties_hash(res.properties) != action.after_hash:
-            raise StalePlan(
-                f"the catalog no longer produces what the plan says for {action.address}",
-                hint="the working tree changed since the plan was made: plan again",
-            )
+    check_commit(plan, want.commit)
+    options = ApplyOptions(parallelism, lock_timeout, retry, progress)
     if held is not None:
-        return _apply_locked(
-            project, plan, held.state, want, parallelism, lock_timeout, retry, progress, held
-        )
+        return _apply_locked(project, plan, held.state, want, options, held)
     state = open_state(project)
     try:
-        return _apply_locked(project, plan, state, want, parallelism, lock_timeout, retry, progress)
+        return _apply_locked(project, plan, state, want, options)
     finally:
         state.close()
 
@@ -286,10 +283,7 @@ def _apply_locked(
     plan: Plan,
     state: StateBackend,
     want: Desired,
-    parallelism: int | None,
-    lock_timeout: float,
-    retry: RetryPolicy,
-    progress: ApplyProgress | None,
+    options: ApplyOptions,
     held: Held | None = None,
 ) -> ApplyReport:
     partition = parse_partition(plan.partition) if plan.partition else None
@@ -303,7 +297,7 @@ def _apply_locked(
     lock = (
         held.lock
         if held
-        else state.lock("apply", plan=plan.digest, timeout=lock_timeout, scope=scope)
+        else state.lock("apply", plan=plan.digest, timeout=options.lock_timeout, scope=scope)
     )
     try:
         snapshot = state.snapshot()
@@ -312,66 +306,14 @@ def _apply_locked(
                 f"the plan is for state lineage {plan.lineage}, this state is {snapshot.lineage}",
                 hint="the plan was made against another state: plan again here",
             )
-        done: set[str] = set()
-        report = ApplyReport()
-        interrupted = None
-        if partition is not None:
-            # the rule for partitions: stale when the partition's own resources changed in
-            # state since the plan; writes to other partitions move the serial, not this.
-            # Unless the change is this very plan's interrupted apply, and no apply since has
-            # touched the partition: then it resumes.
-            _, mine = _in_partition(want, snapshot, partition)
-            if fingerprint(mine.resources.values()) != plan.partition_fingerprint:
-                interrupted = state.interrupted_apply(plan.digest)
-                addresses = {a.address for a in plan.actions} | set(mine.resources)
-                if interrupted is None or _touched_since(state, interrupted.id, addresses):
-                    raise StalePlan(
-                        f"the resources of partition {partition.key} changed in state since "
-                        "the plan was made",
-                        hint="plan this partition again: another runner wrote to it",
-                    )
-        elif snapshot.serial != plan.serial:
-            interrupted = state.interrupted_apply(plan.digest)
-            latest = state.history(limit=1)
-            if (
-                interrupted is None
-                or not latest
-                or latest[0].id != interrupted.id
-                or interrupted.serial_before != plan.serial
-            ):
-                raise StalePlan(
-                    f"the state changed since the plan was made (serial {plan.serial} -> "
-                    f"{snapshot.serial})",
-                    hint="plan again: another apply ran in between",
-                )
-        if interrupted is not None:
-            done = {a.address for a in interrupted.actions if a.phase == "succeeded"}
-            state.journal_end(interrupted.id, "interrupted")
-            report.resumed = True
+        progress, mine = _progress(state, plan, want, snapshot, partition)
+        check_actions(plan, want.compiled.by_address(), mine, progress.done)
+        progress.close(state)
         apply_id = state.journal_begin(
             lock, plan=plan.digest, commit=plan.commit or "", who=actor()
         )
-        report.apply_id = apply_id
-        names = {a.provider for a in plan.changes()}
-        types = type_lookup(project)
-
-        def sensitive(provider: str, type_: str) -> frozenset[str]:
-            spec = types(provider, type_)
-            return spec.sensitive if spec else frozenset()
-
-        with _providers(project, names) as providers:
-            executor = Executor(
-                plan,
-                want.compiled.by_address(),
-                state,
-                lock,
-                providers,
-                sensitive=sensitive,
-                parallelism=parallelism or project.config.reconcile.parallelism,
-                retry=retry,
-                progress=progress,
-            )
-            report.results = executor.run(apply_id, done)
+        report = ApplyReport(resumed=progress.resumed, apply_id=apply_id)
+        report.results = _execute(project, plan, state, lock, want, options, apply_id, progress)
         state.journal_end(apply_id, "succeeded" if report.ok else "failed")
         return report
     finally:
@@ -379,18 +321,58 @@ def _apply_locked(
             state.release(lock)
 
 
-RESUME_WINDOW = 1000  # applies searched back for the interrupted one
+def _progress(
+    state: StateBackend,
+    plan: Plan,
+    want: Desired,
+    snapshot: StateSnapshot,
+    partition: Partition | None,
+) -> tuple[resume.Progress, StateSnapshot]:
+    """How far earlier runs of the plan got (StalePlan when the state moved for another reason),
+    and the state in the plan's scope (the partition's resources with one)."""
+    if partition is None:
+        if snapshot.serial == plan.serial:
+            return resume.untouched(state, plan), snapshot
+        return resume.whole_state(state, plan, snapshot.serial), snapshot
+    # the rule for partitions: stale when the partition's own resources changed in state since
+    # the plan; writes to other partitions move the serial, not this.
+    _, mine = _in_partition(want, snapshot, partition)
+    if fingerprint(mine.resources.values()) == plan.partition_fingerprint:
+        return resume.untouched(state, plan), mine
+    addresses = {a.address for a in plan.actions} | set(mine.resources)
+    return resume.partition_state(state, plan, addresses), mine
 
 
-def _touched_since(state: StateBackend, apply_id: int, addresses: set[str]) -> bool:
-    """Whether an apply after ``apply_id`` acted on any of ``addresses`` (also when
-    ``apply_id`` is too far back to tell)."""
-    for record in state.history(limit=RESUME_WINDOW):
-        if record.id == apply_id:
-            return False
-        if record.id > apply_id and any(a.address in addresses for a in record.actions):
-            return True
-    return True
+def _execute(
+    project: Project,
+    plan: Plan,
+    state: StateBackend,
+    lock: LockInfo,
+    want: Desired,
+    options: ApplyOptions,
+    apply_id: int,
+    progress: resume.Progress,
+) -> list[ActionResult]:
+    names = {a.provider for a in plan.changes()}
+    types = type_lookup(project)
+
+    def sensitive(provider: str, type_: str) -> frozenset[str]:
+        spec = types(provider, type_)
+        return spec.sensitive if spec else frozenset()
+
+    with _providers(project, names) as providers:
+        executor = Executor(
+            plan,
+            want.compiled.by_address(),
+            state,
+            lock,
+            providers,
+            sensitive=sensitive,
+            parallelism=options.parallelism or project.config.reconcile.parallelism,
+            retry=options.retry,
+            progress=options.progress,
+        )
+        return executor.run(apply_id, progress.done)
 
 
 def check_approved(project: Project, want: Desired) -> None:

@@ -171,6 +171,11 @@ class StateBackend(ABC):
         actions: what an interrupted apply resumes from."""
 
     @abstractmethod
+    def applies_of(self, plan: str, limit: int = 100) -> list[ApplyRecord]:
+        """The applies of this plan (by digest), newest first, with their actions: how far a
+        plan got over any number of interrupted runs."""
+
+    @abstractmethod
     def history(self, limit: int = 20) -> list[ApplyRecord]:
         """The latest applies, newest first, with their actions."""
 

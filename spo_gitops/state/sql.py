@@ -349,6 +349,9 @@ class SqlState(StateBackend, Generic[C, H]):
         )
         return found[0] if found else None
 
+    def applies_of(self, plan: str, limit: int = 100) -> list[ApplyRecord]:
+        return self._applies("WHERE plan = ? ORDER BY id DESC LIMIT ?", (plan, limit))
+
     def history(self, limit: int = 20) -> list[ApplyRecord]:
         return self._applies("ORDER BY id DESC LIMIT ?", (limit,))
 

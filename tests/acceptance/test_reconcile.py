@@ -87,7 +87,7 @@ def test_a_plan_applied_once_is_stale_afterwards(bank: Path) -> None:
     assert run_spo("apply", "p.plan.json", "--auto-approve").exit_code == 0
     again = run_spo("apply", "p.plan.json", "--auto-approve")
     assert again.exit_code == 1
-    assert "state changed since the plan was made" in again.stderr
+    assert "this plan was applied already" in again.stderr
 
 
 def test_an_altered_plan_is_refused(bank: Path) -> None:

@@ -290,6 +290,21 @@ def test_journal_and_history(state: StateBackend) -> None:
     assert state.interrupted_apply("sha256:p1") is None  # it finished
 
 
+def test_applies_of_a_plan_are_listed_newest_first(state: StateBackend) -> None:
+    lock = state.lock("apply", plan="sha256:p1")
+    ids = []
+    for plan in ("sha256:p1", "sha256:p2", "sha256:p1"):
+        apply_id = state.journal_begin(lock, plan=plan, commit="c", who="me")
+        state.journal_action(apply_id, f"cmdb.service.{len(ids)}", "create", "succeeded")
+        state.journal_end(apply_id, "interrupted")
+        ids.append(apply_id)
+    state.release(lock)
+    assert [r.id for r in state.applies_of("sha256:p1")] == [ids[2], ids[0]]
+    assert [a.address for a in state.applies_of("sha256:p1")[1].actions] == ["cmdb.service.0"]
+    assert [r.id for r in state.applies_of("sha256:p1", limit=1)] == [ids[2]]
+    assert state.applies_of("sha256:none") == []
+
+
 def test_interrupted_apply_is_found_after_its_process_was_killed(
     state: StateBackend, child: Spawn
 ) -> None:
