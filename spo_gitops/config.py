@@ -41,6 +41,27 @@ class ValidationConfig(Model):
     )
 
 
+class PrometheusConfig(Model):
+    """Where ``spo metrics pull`` evaluates PromQL, and the default expression per metric."""
+
+    url: str | None = Field(default=None, description="Base URL, e.g. http://prometheus:9090.")
+    token_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Environment variable holding a bearer token (never written in spo.yaml).",
+    )
+    timeout: float = Field(default=30, gt=0, le=600, description="Seconds per query.")
+    queries: dict[str, str] = Field(
+        default_factory=dict,
+        description="Metric -> PromQL used for objectives that name none; $service, $sla and "
+        "$window (the period as a range, e.g. 2592000s) are replaced.",
+    )
+
+
+class MetricsConfig(Model):
+    prometheus: PrometheusConfig = Field(default_factory=PrometheusConfig)
+
+
 class PortfolioConfig(Model):
     """Portfolio decisions: business case figures, the run budget, risks, the forecast."""
 
@@ -54,6 +75,14 @@ class PortfolioConfig(Model):
     )
     forecast_quarters: int = Field(
         default=8, ge=1, le=40, description="Quarters the capacity forecast looks ahead."
+    )
+
+
+class AgreementsConfig(Model):
+    """How agreements are judged against the validation date (catalog/agreements.py)."""
+
+    expiry_warning_days: int = Field(
+        default=60, ge=0, description="Warn this many days before an agreement's validity ends."
     )
 
 
@@ -131,7 +160,9 @@ class ProjectConfig(Model):
     )
     reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
     lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
+    agreements: AgreementsConfig = Field(default_factory=AgreementsConfig)
     portfolio: PortfolioConfig = Field(default_factory=PortfolioConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
 
 
 @dataclass

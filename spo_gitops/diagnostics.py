@@ -53,6 +53,9 @@ CODES: dict[str, str] = {
     "SPO410": "RACI role letter given more than once to a party",
     "SPO411": "objective overrides the direction of a registry metric",
     "SPO412": "custom metric without a direction",
+    "SPO413": "active agreement whose validity has ended",
+    "SPO414": "agreement expires soon",
+    "SPO415": "service review overdue",
     # 6xx: changes between revisions (spo diff): versioning and lifecycle
     "SPO601": "spec changed without a version bump",
     "SPO602": "version lowered",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from spo_gitops.catalog import files
+from spo_gitops.catalog.agreements import agreement_checks
 from spo_gitops.catalog.checks import document_checks
 from spo_gitops.catalog.documents import Document, load_file
 from spo_gitops.catalog.files import Discovered
@@ -217,6 +218,7 @@ def validate(
     findings.extend(check_references(docs, index))
     findings.extend(check_cycles(index))
     findings.extend(check_portfolio(index))
+    findings.extend(agreement_checks(project, index, today))
     findings.extend(portfolio_checks(index, project.config, today))
     findings.extend(check_plans(index, today))
     policies = evaluate_policies(index, today, workers, project.config.reconcile.provisioned_stages)
