@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -235,17 +236,24 @@ class _Builder:
         tag, value = node.tag, node.value
         if tag == STR:
             return value
+        # An explicit tag (!!int, !!float, ...) takes the same YAML 1.2 core forms as a plain
+        # scalar: Python's int() and float() would also take '1_000', ' 12 ', non-ASCII digits
+        # and 'nan'.
         try:
             if tag == INT:
+                if not _INT_RE.fullmatch(value):
+                    raise ValueError(value)
                 if value.startswith("0o"):
                     return int(value[2:], 8)
                 if value.startswith("0x"):
                     return int(value[2:], 16)
                 return int(value)
             if tag == FLOAT:
+                if not (_FLOAT_RE.fullmatch(value) or _INT_RE.fullmatch(value)):
+                    raise ValueError(value)
                 special = value.lstrip("+-").lower() in (".inf", ".nan")
                 number = math.inf if special else float(value)
-                if special or math.isinf(number):
+                if special or math.isinf(number) or math.isnan(number):
                     self.diag("SPO113", f"{value!r} has no JSON representation", node)
                     return None
                 return number
@@ -261,9 +269,19 @@ class _Builder:
         self.forbidden_tag(node)
         return None
 
+    def key(self, node: yaml.ScalarNode) -> str | None:
+        """A mapping key as the JSON object key it becomes: 1 and 0x1 are both "1", true and
+        True both "true" (so that they are seen as duplicates, as YAML 1.2 says they are)."""
+        if node.tag == STR:
+            return str(node.value)
+        value = self.scalar(node)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return None if value is None else str(value)
+
     def mapping(self, node: yaml.MappingNode, depth: int, aliased: bool) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        key_lines: dict[str, int] = {}
+        key_lines: dict[str, tuple[int, str]] = {}
         merges: list[yaml.Node] = []
         for key_node, value_node in node.value:
             if key_node.tag == MERGE:
@@ -277,16 +295,20 @@ class _Builder:
                     hint="quote the key, or restructure the mapping",
                 )
                 continue
-            key = str(key_node.value)
+            key = self.key(key_node)
+            if key is None:
+                continue  # not a valid int or bool: reported by scalar()
             if key in key_lines:
+                first_line, first_text = key_lines[key]
+                same = "" if first_text == key_node.value else f", written {first_text!r}"
                 self.diag(
                     "SPO103",
-                    f"duplicate key {key!r} (first defined at line {key_lines[key]})",
+                    f"duplicate key {key_node.value!r} (first defined at line {first_line}{same})",
                     key_node,
                     hint="remove one of them: YAML 1.2 forbids duplicate keys",
                 )
                 continue
-            key_lines[key] = key_node.start_mark.line + 1
+            key_lines[key] = (key_node.start_mark.line + 1, str(key_node.value))
             result[key] = self.build(value_node, depth + 1, aliased)
         for merge in merges:
             sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
@@ -302,6 +324,95 @@ class _Builder:
         return result
 
 
+def _composed(composer: _Composer) -> Iterator[yaml.Node | None]:
+    while composer.check_node():
+        yield composer.get_node()
+
+
+def _take_documents(nodes: Iterator[yaml.Node | None], parsed: ParsedFile, limits: Limits) -> None:
+    """Build each composed document into data, appending it (and findings) to ``parsed``."""
+    out, path = parsed.diagnostics, parsed.path
+    for doc_index, node in enumerate(nodes):
+        if node is None:
+            continue
+        builder = _Builder(path, limits, out)
+        line = node.start_mark.line + 1
+        try:
+            data = builder.build(node)
+        except _Abort as abort:
+            out.append(abort.diagnostic)
+            parsed.documents.append(RawDocument(doc_index, line, None, node, broken=True))
+            continue
+        if data is None and isinstance(node, yaml.ScalarNode) and node.tag == NULL:
+            continue  # an empty document (a trailing '---'): nothing to check
+        if not isinstance(data, dict):
+            found = type(data).__name__ if data is not None else "null"
+            found = {"list": "a sequence", "str": "a string"}.get(found, found)
+            builder.diag(
+                "SPO106",
+                f"document is {found}, not a mapping",
+                node,
+                hint="each document starts with 'apiVersion:' and 'kind:'",
+            )
+            parsed.documents.append(RawDocument(doc_index, line, None, node, broken=True))
+            continue
+        parsed.documents.append(RawDocument(doc_index, line, data, node))
+
+
+def _tab_fallback(text: str, e: yaml.MarkedYAMLError) -> list[yaml.Node | None] | None:
+    """libyaml refuses a tab that starts the content of a block scalar line (``foo: |`` then
+    `` \tbar``), which YAML 1.2 allows. Only when libyaml stops at a tab, the text is composed
+    again by ruamel.yaml's YAML 1.2 parser (pure Python, slower); its nodes are rebuilt as
+    PyYAML nodes, with our resolver for plain scalars. None when ruamel refuses it too."""
+    mark = e.problem_mark or e.context_mark
+    if mark is None or not (0 <= mark.index < len(text)) or "\t" not in text:
+        return None
+    if text[mark.index] != "\t" and "\t" not in text[max(0, mark.index - 2) : mark.index + 1]:
+        return None
+    try:
+        from ruamel.yaml import YAML
+        from ruamel.yaml.error import YAMLError as RuamelError
+
+        composer = YAML(typ="safe", pure=True)
+        roots = list(composer.compose_all(text))
+    except ImportError:
+        return None
+    except (RuamelError, ValueError, RecursionError):
+        return None
+    converted: dict[int, yaml.Node] = {}
+    return [None if r is None else _from_ruamel(r, converted) for r in roots]
+
+
+_RESOLVER = _Resolver12()
+
+
+def _from_ruamel(node: Any, seen: dict[int, yaml.Node]) -> yaml.Node:
+    hit = seen.get(id(node))
+    if hit is not None:
+        return hit  # an alias: the same node, as PyYAML's composer gives it
+    start = yaml.Mark(
+        "", node.start_mark.index, node.start_mark.line, node.start_mark.column, None, 0
+    )
+    end = yaml.Mark("", node.end_mark.index, node.end_mark.line, node.end_mark.column, None, 0)
+    tag = str(getattr(node.tag, "value", node.tag))
+    out: yaml.Node
+    kind = type(node).__name__
+    if kind == "ScalarNode":
+        if node.style is None and tag.startswith(_TAG):
+            tag = _RESOLVER.resolve(yaml.ScalarNode, node.value, (True, False))
+        out = yaml.ScalarNode(tag, node.value, start, end, node.style)
+    elif kind == "MappingNode":
+        out = yaml.MappingNode(tag, [], start, end)
+        seen[id(node)] = out
+        out.value = [(_from_ruamel(k, seen), _from_ruamel(v, seen)) for k, v in node.value]
+    else:
+        out = yaml.SequenceNode(tag, [], start, end)
+        seen[id(node)] = out
+        out.value = [_from_ruamel(v, seen) for v in node.value]
+    seen[id(node)] = out
+    return out
+
+
 def parse_text(text: str, path: str, limits: Limits) -> ParsedFile:
     """Parse already-decoded text into documents. Never raises on bad input."""
     parsed = ParsedFile(path)
@@ -312,37 +423,15 @@ def parse_text(text: str, path: str, limits: Limits) -> ParsedFile:
             out.append(deep)
             return parsed
     composer = _Composer(text)
-    index = 0
     try:
-        while composer.check_node():
-            node = composer.get_node()
-            doc_index, index = index, index + 1
-            if node is None:
-                continue
-            builder = _Builder(path, limits, out)
-            line = node.start_mark.line + 1
-            try:
-                data = builder.build(node)
-            except _Abort as abort:
-                out.append(abort.diagnostic)
-                parsed.documents.append(RawDocument(doc_index, line, None, node, broken=True))
-                continue
-            if data is None and isinstance(node, yaml.ScalarNode) and node.tag == NULL:
-                continue  # an empty document (a trailing '---'): nothing to check
-            if not isinstance(data, dict):
-                found = type(data).__name__ if data is not None else "null"
-                found = {"list": "a sequence", "str": "a string"}.get(found, found)
-                builder.diag(
-                    "SPO106",
-                    f"document is {found}, not a mapping",
-                    node,
-                    hint="each document starts with 'apiVersion:' and 'kind:'",
-                )
-                parsed.documents.append(RawDocument(doc_index, line, None, node, broken=True))
-                continue
-            parsed.documents.append(RawDocument(doc_index, line, data, node))
+        _take_documents(_composed(composer), parsed, limits)
     except yaml.MarkedYAMLError as e:
-        out.append(_syntax_diagnostic(e, text, path, limits.max_depth))
+        nodes = _tab_fallback(text, e)
+        if nodes is None:
+            out.append(_syntax_diagnostic(e, text, path, limits.max_depth))
+        else:
+            parsed = ParsedFile(path)
+            _take_documents(iter(nodes), parsed, limits)
     except yaml.reader.ReaderError as e:  # carries a character offset, not a mark
         offset = max(0, min(int(e.position), len(text)))
         line = text.count("\n", 0, offset) + 1
@@ -470,18 +559,27 @@ def load_values(text: str, path: str, limits: Limits) -> tuple[list[Any], list[D
     """Every document's value, whatever its type (for generated YAML such as blueprint output)."""
     out: list[Diagnostic] = []
     values: list[Any] = []
-    composer = _Composer(text)
-    try:
-        while composer.check_node():
-            node = composer.get_node()
+
+    def take(nodes: Iterator[yaml.Node | None]) -> None:
+        for node in nodes:
             if node is None:
                 continue
             try:
                 values.append(_Builder(path, limits, out).build(node))
             except _Abort as abort:
                 out.append(abort.diagnostic)
+
+    composer = _Composer(text)
+    try:
+        take(_composed(composer))
     except yaml.MarkedYAMLError as e:
-        out.append(_syntax_diagnostic(e, text, path, limits.max_depth))
+        nodes = _tab_fallback(text, e)
+        if nodes is None:
+            out.append(_syntax_diagnostic(e, text, path, limits.max_depth))
+        else:
+            out.clear()
+            values.clear()
+            take(iter(nodes))
     except yaml.YAMLError as e:
         out.append(Diagnostic("error", "SPO101", str(e).splitlines()[0], path, 1, 1))
     finally:

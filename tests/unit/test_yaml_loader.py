@@ -94,3 +94,70 @@ def test_many_findings_in_one_document_are_all_reported() -> None:
         ("SPO107", 3),
         ("SPO103", 4),
     ]
+
+
+def _codes(text: str) -> list[tuple[str, int, int]]:
+    parsed = parse_text(text, "f.yaml", Limits())
+    return [(d.code, d.line, d.column) for d in parsed.diagnostics]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: !!float nan\n",
+        "a: !!float inf\n",
+        "a: !!float -inf\n",
+        "a: !!float .NaN\n",
+        "a: .nan\n",
+        "a: -.inf\n",
+    ],
+)
+def test_nan_and_infinity_have_no_json_representation(text: str) -> None:
+    found = _codes(text)
+    assert found and found[0][1:] == (1, 4)
+    assert found[0][0] in ("SPO101", "SPO113")
+    assert parse_text(text, "f.yaml", Limits()).documents[0].data == {"a": None}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: !!int 1_000\n",  # Python's int() takes it, YAML 1.2 does not
+        "a: !!int \u0661\u0662\n",  # Arabic-Indic digits
+        "a: !!int ' 12 '\n",  # padding
+        "a: !!float 1_0.5\n",
+        "a: !!float ' 1.5'\n",
+        "a: !!int 12.0\n",
+    ],
+)
+def test_explicit_tags_take_only_yaml_12_core_forms(text: str) -> None:
+    assert _codes(text) == [("SPO101", 1, 4)]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("a: !!int 0x1f\n", 31),
+        ("a: !!int '12'\n", 12),
+        ("a: !!float 2\n", 2.0),
+        ("a: !!str 12\n", "12"),
+    ],
+)
+def test_explicit_tags_on_valid_forms(text: str, value: object) -> None:
+    assert load(text) == [{"a": value}]
+
+
+@pytest.mark.parametrize(
+    "text", ["1: a\n0x1: b\n", "true: a\nTrue: b\n", "1: a\n0o1: b\n", "'1': a\n1: b\n"]
+)
+def test_keys_equal_as_yaml_values_are_duplicates(text: str) -> None:
+    assert _codes(text) == [("SPO103", 2, 1)]
+
+
+def test_a_tab_inside_block_scalar_content_is_content() -> None:
+    assert load("foo: |-\n \tbar\nbaz: 1\n") == [{"foo": "\tbar", "baz": 1}]
+    assert load("a: |\n  x\n  \ty\n") == [{"a": "x\n\ty\n"}]
+
+
+def test_a_tab_as_indentation_is_still_an_error() -> None:
+    assert _codes("a:\n\tb: 1\n")[0][0] == "SPO102"
