@@ -6,9 +6,19 @@
   ``page``/``limit``, ``offset``/``limit`` and a ``Link: rel="next"`` header).
 
 Faults are queued per method (``"*"`` for any) and used up one per request: ``500``, ``429``
-(with Retry-After), ``slow`` (sleeps past the client's timeout), ``drop`` (closes the
-connection without an answer), ``malformed`` (a 200 whose body is not JSON, after the request
-took effect), ``garbage`` (valid JSON of the wrong shape).
+(with Retry-After), ``slow`` (sleeps past the client's timeout after the request took effect),
+``late`` (sleeps past the client's timeout *before* it takes effect, as a busy server completes
+a request after the client gave up), ``drop`` (closes the connection without an answer),
+``truncate`` (the request takes effect; the answer's body stops half-way and the connection
+closes), ``malformed`` (a 200 whose body is not JSON, after the request took effect),
+``garbage`` (valid JSON of the wrong shape), ``foreign`` (the request takes effect, but the
+answer carries another record of the table).
+
+Options, as a real API has them: ``unique_names`` (a second record of a name is refused with
+409), ``idempotency`` (a POST carrying an ``Idempotency-Key`` already seen is answered with the
+record the first one made, waiting for it when it is still running), ``latency`` (seconds added
+to every call) and ``rate`` (calls per second allowed, a token bucket holding ``burst`` calls;
+above it 429 with ``Retry-After``: the seconds until a call is allowed again).
 """
 
 from __future__ import annotations
@@ -25,15 +35,54 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 SLOW_SECONDS = 1.5
+LATE_SECONDS = 1.0
+
+
+class Bucket:
+    """A token bucket: ``rate`` calls a second, at most ``burst`` at once."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> float:
+        """0 when the call is allowed, else the seconds until one is."""
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return 0.0
+            return (1 - self.tokens) / self.rate
 
 
 class State:
-    def __init__(self, token: str | None) -> None:
+    def __init__(
+        self,
+        token: str | None,
+        *,
+        unique_names: bool = False,
+        idempotency: bool = False,
+        latency: float = 0.0,
+        rate: float | None = None,
+        burst: int = 10,
+    ) -> None:
         self.token = token
+        self.unique_names = unique_names
+        self.idempotency = idempotency
+        self.latency = latency
+        self.bucket = Bucket(rate, burst) if rate else None
         self.tables: dict[str, dict[str, dict[str, Any]]] = {}
         self.faults: dict[str, deque[str]] = {}
         self.lock = threading.Lock()
         self.requests: list[tuple[str, str, str | None]] = []  # method, path, Authorization
+        self.statuses: list[int] = []
+        self.keys: dict[str, threading.Event] = {}
+        self.answers: dict[str, tuple[int, Any]] = {}
 
     def fault(self, method: str, *kinds: str) -> None:
         with self.lock:
@@ -77,6 +126,13 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         state.requests.append((self.command, split.path, self.headers.get("Authorization")))
+        if state.latency:
+            time.sleep(state.latency)
+        if state.bucket is not None:
+            wait = state.bucket.take()
+            if wait:
+                state.statuses.append(429)
+                return self._send(429, {"error": "rate limit"}, {"Retry-After": f"{wait:.3f}"})
         fault = state.next_fault(self.command)
         if fault == "drop":
             self.close_connection = True
@@ -99,6 +155,17 @@ class Handler(BaseHTTPRequestHandler):
         wrap = (lambda d: {"result": d}) if snow else (lambda d: d)
         body = json.loads(raw) if raw else None
         headers: dict[str, str] = {}
+        key = self.headers.get("Idempotency-Key") if state.idempotency else None
+        if key and self.command == "POST":
+            with state.lock:
+                first = key not in state.keys
+                done = state.keys.setdefault(key, threading.Event())
+            if not first:  # a retry: the first request's answer, once it has one
+                done.wait(10)
+                status, data = state.answers.get(key, (409, {"error": "key in use"}))
+                return self._send(status, data)
+        if fault == "late":  # busy: the request takes effect after the client gave up
+            time.sleep(LATE_SECONDS)
         with state.lock:
             rows = state.tables.setdefault(table, {})
             if self.command == "GET" and rid is None:
@@ -108,6 +175,9 @@ class Handler(BaseHTTPRequestHandler):
                     name = query["sysparm_query"][5:]
                 if name is not None:
                     items = [r for r in items if r.get("name") == name]
+                if snow and query.get("sysparm_query", "").startswith("sys_idIN"):
+                    wanted = set(query["sysparm_query"][8:].split(","))
+                    items = [r for r in items if r[id_field] in wanted]
                 limit = int(query.get("sysparm_limit") or query.get("limit") or 1000)
                 if "page" in query:
                     start = (int(query["page"]) - 1) * limit
@@ -122,9 +192,15 @@ class Handler(BaseHTTPRequestHandler):
                 row = rows.get(rid or "")
                 status, data = (404, {"error": "not found"}) if row is None else (200, wrap(row))
             elif self.command == "POST" and rid is None:
-                row = {**body, id_field: uuid.uuid4().hex}
-                rows[row[id_field]] = row
-                status, data = 201, wrap(row)
+                taken = state.unique_names and any(
+                    r.get("name") == body.get("name") for r in rows.values()
+                )
+                if taken:
+                    status, data = 409, {"error": "a record of that name exists"}
+                else:
+                    row = {**body, id_field: uuid.uuid4().hex}
+                    rows[row[id_field]] = row
+                    status, data = 201, wrap(row)
             elif self.command in ("PATCH", "PUT") and rid is not None:
                 if rid not in rows:
                     status, data = 404, {"error": "not found"}
@@ -137,6 +213,26 @@ class Handler(BaseHTTPRequestHandler):
                 status, data = (204, None) if found else (404, {"error": "not found"})
             else:
                 status, data = 405, {"error": "method not allowed"}
+            own = data.get("result", data) if isinstance(data, dict) else None
+            mine = own.get(id_field) if isinstance(own, dict) else None
+            others = [r for r in rows.values() if r[id_field] != mine]
+            if key and self.command == "POST":
+                state.answers[key] = (status, data)
+                state.keys[key].set()
+        state.statuses.append(status)
+        if fault == "foreign" and status < 400 and others:
+            return self._send(200, wrap(dict(others[0])))
+        if fault == "truncate" and status < 400:
+            payload = json.dumps(data).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload[: len(payload) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
         if fault == "slow":  # the request took effect; the answer comes too late
             time.sleep(SLOW_SECONDS)
         if fault == "malformed" and status < 400:
@@ -156,10 +252,11 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # many clients connecting at once (the benchmark's threads)
 
-    def __init__(self, token: str | None) -> None:
+    def __init__(self, token: str | None, **options: Any) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
-        self.state = State(token)
+        self.state = State(token, **options)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that timed out closed the connection: expected here
@@ -170,8 +267,8 @@ class Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def serving(token: str | None = None) -> Iterator[Server]:
-    server = Server(token)
+def serving(token: str | None = None, **options: Any) -> Iterator[Server]:
+    server = Server(token, **options)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:

@@ -265,7 +265,7 @@ class AwsProvider(Provider):
         observed = self._portfolio(out["PortfolioDetail"]["Id"])
         if observed is None:
             raise ProviderError(f"aws: portfolio {name} vanished right after it was created")
-        return observed
+        return self.expect("portfolio", name, observed, what="CreatePortfolio")
 
     # --- products -----------------------------------------------------------------------------
 
@@ -322,7 +322,7 @@ class AwsProvider(Provider):
         observed = self._product(id_, tags)
         if observed is None:
             raise ProviderError(f"aws: product {name} vanished right after it was created")
-        return observed
+        return self.expect("product", name, observed, what="CreateProduct")
 
     def _products(self) -> list[Observed]:
         out = []
@@ -360,7 +360,8 @@ class AwsProvider(Provider):
             args["description"] = props["description"]
         with self._errors(f"create application {name}"):
             app = ar.create_application(**args)["application"]
-        return Observed(app["id"], app["name"], dict(props))
+        made = Observed(str(app.get("id", "")), str(app.get("name", "")), dict(props))
+        return self.expect("application", name, made, what="CreateApplication")
 
     # --- the contract ------------------------------------------------------------------------
 
@@ -414,6 +415,11 @@ class AwsProvider(Provider):
         current = self.read(type_, id_)
         if current is None:
             raise ProviderError(f"aws.{type_}.{name}: not found (id {id_})")
+        if current.id != id_:
+            raise ProviderError(
+                f"aws.{type_}.{name}: reading id {id_!r} answered another object "
+                f"({current.id!r}); refusing to change it"
+            )
         if current.name == name and current.properties == dict(properties):
             return current
         if type_ == "application":
@@ -422,7 +428,8 @@ class AwsProvider(Provider):
                 app = ar.update_application(
                     application=id_, name=name, description=properties.get("description", "")
                 )["application"]
-            return Observed(app["id"], app["name"], dict(properties))
+            got = Observed(str(app.get("id", "")), str(app.get("name", "")), dict(properties))
+            return self.expect(type_, name, got, id_=id_, what="UpdateApplication")
         # no Update* in moto: replace under the same name (every property is replace-only)
         self.delete(type_, id_)
         if type_ == "portfolio":

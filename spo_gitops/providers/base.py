@@ -9,11 +9,22 @@ Rules every implementation keeps:
 - ``create`` is idempotent by name: when an object of that type and name already exists (a crash
   between the provider's answer and the state write left it behind), it is adopted — updated to
   the given properties and returned — never duplicated.
+- **Never adopt an object that was not asked for.** What ``create`` and ``update`` return is
+  recorded in the state as the resource: it must be the object requested — the object of that
+  type and name (or the key the provider names objects by, e.g. the files provider's path) and,
+  for ``update``, of the id given. When the backend answers with another object, raise
+  :class:`ProviderError` (apply then fails the action and writes nothing); never return it.
+  ``read`` likewise returns the object of the id asked for, or None. :meth:`Provider.expect`
+  is the check.
 - ``read`` returns None for an object that does not exist; it never raises for that.
+- ``read_many`` (refresh) reads many objects in few calls where the backend allows it (a batch
+  query, listing pages); the default reads them one by one.
 - ``delete`` of an object that no longer exists succeeds.
 - Errors worth retrying (timeouts, 5xx, a locked database) raise :class:`TransientProviderError`;
   everything else raises :class:`ProviderError` with a message fit for the user.
-- Methods may be called from several threads at once (apply runs actions in parallel).
+- Methods may be called from several threads at once (apply runs actions in parallel). The
+  setting ``parallelism`` (every provider has it) bounds how many of this provider's actions
+  apply runs at once (:meth:`Provider.concurrency`); unset, the run's parallelism applies.
 - Secrets: properties named in ``ResourceType.sensitive`` are never logged or put in messages.
 """
 
@@ -25,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from spo_gitops.errors import SpoError
@@ -39,8 +50,8 @@ class TransientProviderError(ProviderError):
     """A provider operation failed in a way that may succeed when retried."""
 
 
-class ProviderSettings(BaseModel):
-    """Base of every provider's settings: unknown keys are refused. Keys are camelCase in
+class SettingsModel(BaseModel):
+    """Settings as spo.yaml writes them: unknown keys are refused. Keys are camelCase in
     spo.yaml, like every other setting there (``baseUrl``); the Python names (``base_url``)
     are accepted too."""
 
@@ -49,9 +60,29 @@ class ProviderSettings(BaseModel):
     )
 
 
+class ProviderSettings(SettingsModel):
+    """Base of every provider's settings (``providers.NAME`` in spo.yaml)."""
+
+    parallelism: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="Actions of this provider at once (default: reconcile.parallelism).",
+    )
+
+
+#: Settings every provider takes (listed once in the documentation, not per provider).
+COMMON_SETTINGS = frozenset({"parallelism"})
+
+
 def settings_keys(model: type[ProviderSettings]) -> list[str]:
-    """The keys a settings model takes in spo.yaml (its aliases), sorted."""
-    return sorted(field.alias or name for name, field in model.model_fields.items())
+    """The keys a settings model takes in spo.yaml (its aliases), sorted; without the
+    :data:`COMMON_SETTINGS` every provider takes."""
+    return sorted(
+        field.alias or name
+        for name, field in model.model_fields.items()
+        if name not in COMMON_SETTINGS
+    )
 
 
 @dataclass(frozen=True)
@@ -119,6 +150,25 @@ class Provider(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and files."""
+
+    def concurrency(self) -> int | None:
+        """How many of this provider's actions apply may run at once (its ``parallelism``
+        setting); None leaves it to the run's parallelism."""
+        return self.settings.parallelism
+
+    def expect(
+        self, type_: str, name: str, got: Observed, *, id_: str | None = None, what: str = ""
+    ) -> Observed:
+        """``got`` if it is the object asked for (that name and, when given, that id), else
+        the ProviderError the contract requires: an object nobody asked for is never recorded."""
+        if got.name == name and (id_ is None or got.id == id_):
+            return got
+        asked = f"{name!r}" + (f" (id {id_!r})" if id_ is not None else "")
+        where = f"{what} " if what else ""
+        raise ProviderError(
+            f"{self.name}.{type_}.{name}: {where}answered with another object ({got.name!r}, "
+            f"id {got.id!r}) instead of {asked}; refusing to record it"
+        )
 
     @classmethod
     def configured_types(cls, settings: ProviderSettings) -> Mapping[str, ResourceType]:

@@ -3,6 +3,8 @@
 One resource type, ``file``. Its id is the path relative to the directory (``path``, or the
 resource name when there is no ``path``). Files are written atomically: a temporary file in the
 same folder, fsync, then ``os.replace``; a reader sees the old content or the new, never half.
+A temporary file is named ``.<file>.<random>.<pid>.spo-tmp``; one left behind by a process that
+was killed mid-write (its pid no longer runs) is removed when the provider is next set up.
 Reading returns ``path`` and ``content`` (and ``mode`` when the permission bits are not 0644), so
 an edit made by hand shows as drift. A file that exists already is adopted: overwritten.
 
@@ -85,6 +87,7 @@ class FilesProvider(Provider):
         assert isinstance(settings, FilesSettings)
         directory = Path(settings.directory).expanduser()
         self.root = directory if directory.is_absolute() else context.project_root / directory
+        self.removed_debris = self._remove_debris()
 
     # --- paths -------------------------------------------------------------------------------
 
@@ -165,7 +168,9 @@ class FilesProvider(Provider):
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(
-                    prefix=f".{target.name}.", suffix=_TMP_SUFFIX, dir=target.parent
+                    prefix=f".{target.name}.",
+                    suffix=f".{os.getpid()}{_TMP_SUFFIX}",
+                    dir=target.parent,
                 )
             except FileNotFoundError:
                 if attempt == 2:
@@ -201,6 +206,27 @@ class FilesProvider(Provider):
             pass  # not every file system can sync a directory
         finally:
             os.close(fd)
+
+    def _remove_debris(self) -> list[str]:
+        """Remove the temporary files of writes whose process is gone (killed mid-write);
+        returns their paths relative to the directory."""
+        removed: list[str] = []
+        if not self.root.is_dir():
+            return removed
+        for folder, _dirs, files in os.walk(self.root):
+            for fname in files:
+                if not (fname.startswith(".") and fname.endswith(_TMP_SUFFIX)):
+                    continue
+                owner = fname[: -len(_TMP_SUFFIX)].rsplit(".", 1)[-1]
+                if owner.isdigit() and _running(int(owner)):
+                    continue  # a write in progress (another apply, another partition)
+                full = Path(folder, fname)
+                try:
+                    full.unlink()
+                except OSError:
+                    continue
+                removed.append(full.relative_to(self.root).as_posix())
+        return sorted(removed)
 
     def _remove(self, target: Path) -> None:
         try:
@@ -266,3 +292,17 @@ class FilesProvider(Provider):
                 if observed is not None:
                     out.append(observed)
         return out
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    except (OverflowError, OSError):
+        return False
+    return True

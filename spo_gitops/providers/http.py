@@ -2,16 +2,29 @@
 
 Each resource type is a collection at ``base_url + path``: list it (GET, paginated), read one
 record (GET path/id; 404 is "does not exist"), create (POST path), update (PATCH or PUT path/id),
-delete (DELETE path/id; 404 is fine). ``create`` is idempotent by name: it looks the name up first
-(``lookup`` query) and adopts (updates) a record it finds; only when none exists does it POST.
+delete (DELETE path/id; 404 is fine).
 
-Retries: every call is retried inside the provider (tenacity, ``retries`` attempts in all,
-exponential backoff from ``backoff`` seconds) on connection errors, timeouts, 408, 429 and 5xx;
-a 429's or 503's ``Retry-After`` is honoured (capped at ``max_retry_after``). We retry here,
-not only in the apply executor, because plan's refresh calls ``read_many`` outside the executor.
-When the attempts are used up the provider raises :class:`TransientProviderError`, so that apply
-retries the whole action again later. A POST is never retried blindly: the lookup-then-POST step
-is retried as a whole, so a POST whose answer was lost is found by name, never repeated.
+Rules it keeps beyond the contract's:
+
+- **One call per create where the API allows it.** Where the API refuses a second record of a
+  name (``unique_names``: 409 Conflict), create POSTs at once and resolves a conflict by adopting
+  the record of that name. Elsewhere it looks the name up first (``lookup`` query) and adopts
+  (updates) what it finds; only when none exists does it POST.
+- **A slow create is not duplicated.** A POST is repeated only where that cannot make a second
+  record: with the same idempotency key (``idempotency_header``, where the API has one), where
+  the API refuses duplicates, or, after an answer that was lost (a timeout, a dropped or cut-off
+  answer, 500/502/504), once a lookup has found no record during ``ambiguous_wait`` seconds
+  (default twice ``timeout``). A 429 or 503 means the server did nothing: POSTed again as is.
+- **Answers are checked.** A create's or update's answer must be the record asked for (its name
+  and, for an update, its id), a read's the id asked for; otherwise a ProviderError, and apply
+  writes nothing to the state.
+- **Refresh in pages.** ``read_many`` uses a batch query by ids (``batch_read``) or the
+  collection's listing pages, and a GET only for ids it did not see there.
+
+Calls, retries and the adaptive limit on calls in flight are in
+:mod:`spo_gitops.providers.http_transport`. We retry there, not only in the apply executor,
+because plan's refresh reads outside the executor. When the attempts are used up the provider
+raises :class:`TransientProviderError`, so that apply retries the whole action again later.
 
 The auth token is read from the environment variable named by ``token_env`` when the provider is
 configured; it goes into the Authorization header only and is scrubbed from every message.
@@ -24,15 +37,16 @@ from __future__ import annotations
 import builtins
 import os
 import threading
+import time
 import urllib.parse
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import requests
 from pydantic import Field
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
-from tenacity.wait import wait_base
 
 from spo_gitops.providers.base import (
     Observed,
@@ -41,15 +55,15 @@ from spo_gitops.providers.base import (
     ProviderError,
     ProviderSettings,
     ResourceType,
-    TransientProviderError,
+    SettingsModel,
 )
 from spo_gitops.providers.http_profiles import PERMISSIVE, PROFILES
+from spo_gitops.providers.http_transport import Attempts, Transient, Transport
 
 Pagination = Literal["none", "page", "link", "offset"]
-_TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
-class HttpTypeSettings(ProviderSettings):
+class HttpTypeSettings(SettingsModel):
     """One collection; unset fields come from the profile's defaults."""
 
     path: str | None = Field(default=None, description="Collection path below base_url.")
@@ -69,6 +83,16 @@ class HttpTypeSettings(ProviderSettings):
         default=None, description="Query parameters finding a record by {name}."
     )
     update_method: Literal["PATCH", "PUT"] | None = Field(default=None, description="Update verb.")
+    unique_names: bool | None = Field(
+        default=None,
+        description="The API refuses a second record of a name with 409: create POSTs at once.",
+    )
+    idempotency_header: str | None = Field(
+        default=None, description="Header carrying an idempotency key on POST, if the API has one."
+    )
+    batch_read: dict[str, str] | None = Field(
+        default=None, description="Query parameters reading records by {ids} (comma-separated)."
+    )
     clear_value: Any = Field(default=None, description="Value sent to clear a removed property.")
     schema_: dict[str, Any] | None = Field(
         default=None, alias="schema", description="JSON Schema of the properties."
@@ -95,6 +119,16 @@ class HttpSettings(ProviderSettings):
     page_size: int = Field(default=100, ge=1, le=10_000, description="Records per page.")
     max_pages: int = Field(default=1000, ge=1, description="Refuse longer listings.")
     verify_tls: bool = Field(default=True, description="Check the server's TLS certificate.")
+    adaptive: bool = Field(
+        default=True, description="Adapt the calls in flight to 429s and latency (AIMD)."
+    )
+    ambiguous_wait: float | None = Field(
+        default=None,
+        ge=0,
+        le=600,
+        description="Seconds to look for a record after a POST whose answer was lost, before "
+        "POSTing again (default: twice timeout).",
+    )
     types: dict[str, HttpTypeSettings] = Field(
         default_factory=dict, description="Resource types: the profile's, changed or added to."
     )
@@ -117,6 +151,9 @@ class Collection:
     lookup: Mapping[str, str] | None = None
     update_method: str = "PATCH"
     clear_value: Any = None
+    unique_names: bool = False
+    idempotency_header: str = ""
+    batch_read: Mapping[str, str] | None = None
 
     def remote(self, prop: str) -> str:
         return (self.fields or {}).get(prop, prop)
@@ -170,43 +207,6 @@ def _profile_types() -> dict[str, ResourceType]:
     return out
 
 
-class _Transient(TransientProviderError):
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class _WaitRetryAfter(wait_base):
-    """Exponential backoff, or the server's Retry-After when it sent one (capped)."""
-
-    def __init__(self, initial: float, cap: float) -> None:
-        self.initial = initial
-        self.cap = cap
-
-    def __call__(self, retry_state: Any) -> float:
-        exc = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(exc, _Transient) and exc.retry_after is not None:
-            return min(max(exc.retry_after, 0.0), self.cap)
-        return float(min(self.initial * 2 ** (retry_state.attempt_number - 1), self.cap or 30.0))
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        import datetime as dt
-        from email.utils import parsedate_to_datetime
-
-        when = parsedate_to_datetime(value)
-        return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
-
-
 class HttpProvider(Provider):
     """A generic REST API (collections of JSON records); profile servicenow for its Table API."""
 
@@ -229,9 +229,9 @@ class HttpProvider(Provider):
                 )
             self._token = token
         self.collections = self._collections(settings)
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []
-        self._lock = threading.Lock()
+        self.http = Transport(settings, self.base, self._token)
+        self._reader: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     @classmethod
     def configured_types(cls, settings: ProviderSettings) -> Mapping[str, ResourceType]:
@@ -272,24 +272,6 @@ class HttpProvider(Provider):
 
     # --- plumbing ------------------------------------------------------------------------------
 
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.headers["Accept"] = "application/json"
-            if self._token:
-                session.headers["Authorization"] = f"{self.cfg.auth_scheme} {self._token}"
-            session.verify = self.cfg.verify_tls
-            self._local.session = session
-            with self._lock:
-                self._sessions.append(session)
-        return session
-
-    def _scrub(self, text: str) -> str:
-        if self._token:
-            text = text.replace(self._token, "***")
-        return text
-
     def _collection(self, type_: str) -> Collection:
         coll = self.collections.get(type_)
         if coll is None:
@@ -304,62 +286,8 @@ class HttpProvider(Provider):
         """The configured type (its schema from the profile or spo.yaml)."""
         return self._collection(type_).rtype
 
-    def _url(self, path: str) -> str:
-        return self.base + "/" + path.lstrip("/")
-
-    def _retrying(self) -> Retrying:
-        return Retrying(
-            stop=stop_after_attempt(self.cfg.retries) | stop_after_delay(self.cfg.max_elapsed),
-            wait=_WaitRetryAfter(self.cfg.backoff, self.cfg.max_retry_after),
-            retry=retry_if_exception_type(_Transient),
-            reraise=True,
-        )
-
-    def _once(
-        self, method: str, url: str, *, params: Mapping[str, Any] | None = None, body: Any = None
-    ) -> requests.Response:
-        """One request; transient failures raise _Transient, others ProviderError."""
-        shown = f"{method} {urllib.parse.urlsplit(url).path}"
-        try:
-            resp = self._session().request(
-                method, url, params=params, json=body, timeout=self.cfg.timeout
-            )
-        except requests.Timeout:
-            raise _Transient(f"http: {shown}: no answer within {self.cfg.timeout:g} s") from None
-        except requests.ConnectionError as e:
-            why = type(e.__context__ or e).__name__
-            raise _Transient(f"http: {shown}: connection failed ({why})") from None
-        except requests.RequestException as e:
-            raise ProviderError(self._scrub(f"http: {shown}: {type(e).__name__}: {e}")) from None
-        if resp.status_code in _TRANSIENT_STATUS:
-            wait = _retry_after(resp.headers.get("Retry-After"))
-            raise _Transient(f"http: {shown}: HTTP {resp.status_code}", retry_after=wait)
-        if resp.status_code in (401, 403):
-            where = f" (token from ${self.cfg.token_env})" if self.cfg.token_env else ""
-            raise ProviderError(f"http: {shown}: HTTP {resp.status_code}: access refused{where}")
-        return resp
-
-    def _request(
-        self, method: str, url: str, *, params: Mapping[str, Any] | None = None, body: Any = None
-    ) -> requests.Response:
-        try:
-            return self._retrying()(lambda: self._once(method, url, params=params, body=body))
-        except _Transient as e:
-            raise TransientProviderError(
-                f"{e.message} (gave up after {self.cfg.retries} attempts)"
-            ) from None
-
-    def _json(self, resp: requests.Response, shown: str) -> Any:
-        if resp.status_code >= 400:
-            excerpt = self._scrub(resp.text[:200].strip())
-            raise ProviderError(f"http: {shown}: HTTP {resp.status_code}: {excerpt}")
-        try:
-            return resp.json()
-        except ValueError:
-            raise ProviderError(
-                f"http: {shown}: the answer is not valid JSON (HTTP {resp.status_code}, "
-                f"{len(resp.content)} bytes)"
-            ) from None
+    def _item_url(self, coll: Collection, id_: str) -> str:
+        return self.http.url(f"{coll.path}/{urllib.parse.quote(id_, safe='')}")
 
     def _unwrap(self, coll: Collection, data: Any, shown: str) -> Any:
         if coll.envelope:
@@ -369,6 +297,9 @@ class HttpProvider(Provider):
                 )
             return data[coll.envelope]
         return data
+
+    def _answer(self, coll: Collection, resp: requests.Response, shown: str) -> Observed:
+        return self._record(coll, self._unwrap(coll, self.http.json(resp, shown), shown), shown)
 
     def _record(self, coll: Collection, data: Any, shown: str) -> Observed:
         if not isinstance(data, dict):
@@ -410,51 +341,135 @@ class HttpProvider(Provider):
 
     def read(self, type_: str, id_: str) -> Observed | None:
         coll = self._collection(type_)
-        url = self._url(f"{coll.path}/{urllib.parse.quote(id_, safe='')}")
         shown = f"GET {coll.path}/{id_}"
-        resp = self._request("GET", url)
+        resp = self.http.request("GET", self._item_url(coll, id_))
         if resp.status_code == 404:
             return None
-        return self._record(coll, self._unwrap(coll, self._json(resp, shown), shown), shown)
+        observed = self._answer(coll, resp, shown)
+        if observed.id != id_:
+            raise ProviderError(
+                f"http: {shown}: the answer is another record (id {observed.id!r}); "
+                "refusing to take it for the one asked for"
+            )
+        return observed
 
-    def _find(self, coll: Collection, name: str) -> builtins.list[Observed]:
+    def read_many(self, type_: str, ids: Sequence[str]) -> dict[str, Observed | None]:
+        """Refresh in few calls: the collection's batch query (``batch_read``, ``page_size``
+        - 1 ids a call) or its listing pages (at most one page per ten ids), then a GET, in
+        parallel, for each id not seen, so that only a 404 makes a record missing."""
+        coll = self._collection(type_)
+        out: dict[str, Observed | None] = dict.fromkeys(ids)
+        wanted = set(out)
+        seen: dict[str, Observed] = {}
+        if coll.batch_read and wanted:
+            unique = sorted(wanted)
+            step = max(1, self.cfg.page_size - 1)  # a page never full: no call for a next one
+            for start in range(0, len(unique), step):
+                chunk = ",".join(unique[start : start + step])
+                query = {k: v.replace("{ids}", chunk) for k, v in coll.batch_read.items()}
+                seen.update((o.id, o) for o in self._pages(coll, query) if o.id in wanted)
+        elif len(wanted) > 2:
+            budget = min(self.cfg.max_pages, max(1, len(wanted) // 10))
+            for page in self._iter_pages(coll, {}, budget):
+                seen.update((o.id, o) for o in page if o.id in wanted)
+                if len(seen) == len(wanted):
+                    break
+        out.update(seen)
+        rest = sorted(wanted - set(seen))
+        if len(rest) == 1:
+            out[rest[0]] = self.read(type_, rest[0])
+        elif rest:
+            reads = self._pool().map(lambda i: self.read(type_, i), rest)
+            out.update(zip(rest, reads, strict=True))
+        return out
+
+    def _pool(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._reader is None:
+                self._reader = ThreadPoolExecutor(
+                    max_workers=self.cfg.parallelism or 10, thread_name_prefix="http-read"
+                )
+            return self._reader
+
+    def _find(self, coll: Collection, name: str) -> Observed | None:
+        """The one record of that name (lookup query); ProviderError when there are several."""
         template = coll.lookup or {coll.name_field: "{name}"}
         params = {k: v.replace("{name}", name) for k, v in template.items()}
         found = [o for o in self._pages(coll, params) if o.name == name]
-        return found
+        if len(found) > 1:
+            ids = ", ".join(o.id for o in found)
+            raise ProviderError(
+                f"http.{coll.rtype.name}.{name}: {len(found)} records have that name ({ids}); "
+                "cannot tell which one to adopt"
+            )
+        return found[0] if found else None
+
+    def _expect(
+        self, coll: Collection, shown: str, got: Observed, name: str, id_: str | None = None
+    ) -> Observed:
+        return self.expect(coll.rtype.name, name, got, id_=id_, what=shown)
 
     def create(self, type_: str, name: str, properties: Mapping[str, Any]) -> Observed:
         coll = self._collection(type_)
         body = self._body(coll, name, properties)
-        shown = f"POST {coll.path}"
-
-        def attempt() -> Observed:
+        if not coll.unique_names:  # the API allows duplicates: look the name up first
             found = self._find(coll, name)
-            if len(found) > 1:
-                ids = ", ".join(o.id for o in found)
-                raise ProviderError(
-                    f"http.{type_}.{name}: {len(found)} records have that name ({ids}); "
-                    "cannot tell which one to adopt"
-                )
-            if found:
-                return self._write(coll, found[0].id, name, body)
-            resp = self._once("POST", self._url(coll.path), body=body)
-            return self._record(coll, self._unwrap(coll, self._json(resp, shown), shown), shown)
+            if found is not None:
+                return self._write(coll, found.id, name, body)
+        return self._post(coll, name, body)
 
-        try:
-            return self._retrying()(attempt)
-        except _Transient as e:
-            raise TransientProviderError(
-                f"{e.message} (gave up after {self.cfg.retries} attempts)"
-            ) from None
+    def _post(self, coll: Collection, name: str, body: Mapping[str, Any]) -> Observed:
+        """POST once per attempt. Repeated only where that cannot duplicate: with the same
+        idempotency key, where the API refuses a second record of the name (409 is resolved
+        by adopting that record), or after a lookup that waited ``ambiguous_wait`` for a
+        request that may still be running at the server."""
+        shown = f"POST {coll.path}"
+        key = uuid.uuid4().hex if coll.idempotency_header else None
+        headers = {coll.idempotency_header: key} if key else None
+        url = self.http.url(coll.path)
+        budget = Attempts(self.cfg)
+        while True:
+            try:
+                resp = self.http.once("POST", url, body=dict(body), headers=headers)
+            except Transient as e:
+                if e.ambiguous and key is None and not coll.unique_names:
+                    found = self._settle(coll, name)
+                    if found is not None:
+                        return self._write(coll, found.id, name, body)
+                if not budget.again(e):
+                    raise self.http.gave_up(e, budget) from None
+                continue
+            if resp.status_code == 409 and coll.unique_names:
+                found = self._find(coll, name)
+                if found is None:
+                    raise ProviderError(
+                        f"http.{coll.rtype.name}.{name}: {shown}: HTTP 409 (conflict), but no "
+                        "record of that name is found"
+                    )
+                return self._write(coll, found.id, name, body)
+            return self._expect(coll, shown, self._answer(coll, resp, shown), name)
+
+    def _settle(self, coll: Collection, name: str) -> Observed | None:
+        """After a POST whose answer was lost: look the name up now and then until
+        ``ambiguous_wait`` seconds have passed (the server may still be creating it)."""
+        wait = self.cfg.ambiguous_wait
+        if wait is None:
+            wait = 2 * self.cfg.timeout
+        deadline = time.monotonic() + wait
+        for _ in range(10):
+            found = self._find(coll, name)
+            left = deadline - time.monotonic()
+            if found is not None or left <= 0:
+                return found
+            time.sleep(min(left, max(wait / 8, 0.01)))
+        return self._find(coll, name)
 
     def _write(self, coll: Collection, id_: str, name: str, body: Mapping[str, Any]) -> Observed:
-        url = self._url(f"{coll.path}/{urllib.parse.quote(id_, safe='')}")
         shown = f"{coll.update_method} {coll.path}/{id_}"
-        resp = self._request(coll.update_method, url, body=dict(body))
+        resp = self.http.request(coll.update_method, self._item_url(coll, id_), body=dict(body))
         if resp.status_code == 404:
             raise ProviderError(f"http.{coll.rtype.name}.{name}: not found (id {id_})")
-        return self._record(coll, self._unwrap(coll, self._json(resp, shown), shown), shown)
+        return self._expect(coll, shown, self._answer(coll, resp, shown), name, id_)
 
     def update(self, type_: str, id_: str, name: str, properties: Mapping[str, Any]) -> Observed:
         coll = self._collection(type_)
@@ -462,10 +477,9 @@ class HttpProvider(Provider):
 
     def delete(self, type_: str, id_: str) -> None:
         coll = self._collection(type_)
-        url = self._url(f"{coll.path}/{urllib.parse.quote(id_, safe='')}")
-        resp = self._request("DELETE", url)
+        resp = self.http.request("DELETE", self._item_url(coll, id_))
         if resp.status_code >= 400 and resp.status_code != 404:
-            self._json(resp, f"DELETE {coll.path}/{id_}")  # raises with the status
+            self.http.json(resp, f"DELETE {coll.path}/{id_}")  # raises with the status
 
     def list(self, type_: str) -> list[Observed]:
         coll = self._collection(type_)
@@ -473,10 +487,19 @@ class HttpProvider(Provider):
 
     def _pages(self, coll: Collection, query: Mapping[str, str]) -> builtins.list[Observed]:
         out: builtins.list[Observed] = []
+        for page in self._iter_pages(coll, query, self.cfg.max_pages):
+            out.extend(page)
+        return out
+
+    def _iter_pages(
+        self, coll: Collection, query: Mapping[str, str], most: int
+    ) -> Iterator[builtins.list[Observed]]:
+        """The listing, page by page; ProviderError past ``max_pages`` (only when ``most`` is
+        ``max_pages``: a caller with a smaller budget just stops)."""
         size = self.cfg.page_size
-        url: str | None = self._url(coll.path)
-        for number in range(self.cfg.max_pages):
-            assert url is not None
+        url = self.http.url(coll.path)
+        shown = f"GET {coll.path}"
+        for number in range(most):
             params: dict[str, Any] = dict(query)
             if coll.pagination == "page":
                 params.update({coll.page_param: number + 1, coll.limit_param: size})
@@ -486,18 +509,17 @@ class HttpProvider(Provider):
                 params[coll.limit_param] = size
             elif coll.pagination == "link":
                 params = {}  # the next link carries its own query
-            shown = f"GET {coll.path}"
-            resp = self._request("GET", url, params=params or None)
-            items = self._unwrap(coll, self._json(resp, shown), shown)
-            if not isinstance(items, list):
+            resp = self.http.request("GET", url, params=params or None)
+            items = self._unwrap(coll, self.http.json(resp, shown), shown)
+            if not isinstance(items, builtins.list):
                 raise ProviderError(f"http: {shown}: unexpected answer: expected a list")
-            out.extend(self._record(coll, item, shown) for item in items)
+            yield [self._record(coll, item, shown) for item in items]
             if coll.pagination == "none":
-                return out
+                return
             if coll.pagination == "link":
                 nxt = resp.links.get("next", {}).get("url")
                 if not nxt:
-                    return out
+                    return
                 url = urllib.parse.urljoin(url, nxt)
                 if not url.startswith(self.base + "/"):
                     raise ProviderError(
@@ -505,17 +527,18 @@ class HttpProvider(Provider):
                         "send the token there"
                     )
             elif len(items) < size:
-                return out
-        raise ProviderError(
-            f"http: GET {coll.path}: more than {self.cfg.max_pages} pages (max_pages)"
-        )
+                return
+        if most == self.cfg.max_pages:
+            raise ProviderError(
+                f"http: GET {coll.path}: more than {self.cfg.max_pages} pages (max_pages)"
+            )
 
     def close(self) -> None:
-        with self._lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
-        self._local = threading.local()
+        with self._pool_lock:
+            reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.shutdown(wait=True)
+        self.http.close()
 
 
 def _coerce(value: Any, schema: Any) -> Any:

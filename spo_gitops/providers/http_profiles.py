@@ -66,7 +66,13 @@ SERVICENOW_SLA: dict[str, Any] = {
 
 #: The ServiceNow Table API: records under /api/now/table/<table>, ``sys_id`` ids, every answer
 #: in a ``result`` envelope, offset pagination (sysparm_offset, sysparm_limit), lookup by name
-#: with ``sysparm_query=name=<name>``, PATCH for updates, "" to clear a field.
+#: with ``sysparm_query=name=<name>``, refresh by ``sysparm_query=sys_idIN<ids>``, PATCH for
+#: updates, "" to clear a field.
+#:
+#: Creating: the Table API has no idempotency-key header and allows two records of one name, so
+#: a create looks the name up before it POSTs (two calls), and a POST whose answer was lost is
+#: repeated only after lookups during ``ambiguousWait`` (default twice ``timeout``) found nothing.
+#: ``uniqueNames: true`` saves the lookup only where the instance answers 409 to a duplicate.
 SERVICENOW: dict[str, Any] = {
     "defaults": {
         "id_field": "sys_id",
@@ -76,6 +82,7 @@ SERVICENOW: dict[str, Any] = {
         "offset_param": "sysparm_offset",
         "limit_param": "sysparm_limit",
         "lookup": {"sysparm_query": "name={name}"},
+        "batch_read": {"sysparm_query": "sys_idIN{ids}"},
         "update_method": "PATCH",
         "clear_value": "",
     },
@@ -108,7 +115,12 @@ SERVICENOW: dict[str, Any] = {
     },
 }
 
-#: No defaults beyond the provider's own; types come from spo.yaml.
+#: No defaults beyond the provider's own; types come from spo.yaml. Say per type what the API
+#: offers: ``idempotencyHeader`` (e.g. ``Idempotency-Key``, as Stripe-style APIs take it: a POST
+#: retried with the same key is answered with the record the first one made), ``uniqueNames``
+#: (the API answers 409 to a second record of a name: create is one POST), ``batchRead``.
+#: Without any of them a create is a lookup and a POST, and a lost answer waits
+#: ``ambiguousWait`` before it is POSTed again.
 GENERIC: dict[str, Any] = {"defaults": {}, "types": {}}
 
 PROFILES: dict[str, dict[str, Any]] = {"generic": GENERIC, "servicenow": SERVICENOW}

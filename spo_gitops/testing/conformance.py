@@ -13,6 +13,11 @@ Checks, each by name (``checks=`` selects a subset, ``skip=`` leaves some out):
 - ``schema``: every declared type's schema is valid JSON Schema 2020-12 describing an object,
   and every case's properties satisfy it;
 - ``lifecycle``: create -> read (equal) -> update -> read (equal) -> delete -> read is None;
+- ``own-answers``: a provider never adopts an object it did not ask for: with two objects
+  made, each create's answer carries its own name, an update's answer the id and name asked for
+  and the other object is left as it was; and, when the author passes ``inject_foreign`` (a
+  context manager under which the real backend answers writes with another object), create and
+  update raise ProviderError instead of returning that object;
 - ``idempotent-create``: create twice by name (a crash after the first answer) -> one object,
   same id;
 - ``adopt``: an object created outside apply is found by ``list`` (name, id, properties);
@@ -43,6 +48,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from spo_gitops.providers.base import (
     Observed,
     Provider,
+    ProviderError,
     ResourceType,
     TransientProviderError,
 )
@@ -50,6 +56,7 @@ from spo_gitops.providers.base import (
 CHECKS = (
     "schema",
     "lifecycle",
+    "own-answers",
     "idempotent-create",
     "adopt",
     "read-missing",
@@ -176,6 +183,7 @@ def check_provider(
     skip: Iterable[str] = (),
     types: Mapping[str, ResourceType] | None = None,
     inject_transient: Callable[[], AbstractContextManager[object]] | None = None,
+    inject_foreign: Callable[[], AbstractContextManager[object]] | None = None,
 ) -> list[str]:
     """Run the kit; returns the names of the checks that ran. ``types`` defaults to the
     provider's declared types (pass the configured ones for providers whose types come from
@@ -188,7 +196,9 @@ def check_provider(
         check_schemas(types if types is not None else provider.types, cases)
     for case in cases:
         for check in wanted:
-            if check != "schema":
+            if check == "own-answers":
+                _own_answers(provider, case, inject_foreign)
+            elif check != "schema":
                 _CHECKS[check](provider, case, inject_transient)
     return wanted
 
@@ -214,6 +224,54 @@ def _lifecycle(provider: Provider, case: Case, _: Any) -> None:
     provider.delete(case.type, updated.id)
     if provider.read(case.type, updated.id) is not None:
         raise _fail(check, case, "read after delete still finds the object")
+
+
+def _own_answers(
+    provider: Provider,
+    case: Case,
+    inject: Callable[[], AbstractContextManager[object]] | None,
+) -> None:
+    check = "own-answers"
+    mine, other, third = f"{case.name}-mine", f"{case.name}-other", f"{case.name}-third"
+    try:
+        theirs = provider.create(case.type, other, case.properties)
+        made = provider.create(case.type, mine, case.properties)
+        for got, name in ((theirs, other), (made, mine)):
+            if got.name != name:
+                raise _fail(check, case, f"create of {name!r} answered {got.name!r}")
+        if made.id == theirs.id:
+            raise _fail(check, case, f"two names, one object ({made.id!r})")
+        changed = provider.update(case.type, made.id, mine, case.updated)
+        if changed.name != mine or (case.same_id_on_update and changed.id != made.id):
+            raise _fail(
+                check,
+                case,
+                f"update of {mine!r} (id {made.id!r}) answered {changed.name!r} "
+                f"(id {changed.id!r})",
+            )
+        left = provider.read(case.type, theirs.id)
+        if left is None or left.name != other:
+            raise _fail(check, case, "an update of one object changed another")
+        _same(check, case, left, case.properties, "the other object")
+        if inject is not None:
+            calls: list[tuple[str, Callable[[], Observed]]] = [
+                ("create", lambda: provider.create(case.type, third, case.properties)),
+                ("update", lambda: provider.update(case.type, changed.id, mine, case.properties)),
+            ]
+            for what, call in calls:
+                with inject():
+                    try:
+                        got = call()
+                    except ProviderError:
+                        continue
+                raise _fail(
+                    check,
+                    case,
+                    f"{what} returned {got.name!r} (id {got.id!r}) though the backend answered "
+                    "with another object",
+                )
+    finally:
+        _cleanup(provider, case, mine, other, third)
 
 
 def _named(provider: Provider, case: Case, name: str) -> list[Observed]:

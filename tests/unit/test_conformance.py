@@ -29,7 +29,7 @@ def test_cmdb_conforms(tmp_path: Path) -> None:
     provider = CmdbProvider(CmdbSettings(), _ctx(tmp_path))
     try:
         ran = check_provider(provider, [Case("service", SERVICE, {**SERVICE, "tier": 2})])
-        assert len(ran) == 7
+        assert len(ran) == 8
     finally:
         provider.close()
 
@@ -71,6 +71,13 @@ def test_http_servicenow_conforms(rest: Server) -> None:  # noqa: F811
         yield
         rest.state.faults.clear()
 
+    @contextmanager
+    def foreign() -> Iterator[None]:
+        rest.state.fault("POST", "foreign")
+        rest.state.fault("PATCH", "foreign")
+        yield
+        rest.state.faults.clear()
+
     try:
         check_provider(
             provider,
@@ -83,6 +90,7 @@ def test_http_servicenow_conforms(rest: Server) -> None:  # noqa: F811
                 ),
             ],
             inject_transient=outage,
+            inject_foreign=foreign,
         )
     finally:
         provider.close()
@@ -157,6 +165,43 @@ def test_the_kit_catches_a_provider_that_duplicates(tmp_path: Path) -> None:
             check_provider(provider, [Case("service", SERVICE, SERVICE)])
     finally:
         provider.close()
+
+
+def test_the_kit_catches_a_provider_that_answers_with_another_object(tmp_path: Path) -> None:
+    class Adopting(CmdbProvider):
+        def update(self, type_, id_, name, properties):  # type: ignore[no-untyped-def]
+            super().update(type_, id_, name, properties)
+            return next(o for o in self.list(type_) if o.id != id_)  # whatever else it finds
+
+    provider = Adopting(CmdbSettings(), _ctx(tmp_path))
+    try:
+        with pytest.raises(ConformanceError, match=r"\[own-answers\] service: update of"):
+            check_provider(provider, [Case("service", SERVICE, SERVICE)], checks=["own-answers"])
+    finally:
+        provider.close()
+
+
+def test_the_kit_catches_a_provider_that_trusts_a_foreign_answer(
+    rest: Server,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The http provider with its answer check taken out: the kit's injection finds it."""
+    monkeypatch.setattr(HttpProvider, "_expect", lambda self, coll, shown, got, *a: got)
+    provider = _snow(rest)
+
+    @contextmanager
+    def foreign() -> Iterator[None]:
+        rest.state.fault("POST", "foreign")
+        yield
+        rest.state.faults.clear()
+
+    with pytest.raises(ConformanceError, match=r"\[own-answers\] service: create returned"):
+        check_provider(
+            provider,
+            [Case("service", SERVICE, SERVICE)],
+            checks=["own-answers"],
+            inject_foreign=foreign,
+        )
 
 
 def test_schemas_of_every_shipped_provider_are_2020_12() -> None:

@@ -415,3 +415,49 @@ def test_files_parallel_writes(files: FilesProvider) -> None:
         thread.join()
     assert len(files.list("file")) == 150
     assert not [p for p in files.root.rglob("*") if p.name.endswith(".spo-tmp")]
+
+
+_KILLED_WRITER = """
+import os, sys, time
+from pathlib import Path
+from spo_gitops.providers import ProviderContext
+from spo_gitops.providers.files import FilesProvider, FilesSettings
+
+def stall(fd):
+    print("writing", flush=True)
+    time.sleep(60)  # killed here, between write and rename
+
+os.fsync = stall
+root = Path(sys.argv[1])
+FilesProvider(FilesSettings(), ProviderContext(root, root / ".spo")).create(
+    "file", "docs/big.txt", {"content": "half"}
+)
+"""
+
+
+def test_temporary_files_of_a_killed_write_are_removed_on_the_next_run(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline() == "writing\n"
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=30)
+        if writer.stdout is not None:
+            writer.stdout.close()
+    folder = tmp_path / ".spo" / "artifacts" / "docs"
+    left = [p.name for p in folder.iterdir()]
+    assert len(left) == 1 and left[0].startswith(".big.txt.") and left[0].endswith(".spo-tmp")
+    # a write in progress in a live process (this one) is left alone
+    live = folder / f".other.txt.abc123.{os.getpid()}.spo-tmp"
+    live.write_text("in progress")
+    provider = FilesProvider(FilesSettings(), ProviderContext(tmp_path, tmp_path / ".spo"))
+    assert provider.removed_debris == [f"docs/{left[0]}"]
+    assert [p.name for p in folder.iterdir()] == [live.name]
+    assert provider.list("file") == []
