@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from collections import deque
@@ -84,6 +85,10 @@ class Executor:
         self.providers = providers
         self.sensitive = sensitive
         self.parallelism = parallelism
+        # a provider's own parallelism setting bounds its actions; the pool fits the largest
+        caps = {name: p.concurrency() or parallelism for name, p in providers.items()}
+        self._slots = {name: threading.BoundedSemaphore(cap) for name, cap in caps.items()}
+        self._workers = max([parallelism, *caps.values()])
         self.retry = retry or RetryPolicy()
         self.progress = progress
         self._done = 0
@@ -133,9 +138,9 @@ class Executor:
         remaining = {addr: len(deps) for addr, deps in waits_on.items()}
         ready = deque(sorted(addr for addr, n in remaining.items() if n == 0))
         running: dict[Future[ActionResult], str] = {}
-        with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
+        with ThreadPoolExecutor(max_workers=self._workers) as pool:
             while ready or running:
-                while ready and len(running) < self.parallelism:
+                while ready and len(running) < self._workers:
                     addr = ready.popleft()
                     future = pool.submit(self._run_one, apply_id, by_address[addr], total)
                     running[future] = addr
@@ -189,7 +194,8 @@ class Executor:
     def _run_one(self, apply_id: int, action: Action, total: int) -> ActionResult:
         self.state.journal_action(apply_id, action.address, action.action, "started")
         try:
-            self._carry_out(action)
+            with self._slots.get(action.provider) or contextlib.nullcontext():
+                self._carry_out(action)
         except ProviderError as e:
             self.state.journal_action(apply_id, action.address, action.action, "failed", e.message)
             self._tick(total, action.address)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -13,6 +14,7 @@ import pytest
 
 from spo_gitops.config import Project, ProjectConfig
 from spo_gitops.providers import (
+    Observed,
     Provider,
     ProviderContext,
     ProviderError,
@@ -461,3 +463,62 @@ def test_temporary_files_of_a_killed_write_are_removed_on_the_next_run(tmp_path:
     assert provider.removed_debris == [f"docs/{left[0]}"]
     assert [p.name for p in folder.iterdir()] == [live.name]
     assert provider.list("file") == []
+
+
+def test_a_providers_parallelism_setting_bounds_its_actions_in_apply(tmp_path: Path) -> None:
+    from spo_gitops.provision.apply import Executor
+    from spo_gitops.provision.plan import plan
+    from spo_gitops.provision.reconcile import type_lookup
+    from spo_gitops.provision.resources import DesiredResource
+    from spo_gitops.state.sqlite import SqliteState
+
+    class Counting(CmdbProvider):
+        def __init__(self, settings: CmdbSettings, root: Path) -> None:
+            super().__init__(settings, ProviderContext(root, root / ".spo"))
+            self.running = self.peak = 0
+            self.guard = threading.Lock()
+            self.gate = threading.Barrier(2, timeout=0.2)  # two at once meet here, or time out
+
+        def create(self, type_: str, name: str, properties: Any) -> Observed:
+            with self.guard:
+                self.running += 1
+                self.peak = max(self.peak, self.running)
+            try:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    self.gate.wait()
+                return super().create(type_, name, properties)
+            finally:
+                with self.guard:
+                    self.running -= 1
+
+    def apply(provider: Counting, root: Path) -> None:
+        desired = [
+            DesiredResource("cmdb", "service", f"s{i}", {"owner": "team-a", "tier": 2})
+            for i in range(8)
+        ]
+        state = SqliteState(root / "state.db")
+        the_plan = plan(desired, state.snapshot(), None, types=type_lookup(), commit=None)
+        lock = state.lock("apply")
+        try:
+            apply_id = state.journal_begin(lock, plan="p", commit="", who="test")
+            results = Executor(
+                the_plan,
+                {r.address: r for r in desired},
+                state,
+                lock,
+                {"cmdb": provider},
+                sensitive=lambda p, t: frozenset(),
+                parallelism=8,
+            ).run(apply_id, set())
+        finally:
+            state.release(lock)
+        assert [r.outcome for r in results] == ["succeeded"] * 8
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    one = Counting(CmdbSettings.model_validate({"parallelism": 1}), tmp_path / "a")
+    apply(one, tmp_path / "a")
+    assert one.peak == 1
+    free = Counting(CmdbSettings(), tmp_path / "b")
+    apply(free, tmp_path / "b")
+    assert free.peak >= 2
