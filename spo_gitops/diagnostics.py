@@ -56,6 +56,9 @@ CODES: dict[str, str] = {
     "SPO413": "active agreement whose validity has ended",
     "SPO414": "agreement expires soon",
     "SPO415": "service review overdue",
+    "SPO416": "stage reached without its approval record",
+    "SPO417": "approvals dated out of stage order",
+    "SPO418": "approval dated after the validation date",
     # 6xx: changes between revisions (spo diff): versioning and lifecycle
     "SPO601": "spec changed without a version bump",
     "SPO602": "version lowered",

@@ -31,6 +31,7 @@ from spo_gitops.catalog.references import (
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Diagnostic, Findings
 from spo_gitops.policy import PoolUsage, evaluate_policies
+from spo_gitops.review.lifecycle import check_trail as approval_trail
 from spo_gitops.portfolio import portfolio_checks
 
 LoadProgress = Callable[[int, int], None]
@@ -219,6 +220,7 @@ def validate(
     findings.extend(check_cycles(index))
     findings.extend(check_portfolio(index))
     findings.extend(agreement_checks(project, index, today))
+    findings.extend(approval_trail(index, project.config.lifecycle, today))
     findings.extend(portfolio_checks(index, project.config, today))
     findings.extend(check_plans(index, today))
     policies = evaluate_policies(index, today, workers, project.config.reconcile.provisioned_stages)

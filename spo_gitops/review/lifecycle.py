@@ -8,19 +8,32 @@
   needs an approval record for that stage in ``spec.approvals``, SPO605.
 - A service moved to ``retiring`` or ``retired`` while services that are live at the head still
   depend on it fails, naming them (SPO606).
+
+On every snapshot (``spo validate``), the approval trail of each portfolio entry is evidence:
+
+- every stage the service has reached (every stage up to its current one) that needs an
+  approval (``lifecycle.approvalRequired``) has its record in ``spec.approvals`` (SPO416); a
+  retired service may have left the pipeline at any stage, so its trail is not completed;
+- the records are dated in stage order: a later stage is never approved before an earlier one
+  (SPO417), and never after the validation date (SPO418).
+
+Removing the approval of a stage the service had reached is a breaking change (versioning.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from spo_gitops.catalog.documents import Document
 from spo_gitops.config import LifecycleConfig
 from spo_gitops.diagnostics import Diagnostic
+from spo_gitops.models import PortfolioEntry
 from spo_gitops.models.common import STAGES
 
 if TYPE_CHECKING:
+    from spo_gitops.catalog.references import Index
     from spo_gitops.review.diff import CatalogDiff, CatalogSnapshot
 
 _GONE = ("retiring", "retired")
@@ -111,3 +124,68 @@ def _skipped(old: str, new: str) -> str:
     if j > i + 1:
         return "; skipped: " + ", ".join(STAGES[i + 1 : j])
     return ""
+
+
+# --- the approval trail, on every snapshot ----------------------------------------------------
+
+
+def reached(stage: str) -> list[str]:
+    """The stages a service in ``stage`` has passed through, ``stage`` included (a retired
+    service may have left at any stage: only ``retired`` itself is known)."""
+    if stage == "retired":
+        return ["retired"]
+    return list(STAGES[: STAGES.index(stage) + 1])
+
+
+def check_trail(
+    index: Index, config: LifecycleConfig, today: dt.date | None = None
+) -> Iterator[Diagnostic]:
+    """SPO416-SPO418 for every valid portfolio entry: the approvals of the stages it reached,
+    in stage order, none in the future. Each finding reads its own PortfolioEntry, spo.yaml's
+    lifecycle settings and the validation date, nothing else."""
+    day = today or dt.date.today()
+    for doc in sorted(index.of_kind("PortfolioEntry"), key=lambda d: d.name):
+        entry = doc.model if doc.valid else None
+        if not isinstance(entry, PortfolioEntry):
+            continue
+        yield from _trail(doc, entry, config, day)
+
+
+def _trail(
+    doc: Document, entry: PortfolioEntry, config: LifecycleConfig, day: dt.date
+) -> Iterator[Diagnostic]:
+    spec = entry.spec
+    have = {a.stage for a in spec.approvals}
+    missing = [s for s in reached(spec.stage) if s in config.approval_required and s not in have]
+    if missing:
+        yield doc.diag(
+            "SPO416",
+            f"{spec.service} is {spec.stage} but the approval record of "
+            + ", ".join(missing)
+            + " is missing",
+            ["spec", "approvals"] if spec.approvals else ["spec", "stage"],
+            hint="every stage reached needs its approval in spec.approvals: "
+            f"'- {{stage: {missing[0]}, approver: ..., date: YYYY-MM-DD, reference: ...}}'",
+        )
+    latest: tuple[str, dt.date] | None = None
+    ordered = sorted(enumerate(spec.approvals), key=lambda ia: STAGES.index(ia[1].stage))
+    for i, approval in ordered:
+        where: list[str | int] = ["spec", "approvals", i, "date"]
+        if approval.date > day:
+            yield doc.diag(
+                "SPO418",
+                f"approval of {approval.stage} is dated {approval.date.isoformat()}, after "
+                f"{day.isoformat()}",
+                where,
+                hint="an approval records a decision that was taken: date it when it was",
+            )
+        if latest is not None and approval.date < latest[1]:
+            yield doc.diag(
+                "SPO417",
+                f"{approval.stage} was approved on {approval.date.isoformat()}, before "
+                f"{latest[0]} ({latest[1].isoformat()})",
+                where,
+                hint="stages are approved in order: check the dates of both records",
+            )
+        if latest is None or approval.date >= latest[1]:
+            latest = (approval.stage, approval.date)

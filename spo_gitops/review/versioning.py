@@ -8,7 +8,8 @@ part. Breaking changes (the list the README documents):
   direction of the metric registry (models/metrics.py; a custom metric's declared direction),
   both targets compared in the canonical unit of their family (``8 h`` -> ``2 d`` is loosened),
   or its unit family changed; the service hours (``window.hours``) changed.
-- PortfolioEntry: the stage moved back.
+- PortfolioEntry: the stage moved back, or the approval record of a stage the service had
+  reached (at the base) removed.
 - ServiceModel of a service that is live or retiring at the base: a dependency, a capability or an
   outcome removed, or the tier made less critical (its number raised).
 - ServiceProviderInterface: a consumer or a covered service removed.
@@ -95,6 +96,16 @@ def _removed(old: Any, new: Any) -> list[Any]:
     return [x for x in (old if isinstance(old, list) else []) if x not in new_items]
 
 
+def _removed_approvals(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Stages whose approval records are in ``old``'s spec and none of them in ``new``'s."""
+
+    def stages(spec: dict[str, Any]) -> list[str]:
+        return [str(x.get("stage")) for x in spec.get("approvals") or [] if isinstance(x, dict)]
+
+    kept = set(stages(new))
+    return sorted({s for s in stages(old) if s not in kept}, key=stages(old).index)
+
+
 def _label(key: tuple[str, str | None]) -> str:
     return key[0] + (f" {key[1]}" if key[1] else "")
 
@@ -119,6 +130,12 @@ def breaking_changes(kind: str, old: dict[str, Any], new: dict[str, Any], live: 
         s0, s1 = a.get("stage"), b.get("stage")
         if s0 in STAGES and s1 in STAGES and STAGES.index(s1) < STAGES.index(s0):
             why.append(f"stage moved back from {s0} to {s1}")
+        if s0 in STAGES:
+            why.extend(
+                f"approval of {stage} removed (a stage the service had reached)"
+                for stage in _removed_approvals(a, b)
+                if stage in STAGES and STAGES.index(stage) <= STAGES.index(s0)
+            )
     elif kind == "ServiceModel" and live:
         for fld, what in (("dependsOn", "dependency"), ("capabilities", "capability")):
             why.extend(f"{what} {x} removed" for x in _removed(a.get(fld), b.get(fld)))
