@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from spo_gitops.catalog.documents import Document
+from spo_gitops.catalog.index import Index as Index  # re-exported: it used to live here
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.models import KIND_MODELS, Party
 
@@ -53,19 +53,6 @@ REFERENCES: dict[str, list[RefRule]] = {
         (("spec", "actions", "*", "owner"), "Party", None),
     ],
 }
-
-
-@dataclass
-class Index:
-    """Entities by kind and name (the first definition wins)."""
-
-    by_ref: dict[tuple[str, str], Document]
-
-    def get(self, kind: str, name: str) -> Document | None:
-        return self.by_ref.get((kind, name))
-
-    def of_kind(self, kind: str) -> list[Document]:
-        return [d for (k, _), d in self.by_ref.items() if k == kind]
 
 
 def build_index(docs: list[Document]) -> tuple[Index, list[Diagnostic]]:

@@ -13,7 +13,8 @@ from collections.abc import Callable, Collection
 from functools import cached_property
 from typing import Any
 
-from spo_gitops.catalog.references import Index
+from spo_gitops.catalog.documents import Document
+from spo_gitops.catalog.index import Index
 from spo_gitops.config import PROVISIONED_STAGES
 from spo_gitops.models import metrics
 from spo_gitops.policy.projection import ENTITY, Projection
@@ -70,33 +71,10 @@ class Lookups:
 
     @cached_property
     def _portfolio(self) -> dict[str, Data]:
-        out: dict[str, Data] = {}
-        for entry in self._by_kind["PortfolioEntry"].values():
-            out.setdefault(str(_spec(entry).get("service")), entry)
-        return out
+        return {service: entry.data for service, entry in self.index.entries.items()}
 
-    @cached_property
-    def _slas(self) -> dict[str, list[Data]]:
-        out: dict[str, list[Data]] = defaultdict(list)
-        for sla in self._by_kind["ServiceLevelAgreement"].values():
-            out[str(_spec(sla).get("service"))].append(sla)
-        return out
-
-    @cached_property
-    def _spis(self) -> dict[str, list[Data]]:
-        out: dict[str, list[Data]] = defaultdict(list)
-        for spi in self._by_kind["ServiceProviderInterface"].values():
-            for service in _spec(spi).get("services") or []:
-                out[str(service)].append(spi)
-        return out
-
-    @cached_property
-    def _dependents(self) -> dict[str, list[Data]]:
-        out: dict[str, list[Data]] = defaultdict(list)
-        for svc in self._by_kind["ServiceModel"].values():
-            for dep in _spec(svc).get("dependsOn") or []:
-                out[str(dep)].append(svc)
-        return out
+    def _data_of(self, docs: list[Document]) -> list[Data]:
+        return [d.data for d in docs]
 
     @cached_property
     def allocations(self) -> dict[str, list[Data]]:
@@ -134,17 +112,16 @@ class Lookups:
         return self._portfolio.get(service)
 
     def stage_of(self, service: str) -> str:
-        entry = self._portfolio.get(service)
-        return str(_spec(entry).get("stage", "")) if entry else ""
+        return self.index.stage_of(service) or ""
 
     def slas_of(self, service: str) -> list[Data]:
-        return self._slas.get(service, [])
+        return self._data_of(self.index.slas_of(service))
 
     def spis_of(self, service: str) -> list[Data]:
-        return self._spis.get(service, [])
+        return self._data_of(self.index.spis_of(service))
 
     def dependents_of(self, service: str) -> list[Data]:
-        return self._dependents.get(service, [])
+        return self._data_of(self.index.dependents_of(service))
 
     def allocations_of(self, pool: str) -> list[Data]:
         return self.allocations.get(pool, [])

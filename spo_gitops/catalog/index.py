@@ -1,0 +1,131 @@
+"""The catalog index: entities by kind and name, and the lookups every later stage needs.
+
+"The stage of a service", "its portfolio entry", "its SLAs", "the members of a team": each is
+computed here, once per catalog, on first use; policies, compile, the SLA report, the site and
+the portfolio views read them from the index instead of walking raw documents again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from spo_gitops.catalog.documents import Document
+
+
+def _spec(doc: Document) -> dict[str, Any]:
+    spec = doc.data.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+@dataclass(eq=False)
+class Index:
+    """Entities by kind and name (the first definition wins), and lookups built on them.
+
+    The lookups read valid documents only: an invalid one is in ``by_ref`` (so that references
+    to it resolve) but says nothing reliable about stages, SLAs or members."""
+
+    by_ref: dict[tuple[str, str], Document]
+    _kinds: dict[str, list[Document]] = field(default_factory=dict, init=False, repr=False)
+
+    def get(self, kind: str, name: str) -> Document | None:
+        return self.by_ref.get((kind, name))
+
+    def of_kind(self, kind: str) -> list[Document]:
+        if not self._kinds and self.by_ref:
+            kinds: dict[str, list[Document]] = defaultdict(list)
+            for (k, _), d in self.by_ref.items():
+                kinds[k].append(d)
+            self._kinds.update(kinds)
+        return list(self._kinds.get(kind, ()))
+
+    def valid(self, kind: str) -> list[Document]:
+        return [d for d in self.of_kind(kind) if d.valid]
+
+    # --- services ---------------------------------------------------------------------------
+
+    @cached_property
+    def entries(self) -> dict[str, Document]:
+        """Service name -> its PortfolioEntry (the first one that names it)."""
+        out: dict[str, Document] = {}
+        for entry in self.valid("PortfolioEntry"):
+            service = _spec(entry).get("service")
+            if isinstance(service, str):
+                out.setdefault(service, entry)
+        return out
+
+    def entry_of(self, service: str) -> Document | None:
+        return self.entries.get(service)
+
+    @cached_property
+    def stages(self) -> dict[str, str]:
+        """Service name -> the stage its portfolio entry gives (services without one: absent)."""
+        out: dict[str, str] = {}
+        for service, entry in self.entries.items():
+            stage = _spec(entry).get("stage")
+            if isinstance(stage, str):
+                out[service] = stage
+        return out
+
+    def stage_of(self, service: str) -> str | None:
+        return self.stages.get(service)
+
+    def services_in(self, stages: set[str] | frozenset[str]) -> dict[str, str]:
+        """Service name -> stage, for the services whose stage is one of ``stages``."""
+        return {s: st for s, st in self.stages.items() if st in stages}
+
+    @cached_property
+    def _agreements(self) -> dict[str, list[Document]]:
+        out: dict[str, list[Document]] = defaultdict(list)
+        for sla in self.valid("ServiceLevelAgreement"):
+            service = _spec(sla).get("service")
+            if isinstance(service, str):
+                out[service].append(sla)
+        return out
+
+    def slas_of(self, service: str) -> list[Document]:
+        """Every agreement on ``service`` (whatever its status and dates)."""
+        return list(self._agreements.get(service, ()))
+
+    @cached_property
+    def _spis(self) -> dict[str, list[Document]]:
+        out: dict[str, list[Document]] = defaultdict(list)
+        for spi in self.valid("ServiceProviderInterface"):
+            for service in _spec(spi).get("services") or []:
+                out[str(service)].append(spi)
+        return out
+
+    def spis_of(self, service: str) -> list[Document]:
+        return list(self._spis.get(service, ()))
+
+    @cached_property
+    def _dependents(self) -> dict[str, list[Document]]:
+        out: dict[str, list[Document]] = defaultdict(list)
+        for svc in self.valid("ServiceModel"):
+            for dep in _spec(svc).get("dependsOn") or []:
+                out[str(dep)].append(svc)
+        return out
+
+    def dependents_of(self, service: str) -> list[Document]:
+        """The services that depend on ``service`` directly."""
+        return list(self._dependents.get(service, ()))
+
+    # --- parties ----------------------------------------------------------------------------
+
+    @cached_property
+    def _members(self) -> dict[str, frozenset[str]]:
+        out: dict[str, frozenset[str]] = {}
+        for party in self.valid("Party"):
+            members = _spec(party).get("members") or []
+            out[party.name] = frozenset(str(m) for m in members if isinstance(m, str))
+        return out
+
+    def members_of(self, party: str) -> frozenset[str]:
+        """The members a Party lists (people or other parties), empty when it lists none."""
+        return self._members.get(party, frozenset())
+
+    def is_member(self, who: str, party: str) -> bool:
+        """``who`` is ``party`` itself or one of its members."""
+        return who == party or who in self.members_of(party)
