@@ -85,7 +85,12 @@ def wanted(rel: str, config: ProjectConfig) -> bool:
 
 def fence(project: Project) -> Path:
     """The folder catalog files must stay inside: the git repository's root, else the project's."""
-    start = project.root.resolve()
+    return boundary(project.root)
+
+
+def boundary(root: Path) -> Path:
+    """The git repository's root around the project folder ``root``, else ``root`` itself."""
+    start = root.resolve()
     for folder in (start, *start.parents):
         if (folder / ".git").exists():
             return folder

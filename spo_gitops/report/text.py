@@ -12,6 +12,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+from spo_gitops.catalog.files import boundary
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.report.common import Run, summary
 
@@ -39,6 +40,7 @@ class Sources:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._fence = boundary(root)
         self._lines: dict[str, list[str] | None] = {}
 
     def line(self, file: str, number: int) -> str | None:
@@ -50,8 +52,11 @@ class Sources:
         return lines[number - 1]
 
     def _read(self, file: str) -> list[str] | None:
-        try:
-            with (self.root / file).open("rb") as fh:
+        path = self.root / file
+        try:  # never quote a file outside the repository (a link to /proc/self/environ)
+            if not path.resolve().is_relative_to(self._fence):
+                return None
+            with path.open("rb") as fh:
                 data = fh.read(MAX_SOURCE_BYTES + 1)
         except (OSError, ValueError):  # missing, unreadable, a directory, a NUL in the name
             return None
@@ -71,7 +76,16 @@ def _safe(ch: str) -> str:
 
 
 def _safe_text(s: str) -> str:
-    return "".join(ch if ch in "\t\n" else _safe(ch) for ch in s)
+    """A message: line breaks kept, each later line indented, so that no line of the report
+    starts with what a CI runner reads as a command (``::error``)."""
+    text = "".join(ch if ch in "\t\n" else _safe(ch) for ch in s)
+    return text.replace("\n", "\n    ")
+
+
+def safe_name(s: str) -> str:
+    """A file name or entity on one line: every control character (newlines too) shown as a
+    stand-in."""
+    return "".join(_safe(ch) if ch != "\t" else _REPLACEMENT for ch in s)
 
 
 def char_width(ch: str) -> int:
@@ -126,9 +140,9 @@ class _Style:
 
 def _finding(d: Diagnostic, sources: Sources, style: _Style) -> list[str]:
     severity = style(d.severity, _COLORS[d.severity])
-    head = f"{style(d.location(), _BOLD)}: {severity} {d.code} {_safe_text(d.message)}"
+    head = f"{style(safe_name(d.location()), _BOLD)}: {severity} {d.code} {_safe_text(d.message)}"
     if d.entity:
-        head += f" [{_safe_text(d.entity)}]"
+        head += f" [{safe_name(d.entity)}]"
     if d.waived is not None:
         head += " " + style(f"(waived: {_safe_text(d.waived)})", _DIM)
     lines = [head]

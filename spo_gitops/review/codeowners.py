@@ -38,8 +38,15 @@ def _owner(doc: Document) -> str | None:
     return None
 
 
+_SPECIAL = "\\ #*?["  # backslash first: the escapes below add backslashes
+
+
 def _escape(path: str) -> str:
-    return path.replace("\\", "\\\\").replace(" ", "\\ ").replace("#", "\\#")
+    """A file name as a literal CODEOWNERS pattern: a file named ``*.yaml`` owns itself, not
+    its folder."""
+    for ch in _SPECIAL:
+        path = path.replace(ch, "\\" + ch)
+    return path
 
 
 def render(docs: list[Document], index: Index, files: list[str]) -> Codeowners:
@@ -76,7 +83,7 @@ def render(docs: list[Document], index: Index, files: list[str]) -> Codeowners:
     lines = [HEADER]
     count = 0
     for path in files:
-        if path in owners:
+        if path in owners and "\n" not in path and "\r" not in path:  # no way to write those
             lines.append(f"/{_escape(path)} {' '.join(owners[path])}\n")
             count += 1
     return Codeowners("".join(lines), findings, count)
