@@ -49,13 +49,7 @@ class CompileResult:
 
 def provisioned_services(index: Index, stages: set[str]) -> dict[str, str]:
     """Service name -> stage, for services whose portfolio stage is provisioned."""
-    out = {}
-    for entry in index.of_kind("PortfolioEntry"):
-        if entry.valid:
-            spec = entry.data["spec"]
-            if spec["stage"] in stages:
-                out[spec["service"]] = spec["stage"]
-    return out
+    return index.services_in(stages)
 
 
 def _is_provisioned(doc: Document, services: Mapping[str, str]) -> bool:

@@ -46,13 +46,7 @@ def _spec(doc: Document | None) -> dict[str, Any]:
 
 def stages(snapshot: CatalogSnapshot) -> dict[str, str]:
     """Service name -> its portfolio stage."""
-    out: dict[str, str] = {}
-    for doc in snapshot.documents:
-        if doc.kind == "PortfolioEntry":
-            spec = _spec(doc)
-            if isinstance(spec.get("service"), str) and spec.get("stage") in STAGES:
-                out.setdefault(spec["service"], spec["stage"])
-    return out
+    return {s: stage for s, stage in snapshot.index.stages.items() if stage in STAGES}
 
 
 def live_dependents(snapshot: CatalogSnapshot, service: str) -> list[str]:

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from semver import Version
 
-from spo_gitops.catalog.documents import Document
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.errors import SpoError, UsageError
 from spo_gitops.models import metrics
@@ -152,19 +151,8 @@ def breaking_changes(kind: str, old: dict[str, Any], new: dict[str, Any], live: 
     return why
 
 
-def _stage_of(service: str, docs: dict[str, Document]) -> str | None:
-    entry = docs.get(service)
-    spec = entry.data.get("spec") if entry is not None else None
-    return str(spec.get("stage")) if isinstance(spec, dict) else None
-
-
 def check(diff: CatalogDiff) -> Iterator[Diagnostic]:
     """SPO601-SPO603 for every changed or renamed entity of a CatalogDiff."""
-    base_entries = {
-        str((d.data.get("spec") or {}).get("service")): d
-        for d in diff.base.documents
-        if d.kind == "PortfolioEntry" and isinstance(d.data.get("spec"), dict)
-    }
     for change in diff.changes:
         if change.status not in ("changed", "renamed"):
             continue
@@ -195,7 +183,7 @@ def check(diff: CatalogDiff) -> Iterator[Diagnostic]:
                 "for a breaking change)",
             )
             continue
-        live = _stage_of(change.old.name, base_entries) in ("live", "retiring")
+        live = diff.base.index.stage_of(change.old.name) in ("live", "retiring")
         why = breaking_changes(change.kind, old, new, live)
         if why and v1.major <= v0.major:
             yield doc.diag(
