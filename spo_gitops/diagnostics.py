@@ -40,6 +40,8 @@ CODES: dict[str, str] = {
     "SPO305": "reference uses an unknown kind prefix",
     "SPO306": "service has more than one portfolio entry",
     "SPO307": "service has no portfolio entry",
+    "SPO308": "underpinning contract names no supplier",
+    "SPO309": "underpinning contract not covered by its supplier's SPI",
     # 4xx: semantic checks
     "SPO401": "RACI activity without exactly one Accountable",
     "SPO402": "RACI activity without a Responsible",
@@ -59,6 +61,7 @@ CODES: dict[str, str] = {
     "SPO416": "stage reached without its approval record",
     "SPO417": "approvals dated out of stage order",
     "SPO418": "approval dated after the validation date",
+    "SPO419": "SLA target not backed by the underpinning agreements of its dependencies",
     # 6xx: changes between revisions (spo diff): versioning and lifecycle
     "SPO601": "spec changed without a version bump",
     "SPO602": "version lowered",

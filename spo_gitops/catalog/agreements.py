@@ -11,7 +11,24 @@ docs/rules.md) every ServiceLevelAgreement is checked:
 - SPO415 (warning): its next service review (``reviews.next``) is in the past: the review is
   overdue (a draft or expired agreement is not reviewed).
 
-Each check reads one agreement and the date, nothing else in the catalog.
+Each of these reads one agreement and the date, nothing else in the catalog.
+
+Agreements come in three types (``spec.type``), and the parties must fit the type:
+
+- SLA, with a customer: ``customer`` is a Party of type customer, ``provider`` (if given) a team;
+- OLA, between internal teams: ``customer`` and ``provider`` (if given) are teams;
+- UC, an underpinning contract: ``provider`` is the supplier (required), ``customer`` a team,
+  and the supplier's SPI (``spec.provider`` the supplier) covers the service.
+
+A party of the wrong type is SPO303; a UC without a supplier SPO308, one that no SPI of its
+supplier covers SPO309 (errors). These read the agreement, its parties and the SPIs of its
+service.
+
+A live service's SLA targets are backed (SPO419, warning): for every objective of an active SLA
+of a live service, the active OLAs and UCs on the services it depends on that state the same
+metric and priority are at least as strict (compared in the metric's canonical unit, in its
+direction). This reads the agreement, its service's model and portfolio entry, and the
+agreements of the services it depends on.
 """
 
 from __future__ import annotations
@@ -19,10 +36,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from spo_gitops.catalog.references import Index
+from spo_gitops.catalog.documents import Document
+from spo_gitops.catalog.index import Index
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Diagnostic
-from spo_gitops.models import ServiceLevelAgreement
+from spo_gitops.models import Party, ServiceLevelAgreement, ServiceModel, metrics
+from spo_gitops.models.kinds import Objective
 
 DEFAULT_EXPIRY_WARNING_DAYS = 60
 
@@ -81,6 +100,136 @@ def check_agreements(
 
 def agreement_checks(project: Project, index: Index, today: dt.date | None) -> list[Diagnostic]:
     """The agreement findings with spo.yaml's settings: what ``validate`` calls. (Changed-only
-    validation: each finding depends on its own ServiceLevelAgreement and the date only.)"""
+    validation: see the module's docstring for what each finding reads.)"""
     days = project.config.agreements.expiry_warning_days
-    return list(check_agreements(index, today, days))
+    found = list(check_agreements(index, today, days))
+    found.extend(check_parties(index))
+    found.extend(check_backing(index))
+    return found
+
+
+# --- SLA, OLA, UC ------------------------------------------------------------------------------
+
+_WANTED = {  # agreement type -> (customer's party types, provider's party types)
+    "SLA": ("customer", "team"),
+    "OLA": ("team", "team"),
+    "UC": ("team", "supplier"),
+}
+_WHAT = {
+    "SLA": "an SLA is agreed with a customer (an OLA is between internal teams)",
+    "OLA": "an OLA is agreed between internal teams",
+    "UC": "an underpinning contract is with a supplier, for an internal team",
+}
+
+
+def _agreements(index: Index) -> Iterator[tuple[Document, ServiceLevelAgreement]]:
+    for doc in sorted(index.valid("ServiceLevelAgreement"), key=lambda d: d.name):
+        if isinstance(doc.model, ServiceLevelAgreement):
+            yield doc, doc.model
+
+
+def _party_type(index: Index, name: str) -> str | None:
+    doc = index.get("Party", name)
+    model = doc.model if doc is not None and doc.valid else None
+    return model.spec.type if isinstance(model, Party) else None
+
+
+def check_parties(index: Index) -> Iterator[Diagnostic]:
+    """SPO303, SPO308, SPO309: each agreement's counterparties fit its type."""
+    for doc, sla in _agreements(index):
+        spec = sla.spec
+        customer_type, provider_type = _WANTED[spec.type]
+        for role, name, wanted in (
+            ("customer", spec.customer, customer_type),
+            ("provider", spec.provider, provider_type),
+        ):
+            have = _party_type(index, name) if name is not None else None
+            if have is not None and have != wanted:
+                yield doc.diag(
+                    "SPO303",
+                    f"{spec.type} {doc.name}: {role} {name} is a {have}, expected a {wanted}",
+                    ["spec", role],
+                    hint=_WHAT[spec.type]
+                    + ("; set spec.type to the kind of agreement this is" if have else ""),
+                )
+        if spec.type != "UC":
+            continue
+        if spec.provider is None:
+            yield doc.diag(
+                "SPO308",
+                f"underpinning contract {doc.name} names no supplier",
+                ["spec", "type"],
+                hint="set spec.provider to the supplier (a Party of type supplier)",
+            )
+        elif _party_type(index, spec.provider) == "supplier" and not any(
+            (spi.data.get("spec") or {}).get("provider") == spec.provider
+            for spi in index.spis_of(spec.service)
+        ):
+            yield doc.diag(
+                "SPO309",
+                f"underpinning contract {doc.name}: no SPI of {spec.provider} covers "
+                f"{spec.service}",
+                ["spec", "provider"],
+                hint=f"add {spec.service} to the services of the SPI whose provider is "
+                f"{spec.provider}, or write that SPI",
+            )
+
+
+def _strictness(o: Objective) -> tuple[float, str] | None:
+    """The target in the canonical unit, and the metric's direction."""
+    direction = metrics.direction_of(o.metric, o.direction)
+    family = metrics.family_of(o.unit)
+    if direction is None or family is None:
+        return None
+    return family.to_canonical(o.target, o.unit), direction
+
+
+def check_backing(index: Index) -> Iterator[Diagnostic]:
+    """SPO419: a live service's SLA targets are backed by its dependencies' OLAs and UCs."""
+    underpinning: dict[str, list[tuple[str, ServiceLevelAgreement]]] = {}
+    for doc, sla in _agreements(index):
+        if sla.spec.type in ("OLA", "UC") and sla.spec.status == "active":
+            underpinning.setdefault(sla.spec.service, []).append((doc.name, sla))
+    for doc, sla in _agreements(index):
+        spec = sla.spec
+        if spec.type != "SLA" or spec.status != "active":
+            continue
+        if index.stage_of(spec.service) != "live":
+            continue
+        service = index.get("ServiceModel", spec.service)
+        model = service.model if service is not None and service.valid else None
+        if not isinstance(model, ServiceModel):
+            continue
+        for i, o in enumerate(spec.objectives):
+            ours = _strictness(o)
+            if ours is None:
+                continue
+            weaker = [
+                f"{u.spec.type} {name} of {dep} targets {b.target:g} {b.unit}"
+                for dep in model.spec.depends_on
+                for name, u in underpinning.get(dep, [])
+                for b in u.spec.objectives
+                if b.metric == o.metric
+                and b.priority == o.priority
+                and _looser(_strictness(b), ours)
+            ]
+            if weaker:
+                yield doc.diag(
+                    "SPO419",
+                    f"{o.metric}{' ' + o.priority if o.priority else ''} target "
+                    f"{o.target:g} {o.unit} of {doc.name} is not backed: " + "; ".join(weaker),
+                    ["spec", "objectives", i, "target"],
+                    severity="warning",
+                    hint="a service can promise no more than what it depends on delivers: "
+                    "tighten the OLA/UC or relax this target",
+                )
+
+
+def _looser(theirs: tuple[float, str] | None, ours: tuple[float, str]) -> bool:
+    if theirs is None:
+        return False
+    value, direction = theirs
+    tolerance = 1e-9 * max(abs(value), abs(ours[0]), 1.0)
+    if direction == "higher-is-better":
+        return value < ours[0] - tolerance
+    return value > ours[0] + tolerance

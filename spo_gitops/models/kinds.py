@@ -304,9 +304,20 @@ class Reviews(Model):
 
 
 class SlaSpec(Model):
+    type: Literal["SLA", "OLA", "UC"] = Field(
+        default="SLA",
+        description="SLA: with a customer; OLA: between internal teams; UC: an underpinning "
+        "contract with a supplier (the provider), under the supplier's SPI.",
+    )
     service: Name = Field(description="The ServiceModel the agreement covers.")
-    customer: Name = Field(description="The customer (a Party).")
-    provider: Name | None = Field(default=None, description="The providing party, if not owner.")
+    customer: Name = Field(
+        description="Who receives the service: a customer Party (SLA) or a team (OLA, UC)."
+    )
+    provider: Name | None = Field(
+        default=None,
+        description="Who provides it, if not the owner: a team (SLA, OLA); the supplier (UC, "
+        "required).",
+    )
     status: Literal["draft", "active", "expired"] = Field(
         default="active", description="draft: under negotiation; active: in force."
     )
