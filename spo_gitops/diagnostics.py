@@ -107,6 +107,7 @@ CODES: dict[str, str] = {
     "SPO832": "metrics source record names an unknown service",
     "SPO833": "incident resolved before it was opened",
     "SPO834": "incident given twice",
+    "SPO835": "Prometheus query failed or returned more than one series",
     # 10xx: portfolio decisions: roadmap, run budget, risks
     "SPO1001": "planned stage date passed without the stage being reached (slipped)",
     "SPO1002": "planned stage dates out of stage order",

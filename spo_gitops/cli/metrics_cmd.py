@@ -41,6 +41,20 @@ def _read(path: Path, shown: str, found: list[Diagnostic]) -> str | None:
     help="Column layout of the incident exports.",
 )
 @click.option("--surveys", multiple=True, type=_FILE, help="Survey responses (CSV or JSON lines).")
+@click.option(
+    "--prometheus",
+    "prometheus_url",
+    metavar="URL",
+    help="Evaluate the objectives' PromQL on this server (default: spo.yaml "
+    "metrics.prometheus.url, when it is set).",
+)
+@click.option(
+    "--period",
+    "periods",
+    multiple=True,
+    help="Prometheus: the periods to evaluate (YYYY-MM, YYYY-Qn, YYYY; repeatable). Default: "
+    "every complete period of each SLA's validity.",
+)
 @click.option("-o", "--output", type=_FILE, help="Write the metrics file here (default: stdout).")
 @click.pass_context
 def pull(
@@ -48,12 +62,14 @@ def pull(
     incidents: tuple[Path, ...],
     profile: str,
     surveys: tuple[Path, ...],
+    prometheus_url: str | None,
+    periods: tuple[str, ...],
     output: Path | None,
 ) -> int:
     """Write the metrics file that spo sla report reads (service,metric,priority,period,value,
     unit): MTTR, first-contact resolution and counts from incident exports, CSAT and NPS from
-    surveys. Bad records are reported at file:line and
-    skipped (exit 1)."""
+    surveys, and what the objectives' PromQL measures in Prometheus. Bad records are reported at
+    file:line and skipped (exit 1)."""
     project = project_from(ctx)
     index = run_validate(project).index
     found: list[Diagnostic] = []
@@ -79,6 +95,13 @@ def pull(
         found.extend(bad)
         values.extend(survey_values(responses, index))
         sources.append(f"{shown} (survey)")
+    if prometheus_url or project.config.metrics.prometheus.url:
+        from spo_gitops.sla.pull.prometheus import pull_prometheus
+
+        got, bad, source = pull_prometheus(project, index, prometheus_url, periods)
+        values.extend(got)
+        found.extend(bad)
+        sources.append(source)
     show_diagnostics(sorted(found, key=Diagnostic.sort_key))
     emit(render_metrics(dedupe(values), sources), output)
     click.echo(f"spo: {len(set(dedupe(values)))} values from {len(sources)} source(s)", err=True)

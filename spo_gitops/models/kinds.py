@@ -296,6 +296,12 @@ class Objective(Model):
         "of the registry has its own, which cannot be overridden.",
     )
     description: str | None = Field(default=None, description="What is measured, and how.")
+    promql: str | None = Field(
+        default=None,
+        description="PromQL that measures the objective over a period, in the objective's unit "
+        "(spo metrics pull; $service, $sla and $window are replaced). Default: spo.yaml "
+        "metrics.prometheus.queries for the metric.",
+    )
 
 
 class Reviews(Model):
