@@ -16,6 +16,7 @@ import click
 
 from spo_gitops import __version__
 from spo_gitops.errors import SpoError
+from spo_gitops.redaction import scrub
 
 EXIT_OK, EXIT_FINDINGS, EXIT_CHANGES = 0, 1, 2
 EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 64, 70, 130
@@ -149,7 +150,7 @@ def _bug_report(exc: BaseException) -> Path:
     with open(log, "a", encoding="utf-8") as fh:
         fh.write(f"### {dt.datetime.now(dt.UTC).isoformat()} spo {__version__}\n")
         fh.write(f"argv: {sys.argv!r}\npython: {sys.version}\nplatform: {platform.platform()}\n")
-        fh.write("".join(traceback.format_exception(exc)))
+        fh.write(scrub("".join(traceback.format_exception(exc))))
         fh.write("\n")
     return log
 
@@ -168,16 +169,16 @@ def main(argv: list[str] | None = None) -> Any:
         e.show()
         code = EXIT_FINDINGS
     except SpoError as e:  # each class carries its exit code: 1, or 64 for usage errors
-        click.echo(f"spo: {e.label}: {e.message}", err=True)
+        click.echo(scrub(f"spo: {e.label}: {e.message}"), err=True)
         if e.hint:
-            click.echo(f"  hint: {e.hint}", err=True)
+            click.echo(scrub(f"  hint: {e.hint}"), err=True)
         code = e.exit_code
     except (KeyboardInterrupt, click.Abort):
         click.echo("spo: interrupted", err=True)
         code = EXIT_INTERRUPTED
     except Exception as e:  # the one place where anything unexpected is caught
         log = _bug_report(e)
-        click.echo(f"spo: internal error: {type(e).__name__}: {e}", err=True)
+        click.echo(scrub(f"spo: internal error: {type(e).__name__}: {e}"), err=True)
         click.echo(
             f"  a bug report log was written to {log}; please attach it to an issue", err=True
         )

@@ -28,6 +28,7 @@ from spo_gitops.providers.base import (
     settings_keys,
 )
 from spo_gitops.provision.resources import canonical_json
+from spo_gitops.redaction import Secrets
 
 if TYPE_CHECKING:
     from spo_gitops.config import Project
@@ -178,6 +179,9 @@ def type_errors(rtype: ResourceType, properties: Any) -> list[PropertyError]:
     """Violations of the type's JSON Schema, in a stable order. Values of sensitive properties
     never appear in the messages."""
     out: list[PropertyError] = []
+    secrets = Secrets()  # a message about the whole object quotes it, secrets and all
+    if isinstance(properties, Mapping):
+        secrets.add_properties(properties, rtype.sensitive)
     for err in _validator(rtype).iter_errors(properties):
         path = tuple(str(p) for p in err.instance_path)
         message = err.message
@@ -192,7 +196,7 @@ def type_errors(rtype: ResourceType, properties: Any) -> list[PropertyError]:
             described = _description(rtype.schema, list(err.schema_path)[:-1])
             if described:
                 message = f"{json.dumps(err.instance)} is not allowed: {described}"
-        out.append((path, message))
+        out.append((path, secrets.text(message)))
     out.sort(key=lambda e: e[0])
     return out
 

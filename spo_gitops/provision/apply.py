@@ -23,8 +23,9 @@ from typing import Literal
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from spo_gitops.providers.base import Observed, Provider, ProviderError, TransientProviderError
-from spo_gitops.provision.plan import Action, Plan, redact
+from spo_gitops.provision.plan import Action, Plan
 from spo_gitops.provision.resources import DesiredResource
+from spo_gitops.redaction import Secrets, redact
 from spo_gitops.state.base import LockInfo, ResourceState, StateBackend
 
 ActionOutcome = Literal["succeeded", "failed", "skipped"]
@@ -191,17 +192,25 @@ class Executor:
         self._tick(total, action.address)
         return ActionResult(action.address, action.action, "skipped", why)
 
+    def _secrets(self, action: Action) -> Secrets:
+        """The action's secret values: what no message, journal entry or state row may hold."""
+        secrets = Secrets()
+        res = self.desired.get(action.address)
+        if res is not None:
+            secrets.add_properties(res.properties, self.sensitive(action.provider, action.type))
+        return secrets
+
     def _run_one(self, apply_id: int, action: Action, total: int) -> ActionResult:
         self.state.journal_action(apply_id, action.address, action.action, "started")
+        secrets = self._secrets(action)
         try:
             with self._slots.get(action.provider) or contextlib.nullcontext():
-                self._carry_out(action)
-        except ProviderError as e:
-            self.state.journal_action(apply_id, action.address, action.action, "failed", e.message)
-            self._tick(total, action.address)
-            return ActionResult(action.address, action.action, "failed", e.message)
-        except Exception as e:  # a provider bug: record it, keep the rest of the apply going
-            detail = f"{type(e).__name__}: {e}"
+                self._carry_out(action, secrets)
+        except Exception as e:
+            # a ProviderError says what failed; anything else is a provider bug: record it and
+            # keep the rest of the apply going. An error may quote the request: redact it.
+            raw = e.message if isinstance(e, ProviderError) else f"{type(e).__name__}: {e}"
+            detail = secrets.text(raw)
             self.state.journal_action(apply_id, action.address, action.action, "failed", detail)
             self._tick(total, action.address)
             return ActionResult(action.address, action.action, "failed", detail)
@@ -225,7 +234,7 @@ class Executor:
             raise ProviderError(f"provider {name!r} is not configured")
         return provider
 
-    def _carry_out(self, action: Action) -> None:
+    def _carry_out(self, action: Action, secrets: Secrets) -> None:
         provider = self._provider(action.provider)
         if action.action == "delete":
             if action.protected:
@@ -257,7 +266,7 @@ class Executor:
                 type=action.type,
                 name=action.name,
                 id=observed.id,
-                properties=redact(props, secret),
+                properties=secrets.data(redact(props, secret)),
                 hash=action.after_hash or "",
                 entity=action.entity,
                 protected=action.protected,

@@ -9,16 +9,17 @@ catalog's values. An empty plan (only no-ops) means nothing to change.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from spo_gitops.providers.base import Observed, ResourceType
 from spo_gitops.provision.resources import DesiredResource, properties_hash
+from spo_gitops.redaction import REDACTED, Secrets, redact
 from spo_gitops.state.base import ResourceState, StateSnapshot
 
 ActionKind = Literal["create", "update", "replace", "delete", "no-op"]
 FORMAT_VERSION = 1
-REDACTED = "(sensitive)"
+__all__ = ["REDACTED", "redact"]  # the redaction rules live in spo_gitops.redaction
 TypeLookup = Callable[[str, str], ResourceType | None]
 
 
@@ -115,11 +116,6 @@ class _Missing:
 _MISSING: Any = _Missing()
 
 
-def redact(properties: Mapping[str, Any], sensitive: Iterable[str]) -> dict[str, Any]:
-    secret = set(sensitive)
-    return {k: (REDACTED if k in secret else v) for k, v in properties.items()}
-
-
 def _sensitive(types: TypeLookup, provider: str, type_: str) -> frozenset[str]:
     spec = types(provider, type_)
     return spec.sensitive if spec else frozenset()
@@ -165,6 +161,7 @@ def plan(
         result.actions.append(
             _plan_one(wanted[addr], state.resources.get(addr), observed, types, result)
         )
+    secrets = _secrets(wanted.values(), observed, types)
     for addr in sorted(set(state.resources) - set(wanted)):
         if focus is not None and addr not in focus:
             continue
@@ -189,6 +186,45 @@ def plan(
                     entity=current.entity,
                 )
             )
+    return _redacted(result, secrets)
+
+
+def _secrets(
+    desired: Iterable[DesiredResource],
+    observed: Mapping[str, Observed | None] | None,
+    types: TypeLookup,
+) -> Secrets:
+    """The secret values of the desired resources, and those the providers read back."""
+    secrets = Secrets()
+    for res in desired:
+        sensitive = _sensitive(types, res.provider, res.type)
+        if sensitive:
+            secrets.add_properties(res.properties, sensitive)
+            seen = observed.get(res.address) if observed is not None else None
+            if seen is not None:
+                secrets.add_properties(seen.properties, sensitive)
+    return secrets
+
+
+def _redacted(result: Plan, secrets: Secrets) -> Plan:
+    """The plan with every secret value replaced wherever it appears (a provider may echo one
+    under a field that is not marked sensitive)."""
+    if not secrets:
+        return result
+
+    def changes(items: tuple[Change, ...]) -> tuple[Change, ...]:
+        return tuple(Change(c.path, secrets.data(c.before), secrets.data(c.after)) for c in items)
+
+    result.actions = [
+        replace(
+            a,
+            before=secrets.data(a.before),
+            after=secrets.data(a.after),
+            changes=changes(a.changes),
+        )
+        for a in result.actions
+    ]
+    result.drift = [replace(d, changes=changes(d.changes)) for d in result.drift]
     return result
 
 
@@ -268,7 +304,7 @@ def _plan_one(
             action="update",
             reason=f"drifted outside spo ({fields}): restore the catalog's values",
             id=current.id,
-            before={**before, **(seen.properties if seen else {})},
+            before=redact({**before, **(seen.properties if seen else {})}, sensitive),
             changes=tuple(Change(c.path, c.after, c.before) for c in drift),
             **common,
         )
