@@ -8,6 +8,7 @@ import click
 
 from spo_gitops.catalog.validate import validate as run_validate
 from spo_gitops.cli.common import emit, project_from, write_atomic
+from spo_gitops.cli.sla_rules_cmd import rules
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.errors import UsageError
 from spo_gitops.sla import PeriodError
@@ -114,3 +115,6 @@ def report(
             text += "\n" + render_review(review)
     emit(text, output)
     return 1 if missing_plans or any(d.severity == "error" for d in rep.diagnostics) else 0
+
+
+sla.add_command(rules)

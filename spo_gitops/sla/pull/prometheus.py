@@ -125,7 +125,7 @@ def pull_prometheus(
     day = today or dt.date.today()
     values: list[Value] = []
     found: list[Diagnostic] = []
-    for o, query, where in _sources(project, index):
+    for o, query, where in sources(project, index):
         chosen = _chosen(o, periods, day)
         for period in chosen:
             end = dt.datetime.combine(period.end, dt.time(), dt.UTC).timestamp() - 0.001
@@ -162,7 +162,9 @@ def _chosen(o: Objective, periods: Sequence[str], day: dt.date) -> list[Period]:
     return out
 
 
-def _sources(project: Project, index: Index) -> list[tuple[Objective, str, _Where]]:
+def sources(project: Project, index: Index) -> list[tuple[Objective, str, _Where]]:
+    """Every objective with a PromQL source: its own ``promql``, else spo.yaml's default for its
+    metric; with where the expression is written (to point a finding at it)."""
     defaults = project.config.metrics.prometheus.queries
     out: list[tuple[Objective, str, _Where]] = []
     for o in sla_objectives(index):
