@@ -78,6 +78,7 @@ CODES: dict[str, str] = {
     "SPO504": "resource pool overbooked",
     "SPO505": "resource pool underused",
     "SPO506": "resource pool near capacity",
+    "SPO507": "resource pool overbooked when the pipeline goes live",
     # 7xx: desired resources (compile)
     "SPO701": "two entities produce the same resource address",
     "SPO702": "resource depends on an address that is not desired",

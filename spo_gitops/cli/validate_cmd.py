@@ -18,8 +18,18 @@ from spo_gitops.report import FORMATS, render
 
 
 def capacity_table(rows: list[PoolUsage], stages: Sequence[str]) -> str:
-    """Plain-text capacity table: pool, unit, capacity, allocated, utilization, status."""
-    head = ["pool", "unit", "capacity", "allocated", "utilization", "status"]
+    """Plain-text capacity table: pool, unit, capacity, committed demand and its utilization,
+    pipeline demand and the utilization once the pipeline is live, status."""
+    head = [
+        "pool",
+        "unit",
+        "capacity",
+        "allocated",
+        "utilization",
+        "pipeline",
+        "when live",
+        "status",
+    ]
     cells = [
         [
             r.pool,
@@ -27,6 +37,8 @@ def capacity_table(rows: list[PoolUsage], stages: Sequence[str]) -> str:
             _amount(r.capacity),
             _amount(r.allocated),
             f"{r.utilization:.1f} %",
+            _amount(r.pipeline),
+            f"{r.pipeline_utilization:.1f} %",
             r.status,
         ]
         for r in rows
@@ -35,7 +47,7 @@ def capacity_table(rows: list[PoolUsage], stages: Sequence[str]) -> str:
     lines = []
     for row in [head, *cells]:
         parts = [
-            c.rjust(w) if 2 <= i <= 4 else c.ljust(w)
+            c.rjust(w) if 2 <= i <= 6 else c.ljust(w)
             for i, (c, w) in enumerate(zip(row, widths, strict=True))
         ]
         lines.append("  ".join(parts).rstrip())
