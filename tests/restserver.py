@@ -18,7 +18,10 @@ Options, as a real API has them: ``unique_names`` (a second record of a name is 
 409), ``idempotency`` (a POST carrying an ``Idempotency-Key`` already seen is answered with the
 record the first one made, waiting for it when it is still running), ``latency`` (seconds added
 to every call) and ``rate`` (calls per second allowed, a token bucket holding ``burst`` calls;
-above it 429 with ``Retry-After``: the seconds until a call is allowed again).
+above it 429 with ``Retry-After``: the seconds until a call is allowed again). ``GET /_stats``
+counts the answers given (calls, 429s, first and last arrival; ``?since=EPOCH``).
+``python -m tests.restserver --latency 0.05 --rate 200`` serves until its standard input
+closes, printing its URL first.
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ class State:
         self.lock = threading.Lock()
         self.requests: list[tuple[str, str, str | None]] = []  # method, path, Authorization
         self.statuses: list[int] = []
+        self.answered: list[tuple[float, int]] = []  # arrival (epoch seconds), status
         self.keys: dict[str, threading.Event] = {}
         self.answers: dict[str, tuple[int, Any]] = {}
 
@@ -125,13 +129,29 @@ class Handler(BaseHTTPRequestHandler):
         query = dict(urllib.parse.parse_qsl(split.query))
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if split.path == "/_stats":  # for the benchmarks: what the clients were answered
+            since = float(query.get("since", 0))
+            with state.lock:
+                answered = [(t, s) for t, s in state.answered if t >= since]
+            times = [t for t, _ in answered]
+            return self._send(
+                200,
+                {
+                    "calls": len(answered),
+                    "throttled": sum(1 for _, s in answered if s == 429),
+                    "first": min(times, default=0.0),
+                    "last": max(times, default=0.0),
+                },
+            )
         state.requests.append((self.command, split.path, self.headers.get("Authorization")))
+        arrived = time.time()
         if state.latency:
             time.sleep(state.latency)
         if state.bucket is not None:
             wait = state.bucket.take()
             if wait:
                 state.statuses.append(429)
+                state.answered.append((arrived, 429))
                 return self._send(429, {"error": "rate limit"}, {"Retry-After": f"{wait:.3f}"})
         fault = state.next_fault(self.command)
         if fault == "drop":
@@ -220,6 +240,7 @@ class Handler(BaseHTTPRequestHandler):
                 state.answers[key] = (status, data)
                 state.keys[key].set()
         state.statuses.append(status)
+        state.answered.append((arrived, status))
         if fault == "foreign" and status < 400 and others:
             return self._send(200, wrap(dict(others[0])))
         if fault == "truncate" and status < 400:
@@ -277,3 +298,30 @@ def serving(token: str | None = None, **options: Any) -> Iterator[Server]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def main() -> None:
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="Serve the test REST API on 127.0.0.1.")
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--rate", type=float, default=None)
+    parser.add_argument("--burst", type=int, default=10)
+    parser.add_argument("--unique-names", action="store_true")
+    parser.add_argument("--idempotency", action="store_true")
+    args = parser.parse_args()
+    options = {
+        "latency": args.latency,
+        "rate": args.rate,
+        "burst": args.burst,
+        "unique_names": args.unique_names,
+        "idempotency": args.idempotency,
+    }
+    with serving(None, **options) as server:
+        print(server.url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()
