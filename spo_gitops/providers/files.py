@@ -14,6 +14,7 @@ Settings: ``directory`` (default ``.spo/artifacts``, relative to the project roo
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Mapping
@@ -33,8 +34,10 @@ from spo_gitops.providers.base import (
 
 DEFAULT_MODE = 0o644
 _TMP_SUFFIX = ".spo-tmp"
-# relative, "/"-separated, no empty, "." or ".." segment, no backslash
-_SEGMENT = r"[^/\\]*[^/\\.][^/\\]*"
+# relative, "/"-separated, no empty, "." or ".." segment, no backslash, no control character
+# (a NUL or a line break in a path is refused by spo validate, not only at apply)
+_CHAR = r"[^/\\\x00-\x1f\x7f]"
+_SEGMENT = rf"{_CHAR}*[^/\\.\x00-\x1f\x7f]{_CHAR}*"
 PATH_PATTERN = rf"^{_SEGMENT}(/{_SEGMENT})*$"
 
 FILE = ResourceType(
@@ -48,8 +51,8 @@ FILE = ResourceType(
                 "type": "string",
                 "pattern": PATH_PATTERN,
                 "maxLength": 1024,
-                "description": "Path relative to the directory, '/'-separated, no '..' "
-                "(default: the resource name).",
+                "description": "Path relative to the directory, '/'-separated, no '..', no "
+                "control characters (default: the resource name).",
             },
             "content": {"type": "string", "description": "The text of the file (UTF-8)."},
             "mode": {
@@ -96,8 +99,7 @@ class FilesProvider(Provider):
         pure = PurePosixPath(rel)
         if (
             not rel
-            or "\\" in rel
-            or "\0" in rel
+            or not re.fullmatch(PATH_PATTERN, rel)
             or pure.is_absolute()
             or any(part in ("..", ".") for part in rel.split("/"))
             or "" in rel.split("/")
