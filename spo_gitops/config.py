@@ -198,15 +198,6 @@ class Project:
         lim = self.config.limits
         return Limits(lim.max_file_size, lim.max_depth, lim.max_alias_expansion)
 
-    def display_name(self, name: str) -> str:
-        """:meth:`display` for a path given as a string, without pathlib's cost on the common
-        case of a file below the root (10,000 files: a third of a second saved)."""
-        root = f"{self.root}{os.sep}"
-        if name.startswith(root):
-            rel = name[len(root) :]
-            return rel if os.sep == "/" else rel.replace(os.sep, "/")
-        return self.display(Path(name))
-
     def display(self, path: Path) -> str:
         """A path as shown in findings: relative to the project root when inside it."""
         if path.is_absolute() and path.is_relative_to(self.root):

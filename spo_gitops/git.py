@@ -123,10 +123,6 @@ class Repository:
                 ids[path] = parts[2]
         return ids
 
-    def current_branch(self) -> str | None:
-        out = self._git("symbolic-ref", "--quiet", "--short", "HEAD").strip()
-        return out or None
-
     def branch_exists(self, name: str) -> bool:
         try:
             self._git("rev-parse", "--verify", "--quiet", f"refs/heads/{name}")

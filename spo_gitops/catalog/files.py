@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -171,12 +171,6 @@ def _inside(path: Path, boundary: Path, rel: str, problems: list[Diagnostic]) ->
     return False
 
 
-def at_revision(project: Project, repo: Repository, commit: str) -> list[CatalogFile]:
-    """The catalog's files at ``commit``, read from git's objects with spo.yaml as of ``commit``
-    (``config``: pass the configuration read at that commit)."""
-    return revision_files(repo, commit, repo.relative(project.root), project.config)
-
-
 def revision_files(
     repo: Repository, commit: str, prefix: str, config: ProjectConfig
 ) -> list[CatalogFile]:
@@ -228,7 +222,3 @@ def fixture_files(folder: Path) -> list[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         out.extend(Path(dirpath, n) for n in sorted(names) if is_yaml_name(n))
     return out
-
-
-def displays(files: Iterable[CatalogFile]) -> set[str]:
-    return {f.display for f in files}

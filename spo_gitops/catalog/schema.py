@@ -13,7 +13,6 @@ import jsonschema_rs
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from spo_gitops import API_VERSION
 from spo_gitops.errors import SchemaDriftError
 from spo_gitops.models import KIND_MODELS
 
@@ -121,7 +120,3 @@ def check(kind: str, data: Any) -> Iterator[SchemaError]:
 
 def known_kinds() -> list[str]:
     return sorted(KIND_MODELS)
-
-
-def api_version() -> str:
-    return API_VERSION

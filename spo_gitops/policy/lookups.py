@@ -58,9 +58,6 @@ class Lookups:
         self._cuts: dict[tuple[str, int], Data] = {}  # (root, id(data)) -> cut, one projection
         self._cut_by: Projection | None = None
 
-    def _data(self, kind: str) -> list[Data]:
-        return [d.data for d in self.index.of_kind(kind) if d.valid]
-
     @cached_property
     def _by_kind(self) -> dict[str, dict[str, Data]]:
         out: dict[str, dict[str, Data]] = defaultdict(dict)

@@ -39,12 +39,6 @@ def address(provider: str, type_: str, name: str) -> str:
     return f"{provider}.{type_}.{name}"
 
 
-def split_address(addr: str) -> tuple[str, str, str]:
-    """``provider.type.name`` -> its three parts (names may not contain dots)."""
-    provider, type_, name = addr.split(".", 2)
-    return provider, type_, name
-
-
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

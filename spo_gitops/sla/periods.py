@@ -53,10 +53,6 @@ class PeriodError(ValueError):
     """A period label that does not fit the SLA's measurement period."""
 
 
-def form_of(kind: PeriodKind) -> str:
-    return _FORMS[kind][1]
-
-
 def _label(kind: PeriodKind, day: dt.date) -> str:
     if kind == "monthly":
         return f"{day.year:04d}-{day.month:02d}"
