@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +15,10 @@ from spo_gitops.cli.common import project_from, write_atomic
 from spo_gitops.config import Project
 from spo_gitops.git import GitError, join, repository
 from spo_gitops.site import History, SiteInput, build_site
+
+if TYPE_CHECKING:
+    from spo_gitops.portfolio.forecast import PoolForecast
+    from spo_gitops.portfolio.report import PortfolioReport
 
 MANIFEST = ".spo-site.json"  # what the last build wrote, so that the next removes what it drops
 
@@ -57,6 +62,26 @@ def service_history(project: Project, result: ValidationResult, limit: int = 20)
         return {}
 
 
+def portfolio_pages(
+    project: Project, result: ValidationResult
+) -> tuple[PortfolioReport, list[PoolForecast]]:
+    """The portfolio report and capacity forecast the site's portfolio pages show."""
+    from spo_gitops.portfolio.forecast import forecast
+    from spo_gitops.portfolio.history import stage_history
+    from spo_gitops.portfolio.report import build_report
+
+    today, stages = project.today(), project.config.reconcile.provisioned_stages
+    rep = build_report(
+        result.index,
+        today,
+        rate=project.config.portfolio.discount_rate,
+        provisioned=stages,
+        history=lambda services: stage_history(project, result.index, services),
+    )
+    pools = forecast(result.index, today, stages, project.config.portfolio.forecast_quarters)
+    return rep, pools
+
+
 @click.group()
 def docs() -> None:
     """The static HTML service catalog."""
@@ -96,6 +121,7 @@ def build(ctx: click.Context, output: Path, metrics: tuple[Path, ...], period: s
             raise UsageError(str(e), hint="e.g. --period 2026-06") from None
         show_diagnostics(report.diagnostics)
     data = SiteInput(result.index, result.capacity, report, service_history(project, result))
+    data.portfolio, data.forecast = portfolio_pages(project, result)
     files = build_site(data)
     write_files(output, files)
     click.echo(f"wrote {len(files)} files to {output}", err=True)

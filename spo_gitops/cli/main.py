@@ -43,6 +43,8 @@ COMMANDS: dict[str, str] = {
     "apply": "spo_gitops.cli.plan_cmd:apply",
     "reconcile": "spo_gitops.cli.plan_cmd:reconcile",
     "drift": "spo_gitops.cli.plan_cmd:drift",
+    "portfolio": "spo_gitops.cli.portfolio_cmd:portfolio",
+    "capacity": "spo_gitops.cli.capacity_cmd:capacity",
 }
 
 # command -> its one-line help, so that `spo --help` lists the commands without importing them
@@ -71,6 +73,8 @@ SUMMARIES: dict[str, str] = {
     "apply": "Carry out a saved plan exactly (refusing a stale or altered one).",
     "reconcile": "Plan and apply in one step, for an approved commit (what a merge to main runs).",
     "drift": "Compare the providers with the last applied state; exit 2 when something drifted.",
+    "portfolio": "Portfolio decisions: money, stages, lead times, run budget, risks.",
+    "capacity": "Resource pool capacity over time.",
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
@@ -22,6 +22,10 @@ from spo_gitops.models.common import STAGES
 from spo_gitops.policy.capacity import PoolUsage
 from spo_gitops.report.graph import Graph, Node, build_graph, to_svg
 from spo_gitops.sla.compute import Point, SlaReport
+
+if TYPE_CHECKING:
+    from spo_gitops.portfolio.forecast import PoolForecast
+    from spo_gitops.portfolio.report import PortfolioReport
 from spo_gitops.templating import environment
 
 History = Mapping[str, list[dict[str, str]]]  # service name -> commits, newest first
@@ -35,6 +39,8 @@ class SiteInput:
     report: SlaReport | None = None
     history: History = field(default_factory=dict)
     use_dot: bool | None = None  # None: Graphviz when installed
+    portfolio: PortfolioReport | None = None  # the portfolio pages (dashboard, timeline, risks)
+    forecast: list[PoolForecast] = field(default_factory=list)  # the capacity forecast page
 
 
 def _spec(doc: Any) -> dict[str, Any]:
@@ -139,7 +145,20 @@ def _service_page(cat: _Catalog, doc: Any, data: SiteInput, graph: Graph) -> dic
         "dependents": dependents,
         "graph": Markup(svg),
         "history": data.history.get(name, []),
+        "roadmap": _roadmap(data, name),
+        "stages": STAGES,
     }
+
+
+def _roadmap(data: SiteInput, service: str) -> dict[str, Any] | None:
+    """A service's stages reached and planned, and its risks (portfolio/)."""
+    rep = data.portfolio
+    if rep is None:
+        return None
+    entry = next((e for e in rep.entries if e.service == service), None)
+    risks = [r for r in rep.risks if service in r.services]
+    return {"entry": entry, "risks": risks, "slipped": {s.stage: s for s in entry.slips}
+            if entry else {}}
 
 
 def amount(value: float) -> str:
@@ -154,17 +173,48 @@ def _asset(name: str) -> str:
     )
 
 
+def _portfolio_pages(data: SiteInput, render: Callable[..., str]) -> dict[str, str]:
+    from spo_gitops.portfolio.charts import forecast_svg
+    from spo_gitops.portfolio.render import template_helpers
+    from spo_gitops.portfolio.report import timeline
+    from spo_gitops.portfolio.risks import heat_map
+
+    rep = data.portfolio
+    assert rep is not None
+    helpers = template_helpers()
+    labels, rows = timeline(rep)
+    current = labels[4] if len(labels) > 4 else labels[0]
+    charts = {p.pool: Markup(forecast_svg(p)) for p in data.forecast}
+    return {
+        "portfolio.html": render("portfolio.html.j2", "", rep=rep, **helpers),
+        "timeline.html": render(
+            "timeline.html.j2", "", rep=rep, quarters=labels, timeline=rows, current=current
+        ),
+        "forecast.html": render(
+            "forecast.html.j2", "", pools=data.forecast, charts=charts, date=rep.date
+        ),
+        "risks.html": render(
+            "risks.html.j2", "", risks=rep.risks, cells=heat_map(rep.risks), date=rep.date
+        ),
+    }
+
+
 def build_site(data: SiteInput, progress: Callable[[str], None] | None = None) -> dict[str, str]:
     """Every file of the site: relative path -> content."""
     env = environment("docs", html=True)
     env.filters["amount"] = amount
+    env.filters["dictsum"] = lambda d: sum(d.values())  # portfolio pages: a stage's services
     cat = _Catalog(data)
     graph = build_graph(data.index)
     files: dict[str, str] = {f"assets/{a}": _asset(a) for a in ASSETS}
 
     def render(template: str, root: str, **kw: Any) -> str:
         return env.get_template(template).render(
-            root=root, link=lambda k, n: cat.link(k, n, root), metrics=data.report, **kw
+            root=root,
+            link=lambda k, n: cat.link(k, n, root),
+            metrics=data.report,
+            portfolio_pages=data.portfolio is not None,
+            **kw,
         )
 
     stages = [*STAGES, "unlisted"]
@@ -181,6 +231,8 @@ def build_site(data: SiteInput, progress: Callable[[str], None] | None = None) -
         parties=cat.parties,
         pools=cat.pools,
     )
+    if data.portfolio is not None:
+        files.update(_portfolio_pages(data, render))
     for doc in cat.services:
         if progress:
             progress(doc.name)

@@ -1,0 +1,54 @@
+"""``spo portfolio report``: the portfolio board's questions answered from the catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from spo_gitops.catalog.validate import validate as run_validate
+from spo_gitops.cli.common import emit, project_from
+
+
+@click.group()
+def portfolio() -> None:
+    """Portfolio decisions: money, stages, lead times, run budget, risks."""
+
+
+@portfolio.command("report")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json", "html"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file."
+)
+@click.pass_context
+def report(ctx: click.Context, fmt: str, output: Path | None) -> int:
+    """Services per stage and domain; investment, annual cost, TCO, NPV, ROI and payback by
+    domain, stage and sponsor; lead time per stage (approval dates, else the entry's git
+    history); the run budget; slipped plans; risks. Dates are judged on the validation date."""
+    from spo_gitops.portfolio.history import stage_history
+    from spo_gitops.portfolio.render import render
+    from spo_gitops.portfolio.report import build_report
+
+    project = project_from(ctx)
+    result = run_validate(project)
+    if result.findings.has_errors:
+        click.echo(
+            "spo: warning: the catalog has errors (spo validate); invalid documents are left out",
+            err=True,
+        )
+    rep = build_report(
+        result.index,
+        project.today(),
+        rate=project.config.portfolio.discount_rate,
+        provisioned=project.config.reconcile.provisioned_stages,
+        history=lambda services: stage_history(project, result.index, services),
+    )
+    emit(render(rep, fmt), output)  # type: ignore[arg-type]
+    return 0
