@@ -52,7 +52,7 @@ def provisioned_services(index: Index, stages: set[str]) -> dict[str, str]:
     return index.services_in(stages)
 
 
-def _is_provisioned(doc: Document, services: Mapping[str, str]) -> bool:
+def is_provisioned(doc: Document, services: Mapping[str, str]) -> bool:
     spec = doc.data.get("spec", {})
     kind = doc.kind
     if kind == "ServiceModel":
@@ -74,7 +74,7 @@ def compile_catalog(project: Project, docs: list[Document], index: Index) -> Com
     blueprints = _Blueprints(project)
     seen: dict[str, DesiredResource] = {}
     for doc in sorted(docs, key=lambda d: (d.kind, d.name)):
-        if not doc.valid or not _is_provisioned(doc, services):
+        if not doc.valid or not is_provisioned(doc, services):
             continue
         if index.get(doc.kind, doc.name) is not doc:
             continue  # a duplicate: already reported by validate

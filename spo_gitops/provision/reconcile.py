@@ -105,11 +105,20 @@ def _commit(project: Project) -> tuple[str | None, list[str]]:
         return None, []
 
 
-def desired(project: Project) -> Desired:
-    result = validate(project)
+def desired(project: Project, partition: Partition | None = None) -> Desired:
+    """The catalog's desired resources; with a partition, only what it needs is compiled, and
+    the validation of the whole catalog is shared by the runners of one checkout (scope.py)."""
+    if partition is not None:
+        from spo_gitops.provision import scope
+
+        result, scoped = scope.load(project, partition)
+    else:
+        result, scoped = validate(project), None
     if result.findings.has_errors:
         raise CatalogInvalid(result.findings.items)
-    compiled = compile_catalog(project, result.documents, result.index)
+    compiled = (
+        scoped if scoped is not None else compile_catalog(project, result.documents, result.index)
+    )
     if not compiled.ok:
         raise CatalogInvalid(compiled.diagnostics)
     commit, dirty = _commit(project)
@@ -211,9 +220,10 @@ def make_plan(
 ) -> tuple[Plan, Desired]:
     """The plan for the catalog (only the partition's resources, with one); with ``held``, the
     state is read under that lock and the partition's fingerprint is recorded in it."""
-    want = want or desired(project)
     if held is not None:
         partition = held.partition
+    want = want or desired(project, partition)
+    if held is not None:
         snapshot = held.state.snapshot()
     else:
         state = open_state(project)
@@ -266,7 +276,7 @@ def apply_plan(
     """Carry out exactly ``plan``; refuse it when it is stale or when any action is not what
     the catalog and the state say (see provision/verify.py). Resumes an interrupted apply.
     With ``held`` (reconcile), under that lock instead of taking the global one."""
-    want = want or desired(project)
+    want = want or desired(project, parse_partition(plan.partition) if plan.partition else None)
     check_commit(plan, want.commit)
     options = ApplyOptions(parallelism, lock_timeout, retry, progress)
     if held is not None:

@@ -1,0 +1,263 @@
+"""What a partitioned runner loads and compiles (``--partition KEY``).
+
+Validation is about the whole catalog, always: an error anywhere refuses every partition, as it
+refuses a full reconcile (a file that does not parse could define this partition's entities; a
+broken portfolio entry changes what is provisioned). What is shared is the work: the catalog is
+validated once per content, and the runners of one checkout read the verdict instead of each
+validating again.
+
+- **The record.** A validation without errors writes ``.spo/validated.json``: a key and the data
+  of every document. The key is a digest of everything the findings depend on: each catalog
+  file's path and content, spo.yaml, the validation date, the limits, and the toolkit (its
+  source and the versions of the libraries that check documents). A runner whose key matches
+  the record takes the documents from it (no parsing, no checks); any other runner validates
+  the whole catalog, and refuses on its errors, as without partitions. The first runner
+  validates under a file lock (``.spo/validated.lock``) while the others wait for its record.
+  The record only holds data that JSON gives back exactly, else it is not written.
+- **The compile.** Only the entities the partition needs are compiled: those producing a
+  resource in it (their ``spec.provisioning`` addresses, read from the data), every producer of
+  those addresses (identical copies are one resource, attributed to the first producer) and,
+  transitively, the producers of the addresses they depend on (so that a missing dependency or a
+  cycle through the partition's resources is still found). The index keeps every entity, so
+  stages, portfolio entries and labels are those of the whole catalog. With blueprints every
+  provisioned entity is compiled: what a template renders is only known once rendered.
+
+The plan then keeps the partition's resources only (``reconcile._in_partition``), so that the
+partitioned plans together equal the full one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from spo_gitops import __version__
+from spo_gitops.catalog import files
+from spo_gitops.catalog.documents import Document
+from spo_gitops.catalog.index import Index
+from spo_gitops.catalog.references import build_index
+from spo_gitops.catalog.validate import ValidationResult, _gc_paused, validate
+from spo_gitops.config import Project
+from spo_gitops.diagnostics import Findings
+from spo_gitops.provision.compile import (
+    CompileResult,
+    compile_catalog,
+    is_provisioned,
+    provisioned_services,
+)
+from spo_gitops.provision.partition import Partition, entity_labels
+from spo_gitops.provision.resources import address
+
+RECORD_DIR = ".spo"
+RECORD_FILE = "validated.json"
+LOCK_FILE = "validated.lock"
+RECORD_FORMAT = 1
+_LIBRARIES = ("pydantic", "pydantic-core", "jsonschema-rs", "PyYAML", "cel-python", "jinja2")
+
+
+# --- the record ---------------------------------------------------------------------------------
+
+
+def _toolkit() -> str:
+    """The toolkit's source and the libraries that decide what a finding is."""
+    digest = hashlib.sha256(f"{__version__} {sys.version}".encode())
+    package = Path(__file__).resolve().parent.parent
+    for source in sorted(package.rglob("*.py")):
+        digest.update(str(source.relative_to(package)).encode() + b"\0" + source.read_bytes())
+    for name in _LIBRARIES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            digest.update(f"{name}={metadata.version(name)}".encode())
+    return digest.hexdigest()
+
+
+def catalog_key(project: Project, discovered: files.Discovered) -> str:
+    """A digest of everything validation reads: the catalog files (paths and content),
+    spo.yaml, the validation date, the limits and the toolkit."""
+    digest = hashlib.sha256(f"{RECORD_FORMAT}\0{_toolkit()}\0{project.limits}\0".encode())
+    digest.update(f"{project.today().isoformat()}\0".encode())
+    config = project.config_file
+    if config is not None and config.is_file():
+        digest.update(config.read_bytes())
+    digest.update(b"\0" + repr(sorted(str(d) for d in discovered.diagnostics)).encode())
+    for f in discovered.files:
+        digest.update(f"\0{f.display}\0".encode())
+        try:
+            with open(f.path, "rb") as fh:
+                digest.update(hashlib.sha256(fh.read()).digest())
+        except OSError as e:  # validation reports it; the key only has to differ
+            digest.update(f"unreadable: {e}".encode())
+    return digest.hexdigest()
+
+
+def _record_path(project: Project) -> Path:
+    return project.root / RECORD_DIR / RECORD_FILE
+
+
+@contextlib.contextmanager
+def _validation_lock(project: Project) -> Iterator[None]:
+    """One runner of a checkout validates at a time; the others wait for its record. Without
+    a writable .spo/ folder every runner validates on its own."""
+    folder = project.root / RECORD_DIR
+    try:
+        folder.mkdir(exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# written by spo: a cache, never commit it\n*\n")
+        fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing frees the lock
+
+
+def _read_record(project: Project, key: str) -> list[list[Any]] | None:
+    try:
+        with _gc_paused(), open(_record_path(project), encoding="utf-8") as fh:
+            raw = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(raw, dict) or raw.get("key") != key:
+        return None
+    documents = raw.get("documents")
+    return documents if isinstance(documents, list) else None
+
+
+def _write_record(project: Project, key: str, docs: list[Document]) -> bool:
+    """Record a validation without errors; False when the data does not survive JSON exactly
+    (say, a mapping with integer keys) or the folder is not writable."""
+    entries = [[d.file, d.index, d.line, d.valid, d.data] for d in docs]
+    try:
+        text = json.dumps(
+            {"format": RECORD_FORMAT, "key": key, "documents": entries},
+            allow_nan=False,
+            separators=(",", ":"),
+        )
+    except (TypeError, ValueError):
+        return False
+    with _gc_paused():
+        if json.loads(text)["documents"] != entries:
+            return False
+    path = _record_path(project)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".validated-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        return False
+    return True
+
+
+def _documents(entries: list[list[Any]], discovered: files.Discovered) -> list[Document] | None:
+    where = {f.display: f.path for f in discovered.files}
+    docs = []
+    for entry in entries:
+        if not (isinstance(entry, list) and len(entry) == 5 and entry[0] in where):
+            return None  # not what this version writes: validate instead
+        display, index, line, valid, data = entry
+        docs.append(Document(display, where[display], index, line, data, valid=bool(valid)))
+    return docs
+
+
+def validated_catalog(project: Project) -> tuple[ValidationResult, bool]:
+    """The catalog's documents as a full validation gives them, and whether they came from the
+    record. With errors, the validation itself (the caller refuses it)."""
+    with _validation_lock(project):
+        discovered = files.worktree(project)
+        key = catalog_key(project, discovered)
+        entries = _read_record(project, key)
+        docs = _documents(entries, discovered) if entries is not None else None
+        if docs is not None:
+            with _gc_paused():
+                index, _ = build_index(docs)
+            shown = sorted({d.file for d in docs})
+            return ValidationResult(docs, Findings([]), shown, index), True
+        result = validate(project)
+        if not result.findings.has_errors:
+            _write_record(project, key, result.documents)
+        return result, False
+
+
+# --- what the partition compiles ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Produced:
+    doc: Document
+    addresses: tuple[str, ...]
+    depends_on: tuple[str, ...]
+
+
+def _produced(doc: Document) -> _Produced:
+    """The addresses a document's own ``spec.provisioning`` produces (as compile names them)."""
+    addresses: list[str] = []
+    deps: list[str] = []
+    spec = doc.data.get("spec")
+    entries = spec.get("provisioning") if isinstance(spec, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        addresses.append(address(entry["provider"], entry["type"], entry.get("name") or doc.name))
+        deps.extend(entry.get("dependsOn", []))
+    return _Produced(doc, tuple(addresses), tuple(deps))
+
+
+def needed(
+    project: Project, docs: list[Document], index: Index, partition: Partition
+) -> list[Document]:
+    """The documents whose compile the partition's resources depend on (see the module doc)."""
+    services = provisioned_services(index, set(project.config.reconcile.provisioned_stages))
+    compiled = [
+        d
+        for d in docs
+        if d.valid and index.get(d.kind, d.name) is d and is_provisioned(d, services)
+    ]
+    folder = project.root / project.config.reconcile.blueprints
+    if folder.is_dir() and any(folder.glob("*.yaml.j2")):
+        return compiled
+    labels = entity_labels(index)
+    produced = [_produced(d) for d in compiled]
+    producers: dict[str, list[_Produced]] = {}
+    for p in produced:
+        for addr in p.addresses:
+            producers.setdefault(addr, []).append(p)
+    todo = [
+        p
+        for p in produced
+        if any(partition.covers(addr, p.doc.ref, labels) for addr in p.addresses)
+    ]
+    chosen: dict[int, _Produced] = {}
+    while todo:
+        p = todo.pop()
+        if id(p.doc) in chosen:
+            continue
+        chosen[id(p.doc)] = p
+        for addr in (*p.addresses, *p.depends_on):  # other copies, then what it depends on
+            todo.extend(q for q in producers.get(addr, ()) if id(q.doc) not in chosen)
+    return [p.doc for p in produced if id(p.doc) in chosen]
+
+
+def load(project: Project, partition: Partition) -> tuple[ValidationResult, CompileResult | None]:
+    """The validated catalog and the compile of what ``partition`` needs (None when the catalog
+    has errors: the caller refuses it with the validation's findings)."""
+    result, _ = validated_catalog(project)
+    if result.findings.has_errors:
+        return result, None
+    docs = needed(project, result.documents, result.index, partition)
+    return result, compile_catalog(project, docs, result.index)
