@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from spo_gitops.catalog.validate import validate as run_validate
-from spo_gitops.cli.common import emit, project_from, write_atomic
+from spo_gitops.cli.common import emit, progress_bar, project_from, write_atomic
 from spo_gitops.cli.sla_rules_cmd import rules
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.errors import UsageError
-from spo_gitops.sla import PeriodError
+from spo_gitops.sla import PeriodError, Series
 from spo_gitops.sla import report as build
 from spo_gitops.sla.render import FORMATS, render
 
@@ -91,16 +91,28 @@ def report(
         raise UsageError(str(e), hint="e.g. --period 2026-06") from None
     show_diagnostics(rep.diagnostics)
     if fmt == "html":
-        from spo_gitops.sla.charts import chart_svg
+        from spo_gitops.sla.svg import chart_svg
 
-        text = render(rep, "html", chart_svg=chart_svg)
+        drawn: dict[Series, str] = {}
+        with progress_bar("charts") as update:
+            for n, s in enumerate(rep.series, 1):
+                drawn[s] = chart_svg(s)
+                if update:
+                    update(n, len(rep.series))
+        text = render(rep, "html", chart_svg=drawn.__getitem__)
     elif fmt == "markdown" and output is not None:
         from spo_gitops.sla.charts import chart, chart_name
+        from spo_gitops.sla.svg import chart_svg
 
         folder = f"{output.stem}-charts"
         paths = {s: f"{folder}/{chart_name(s, chart_format)}" for s in rep.series}  # type: ignore[arg-type]
-        for s in rep.series:
-            write_atomic(output.parent / paths[s], chart(s, chart_format))  # type: ignore[arg-type]
+        with progress_bar("charts") as update:
+            for n, s in enumerate(rep.series, 1):
+                # SVG is written directly; PNG needs matplotlib (the charts extra)
+                data = chart_svg(s).encode() if chart_format == "svg" else chart(s, "png")
+                write_atomic(output.parent / paths[s], data)
+                if update:
+                    update(n, len(rep.series))
         text = render(rep, "markdown", chart_paths=paths)
     else:
         text = render(rep, fmt)  # type: ignore[arg-type]
