@@ -26,11 +26,14 @@ DeleteApplication), which moto does not serve; they are not covered by the tests
 Credentials and region come from the usual AWS sources (environment, profile, instance role);
 settings may set ``region``, ``profile`` and ``endpoint_url`` (a test server). Throttling, 5xx
 and connection errors raise :class:`TransientProviderError` (after botocore's own retries).
+Every call holds a slot of the provider's :class:`AdaptiveLimiter` (as the http provider's):
+throttling cuts the calls in flight for every thread, answers in time raise them again.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -49,6 +52,7 @@ from spo_gitops.providers.base import (
     ResourceType,
     TransientProviderError,
 )
+from spo_gitops.providers.limiter import AdaptiveLimiter
 
 MANAGED = ("spo:managed-by", "spo-gitops")
 _2020 = "https://json-schema.org/draft/2020-12/schema"
@@ -124,6 +128,9 @@ _PRODUCT_FIELDS = {
     "supportUrl": "SupportUrl",
 }
 _CREATE_FIELDS = {**_PRODUCT_FIELDS, "description": "Description"}
+_THROTTLE_CODES = frozenset(
+    {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"}
+)
 _TRANSIENT_CODES = frozenset(
     {
         "Throttling",
@@ -145,6 +152,9 @@ class AwsSettings(ProviderSettings):
         default=None, pattern=r"^https?://", description="Endpoint for every service (tests)."
     )
     provider_name: str = Field(default="spo-gitops", description="Default portfolio provider.")
+    adaptive: bool = Field(
+        default=True, description="Adapt the calls in flight to throttling and latency (AIMD)."
+    )
 
 
 class _NotFound(ProviderError):
@@ -163,6 +173,8 @@ class AwsProvider(Provider):
         assert isinstance(settings, AwsSettings)
         self.cfg = settings
         self._local = threading.local()
+        most = settings.parallelism or 64
+        self.limiter = AdaptiveLimiter(most, initial=min(most, 8), adaptive=settings.adaptive)
         with guard("the aws provider"):
             import boto3
         try:
@@ -183,6 +195,23 @@ class AwsProvider(Provider):
 
     @contextmanager
     def _errors(self, what: str) -> Iterator[None]:
+        """One AWS call: in a slot of the provider's adaptive limiter (throttling cuts the calls
+        in flight for every thread), its errors translated."""
+        import botocore.exceptions as bx
+
+        with self.limiter.slot():
+            start = time.monotonic()
+            with self._translated(what):
+                try:
+                    yield
+                except bx.ClientError as e:
+                    if e.response.get("Error", {}).get("Code", "") in _THROTTLE_CODES:
+                        self.limiter.throttled(None, time.monotonic() - start)
+                    raise
+            self.limiter.succeeded(time.monotonic() - start)
+
+    @contextmanager
+    def _translated(self, what: str) -> Iterator[None]:
         import botocore.exceptions as bx
 
         try:

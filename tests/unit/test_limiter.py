@@ -1,0 +1,136 @@
+"""The adaptive limit on calls in flight shared by a provider's threads: additive increase,
+multiplicative decrease, a Retry-After that pauses every thread; numbers worked out by hand."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from spo_gitops.providers import ProviderContext, TransientProviderError
+from spo_gitops.providers.limiter import AdaptiveLimiter
+from tests.servers import aws_env, moto_url  # noqa: F401 - fixtures
+
+
+def test_answers_in_time_add_about_one_call_per_round_trip() -> None:
+    limiter = AdaptiveLimiter(32, initial=4)
+    limiter.succeeded(0.05)
+    assert limiter.limit == pytest.approx(4.25)  # 4 + 1/4
+    for _ in range(4):
+        limiter.succeeded(0.05)
+    # 4.25 -> 4.4853 -> 4.7082 -> 4.9206 -> 5.1238, each + 1/limit
+    assert limiter.limit == pytest.approx(5.124, abs=0.001)
+
+
+def test_a_slow_answer_adds_nothing() -> None:
+    limiter = AdaptiveLimiter(32, initial=4)
+    limiter.succeeded(0.05)
+    limiter.succeeded(0.5)  # ten times the fastest: a queue is building
+    assert limiter.limit == pytest.approx(4.25)
+
+
+def test_a_refusal_cuts_once_per_round_trip_and_slows_the_probe_near_it() -> None:
+    limiter = AdaptiveLimiter(32, initial=10)
+    limiter.succeeded(0.05)  # 10.1
+    limiter.throttled(None, 0.05)
+    assert limiter.limit == pytest.approx(7.07)  # 10.1 * 0.7
+    limiter.throttled(None, 0.05)  # the same overload, within a round trip
+    assert limiter.limit == pytest.approx(7.07)
+    while limiter.limit < 0.9 * 10.1:
+        limiter.succeeded(0.05)
+    before = limiter.limit
+    limiter.succeeded(0.05)
+    assert limiter.limit - before == pytest.approx(0.05 / before)
+
+
+def test_the_limit_stays_between_its_bounds() -> None:
+    limiter = AdaptiveLimiter(3, initial=2)
+    for _ in range(50):
+        limiter.succeeded(0.01)
+    assert limiter.limit == 3
+    for _ in range(20):
+        limiter.throttled(None, 0.0)
+        time.sleep(0.011)  # past the round trip: each refusal cuts
+    assert limiter.limit == 1
+
+
+def test_no_more_calls_in_flight_than_the_limit() -> None:
+    limiter = AdaptiveLimiter(2, initial=2)
+    inside, peak, guard = 0, 0, threading.Lock()
+
+    def call() -> None:
+        nonlocal inside, peak
+        with limiter.slot():
+            with guard:
+                inside += 1
+                peak = max(peak, inside)
+            time.sleep(0.02)
+            with guard:
+                inside -= 1
+
+    threads = [threading.Thread(target=call) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert peak == 2 == limiter.stats.peak
+    assert limiter.stats.calls == 6
+
+
+def test_retry_after_pauses_every_thread() -> None:
+    limiter = AdaptiveLimiter(8, initial=8)
+    limiter.throttled(0.3, 0.01)  # one thread was told to come back in 0.3 s
+    waited: list[float] = []
+
+    def other() -> None:
+        start = time.monotonic()
+        with limiter.slot():
+            waited.append(time.monotonic() - start)
+
+    threads = [threading.Thread(target=other) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert len(waited) == 3 and min(waited) >= 0.25
+
+
+def test_a_fixed_limit_does_not_adapt() -> None:
+    limiter = AdaptiveLimiter(10, initial=3, adaptive=False)
+    assert limiter.limit == 10
+    limiter.throttled(None, 0.05)
+    limiter.succeeded(0.05)
+    assert limiter.limit == 10
+
+
+def test_aws_throttling_cuts_the_limit(moto_url: str, aws_env: None) -> None:  # noqa: F811
+    """moto does not throttle: the fault is injected at the client, the rest is real."""
+    import botocore.exceptions
+
+    from spo_gitops.providers.aws import AwsProvider, AwsSettings
+
+    provider = AwsProvider(
+        AwsSettings(endpoint_url=moto_url, parallelism=10), ProviderContext(Path("."), Path("."))
+    )
+    client = provider._client("servicecatalog")
+    real = client.list_portfolios
+    calls = {"n": 0}
+
+    def throttled(**kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise botocore.exceptions.ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}},
+                "ListPortfolios",
+            )
+        return real(**kwargs)
+
+    client.list_portfolios = throttled
+    start = provider.limiter.limit
+    with pytest.raises(TransientProviderError, match="ThrottlingException"):
+        provider.list("portfolio")
+    assert provider.limiter.stats.throttled == 1
+    assert provider.limiter.limit == pytest.approx(start * 0.7)
+    assert provider.list("portfolio") == []
