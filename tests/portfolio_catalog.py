@@ -7,13 +7,15 @@ today = 2026-12-01 (quarter 2026-Q4), discount rate 8 %.
 | alpha   | 1    | live      | pay    | Ann     | 1000   | 100     | 500     | 3     | 4   | 100 |
 | beta    | 2    | live      | pay    | Ben     | 2000   | 200     | 600     | 5     | 3   | 200 |
 | gamma   | 1    | chartered | lend   | Ann     | 500    | 50      | 100     | 4     | 2   |     |
-| delta   | 3    | proposed  | lend   |         |        |         |         |       | 5   |     |
-| omega   | 2    | analyzed  | lend   | Ben     |        |         |         |       | 2   |     |
+| delta   | 3    | approved  | lend   |         |        |         |         |       | 5   |     |
+| omega   | 2    | approved  | lend   | Ben     |        |         |         |       | 2   |     |
+| zeta    | 4    | proposed  | lend   |         |        |         |         |       | 1   |     |
 
 gain: annual benefit; eng: FTE requested; run: EUR requested.
 Pools: eng (people, 10 FTE, high threshold 80 %), run (budget, 1000 EUR).
 gamma plans designed 2027-Q1, transitioning 2027-Q2, live 2027-Q3; omega plans transitioning
-2027-Q4; delta has no plan. alpha and gamma rely on supplier sup-x.
+2027-Q4; delta has no plan; zeta is only a proposal (no demand). alpha and gamma rely on
+supplier sup-x.
 """
 
 from __future__ import annotations
@@ -142,6 +144,7 @@ FILES = {
     "catalog/services/gamma.yaml": _service("gamma", 1, {"eng": 2}, "sup-x"),
     "catalog/services/delta.yaml": _service("delta", 3, {"eng": 5}),
     "catalog/services/omega.yaml": _service("omega", 2, {"eng": 2}),
+    "catalog/services/zeta.yaml": _service("zeta", 4, {"eng": 1}),
     "catalog/portfolio/alpha.yaml": _entry(
         "alpha",
         "live",
@@ -179,10 +182,18 @@ FILES = {
         + _approvals(("approved", "2026-03-01"), ("chartered", "2026-04-15"))
         + "  plan: {designed: 2027-Q1, transitioning: 2027-Q2, live: 2027-Q3}\n",
     ),
-    "catalog/portfolio/delta.yaml": _entry("delta", "proposed", "lend"),
-    "catalog/portfolio/omega.yaml": _entry(
-        "omega", "analyzed", "lend", "  sponsor: Ben\n  plan: {transitioning: 2027-Q4}\n"
+    "catalog/portfolio/delta.yaml": _entry(
+        "delta", "approved", "lend", _approvals(("approved", "2026-10-01"))
     ),
+    "catalog/portfolio/omega.yaml": _entry(
+        "omega",
+        "approved",
+        "lend",
+        "  sponsor: Ben\n"
+        + _approvals(("approved", "2026-09-01"))
+        + "  plan: {transitioning: 2027-Q4}\n",
+    ),
+    "catalog/portfolio/zeta.yaml": _entry("zeta", "proposed", "lend"),
 }
 
 

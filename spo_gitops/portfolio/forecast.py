@@ -3,10 +3,12 @@
 - Committed demand: what services in a provisioned stage (spo.yaml's reconcile.provisionedStages)
   request from the pool (``spec.resources``), until the quarter of their planned ``retired``
   date, if they plan one (they still draw in that quarter).
-- Pipeline demand: what services before those stages request, from the quarter of their planned
-  go-live on: the earliest planned date of a provisioned stage in ``spec.plan`` (transitioning,
-  by default, else live). Pipeline services without such a date are listed as unscheduled and
-  not counted.
+- Pipeline demand: what approved services not provisioned yet request (the pipeline stages of
+  policy/capacity.py: from approved up to the first provisioned stage; by default approved,
+  chartered, designed), from the quarter of their planned go-live on: the earliest planned date
+  of a provisioned stage in ``spec.plan`` (transitioning by default, else live). Pipeline
+  services without such a date are listed as unscheduled and not counted. Proposals not yet
+  approved are not demand.
 
 Each quarter's total is set against the pool's capacity and its high threshold; the first
 quarter whose total exceeds the capacity is when the pool overbooks.
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from spo_gitops.catalog.references import Index
-from spo_gitops.models.common import STAGES
+from spo_gitops.policy.capacity import pipeline_stages_of
 from spo_gitops.portfolio.roadmap import Quarter, due, quarter_label, quarter_of, quarters
 
 Status = Literal["ok", "near capacity", "overbooked"]
@@ -99,7 +101,7 @@ def demands(index: Index, provisioned: Collection[str]) -> dict[str, list[Demand
     for d in index.of_kind("PortfolioEntry"):
         if d.valid:
             entries.setdefault(str(_spec(d.data)["service"]), _spec(d.data))
-    first = min((STAGES.index(s) for s in provisioned), default=STAGES.index("live"))
+    pipeline = pipeline_stages_of(provisioned)
     out: dict[str, list[Demand]] = {}
     for doc in sorted(index.of_kind("ServiceModel"), key=lambda d: d.name):
         entry = entries.get(doc.name)
@@ -109,10 +111,10 @@ def demands(index: Index, provisioned: Collection[str]) -> dict[str, list[Demand
         end = _planned(entry, ["retired"])
         if stage in provisioned:
             committed, start = True, None
-        elif STAGES.index(stage) < first:
+        elif stage in pipeline:
             committed, start = False, _planned(entry, provisioned)
         else:
-            continue  # retired, or past the provisioned stages
+            continue  # not approved yet, or retired
         for r in _spec(doc.data).get("resources") or []:
             out.setdefault(str(r["pool"]), []).append(
                 Demand(doc.name, stage, float(r["quantity"]), committed, start, end)

@@ -26,6 +26,7 @@ def test_report_json(tmp_path: Path) -> None:
     assert (pay["investment"], pay["annualCost"], pay["tco"]) == (3000, 300, 4300)
     assert round(pay["npv"], 3) == -372.077  # 30.839 - 402.916
     assert data["stages"]["live"] == {"lend": 0, "pay": 2}
+    assert data["stages"]["approved"] == {"lend": 2, "pay": 0}  # delta, omega
     assert [(x["stage"], x["median"]) for x in data["leadTimes"]] == [
         ("chartered", 45),
         ("designed", 65),

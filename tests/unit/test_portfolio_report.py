@@ -43,8 +43,9 @@ def test_services_per_stage_and_domain(rep: PortfolioReport) -> None:
     assert rep.domains == ["lend", "pay"]
     assert rep.counts["live"] == {"lend": 0, "pay": 2}  # alpha, beta
     assert rep.counts["chartered"] == {"lend": 1, "pay": 0}  # gamma
-    assert rep.counts["proposed"]["lend"] == 1 and rep.counts["analyzed"]["lend"] == 1
-    assert sum(sum(d.values()) for d in rep.counts.values()) == 5
+    assert rep.counts["approved"]["lend"] == 2  # delta, omega
+    assert rep.counts["proposed"]["lend"] == 1  # zeta
+    assert sum(sum(d.values()) for d in rep.counts.values()) == 6
 
 
 def test_money_by_domain(rep: PortfolioReport) -> None:
@@ -102,7 +103,8 @@ def test_forecast_per_quarter(catalog: Path) -> None:
     eng = pools["eng"]
     rows = [(r.quarter, r.committed, r.pipeline, r.status) for r in eng.rows]
     # committed: alpha 4 + beta 3 = 7; gamma (2) from its planned transitioning 2027-Q2; omega
-    # (2) from 2027-Q4; delta (5) has no plan: unscheduled. High threshold 80 % of 10 FTE.
+    # (2) from 2027-Q4; delta (5) has no plan: unscheduled; zeta (1) is not approved: no demand.
+    # High threshold 80 % of 10 FTE.
     assert rows == [
         ("2026-Q4", 7, 0, "ok"),  # 70 %
         ("2027-Q1", 7, 0, "ok"),
