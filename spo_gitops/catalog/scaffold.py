@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
+from spo_gitops import __version__
 from spo_gitops.catalog import schema
 from spo_gitops.errors import UsageError
 from spo_gitops.models.common import NAME_PATTERN
@@ -33,6 +34,7 @@ def init_project(target: Path, *, org: str, team: str, force: bool = False) -> l
     today = dt.date.today()
     context = {
         "org": org,
+        "spo_version": __version__,  # the workflow pins the action of this release
         "org_title": _title(org),
         "team": team,
         "team_title": _title(team),
