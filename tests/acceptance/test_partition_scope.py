@@ -1,0 +1,314 @@
+"""What a partitioned runner loads and compiles (provision/scope.py): the catalog is validated
+once per content and the record shared; only what the partition needs is compiled; the result is
+the full reconcile's, restricted to the partition; an error anywhere still refuses it."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spo_gitops.catalog import files
+from spo_gitops.config import load_project
+from spo_gitops.providers import registry
+from spo_gitops.provision import scope
+from spo_gitops.provision.partition import parse_partition
+from spo_gitops.provision.plan import Plan
+from spo_gitops.provision.reconcile import CatalogInvalid, make_plan
+from spo_gitops.state import open_state
+from spo_gitops.testing.catalogs import write_provisioned_catalog
+from tests.acceptance.test_partitions import UNAPPROVED_OK
+from tests.helpers import run_spo
+from tests.state_suite import REPO
+
+SERVICES = 30
+CHAIN = 4  # service i depends on service i-1 unless i % CHAIN == 0
+
+
+def _shared(name: str, domain: str) -> str:
+    """A service that also provisions the party both such services render identically."""
+    return f"""apiVersion: spo/v1
+kind: ServiceModel
+metadata: {{name: {name}, version: 1.0.0, owner: team-a, labels: {{domain: {domain}}}}}
+spec:
+  type: technical
+  tier: 3
+  outcomes: [{{name: keeps running}}]
+  provisioning:
+    - provider: cmdb
+      type: service
+      properties: {{owner: team-a, tier: 3, title: {name}}}
+    - provider: cmdb
+      type: party
+      name: shared-desk
+      properties: {{type: team, title: Shared desk}}
+---
+apiVersion: spo/v1
+kind: PortfolioEntry
+metadata: {{name: {name}, version: 1.0.0, owner: team-a}}
+spec: {{service: {name}, stage: live}}
+"""
+
+
+def write_catalog(root: Path) -> None:
+    """30 labelled services in dependency chains, each with a cmdb service, an SLA and a page
+    (files provider), plus two services of different domains rendering one shared party: the
+    first of them in (kind, name) order, aaa-lend, is where that party comes from."""
+    write_provisioned_catalog(
+        root,
+        SERVICES,
+        labels=True,
+        chain=CHAIN,
+        extras=("sla", "page"),
+        config=UNAPPROVED_OK,
+    )
+    (root / "catalog" / "aaa-lend.yaml").write_text(_shared("aaa-lend", "lending"))
+    (root / "catalog" / "zzz-pay.yaml").write_text(_shared("zzz-pay", "payments"))
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    write_catalog(root)
+    monkeypatch.chdir(root)
+    return root
+
+
+Row = tuple[str, str, str | None, tuple[str, ...], str | None]
+
+
+def _rows(plan: Plan) -> list[Row]:
+    return sorted(
+        (a.address, a.action, a.after_hash, tuple(a.depends_on), a.entity) for a in plan.actions
+    )
+
+
+def _plan(root: Path, key: str | None) -> list[Row]:
+    plan, _ = make_plan(load_project(root), partition=parse_partition(key) if key else None)
+    return _rows(plan)
+
+
+def _shard(address: str, count: int) -> int:  # the rule restated: sha256 of the address mod N
+    return int(hashlib.sha256(address.encode()).hexdigest()[:16], 16) % count
+
+
+def _domain(entity: str | None) -> str:  # the generator's rule: every third service is payments
+    name = (entity or "").split(":", 1)[1]
+    if name in ("aaa-lend", "zzz-pay"):
+        return "lending" if name == "aaa-lend" else "payments"
+    return "payments" if int(name.rsplit("-", 1)[1]) % 3 == 0 else "lending"
+
+
+def test_partitioned_plans_are_the_full_plan_restricted(project_dir: Path) -> None:
+    full = _plan(project_dir, None)  # unpartitioned: the whole catalog validated and compiled
+    assert len(full) == 3 * SERVICES + 3  # + 2 services and one shared party
+    for count in (2, 3):
+        shards = [_plan(project_dir, f"shard:{i}/{count}") for i in range(count)]
+        for i, rows in enumerate(shards):
+            assert rows == [r for r in full if _shard(r[0], count) == i]
+        assert sorted(r for rows in shards for r in rows) == full
+    for domain in ("payments", "lending"):
+        assert _plan(project_dir, f"label:domain={domain}") == [
+            r for r in full if _domain(r[4]) == domain
+        ]
+    party = next(r for r in full if r[0] == "cmdb.party.shared-desk")
+    assert party[4] == "ServiceModel:aaa-lend"  # the first producer, in every partition
+    assert "cmdb.party.shared-desk" not in {
+        r[0] for r in _plan(project_dir, "label:domain=payments")
+    }
+    assert _plan(project_dir, "provider:files") == [r for r in full if r[0].startswith("files.")]
+    assert _plan(project_dir, "provider:files") and _plan(project_dir, "provider:cmdb")
+
+
+def test_a_partition_compiles_only_what_it_needs(project_dir: Path) -> None:
+    project = load_project(project_dir)
+    result, _ = scope.validated_catalog(project)
+    docs = scope.needed(
+        project, result.documents, result.index, parse_partition("label:domain=payments")
+    )
+    # by hand: the payments services (i % 3 == 0) and, down their chains, what they depend on;
+    # zzz-pay, and aaa-lend for the party they both render
+    expected = {"zzz-pay", "aaa-lend"}
+    for i in range(0, SERVICES, 3):
+        j = i
+        while True:
+            expected.add(f"svc-{j:04d}")
+            if j % CHAIN == 0:
+                break
+            j -= 1
+    assert sorted(d.name for d in docs) == sorted(expected)
+    assert {d.kind for d in docs} == {"ServiceModel"}  # entries, parties: read, not compiled
+    assert len(expected) < SERVICES  # it is a part
+
+
+def test_with_blueprints_every_provisioned_entity_is_compiled(project_dir: Path) -> None:
+    (project_dir / "blueprints").mkdir()
+    (project_dir / "blueprints" / "Party.yaml.j2").write_text(
+        "- provider: cmdb\n  type: party\n  properties: {type: {{ spec.type }}}\n"
+    )
+    full = _plan(project_dir, None)
+    assert "cmdb.party.team-a" in {r[0] for r in full}  # what the blueprint renders
+    shards = [_plan(project_dir, f"shard:{i}/2") for i in range(2)]
+    assert sorted(r for rows in shards for r in rows) == full
+    project = load_project(project_dir)
+    result, _ = scope.validated_catalog(project)
+    docs = scope.needed(project, result.documents, result.index, parse_partition("shard:0/2"))
+    assert len(docs) == 2 * (SERVICES + 2) + 2  # the services, their entries, the two parties
+
+
+def test_the_record_is_keyed_by_everything_validation_reads(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = load_project(project_dir)
+    first, from_record = scope.validated_catalog(project)
+    assert not from_record and (project_dir / ".spo" / "validated.json").is_file()
+
+    def no_validation(*_: object, **__: object) -> None:
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(scope, "validate", no_validation)
+    again, from_record = scope.validated_catalog(project)
+    assert from_record
+    assert [(d.file, d.index, d.line, d.data) for d in again.documents] == [
+        (d.file, d.index, d.line, d.data) for d in first.documents
+    ]
+
+    changes: list[Callable[[], object]] = [
+        lambda: (project_dir / "catalog" / "svc-0007.yaml").write_text(
+            (project_dir / "catalog" / "svc-0007.yaml").read_text() + "# a comment\n"
+        ),
+        lambda: (project_dir / "catalog" / "new.yaml").write_text("apiVersion: spo/v1\n"),
+        lambda: (project_dir / "spo.yaml").write_text(
+            (project_dir / "spo.yaml").read_text() + "# a comment\n"
+        ),
+        lambda: monkeypatch.setenv("SPO_VALIDATION_DATE", "2031-01-01"),
+    ]
+    for change in changes:
+        change()
+        with pytest.raises(AssertionError, match="validated again"):
+            scope.validated_catalog(load_project(project_dir))
+
+
+def test_an_error_in_an_unrelated_file_refuses_every_partition(project_dir: Path) -> None:
+    project = load_project(project_dir)
+    scope.validated_catalog(project)  # a record of the valid catalog exists
+    lending = project_dir / "catalog" / "svc-0001.yaml"  # a lending service, in no shard's way
+    broken = {
+        "syntax": lending.read_text().replace("tier: 3\n", "tier: [3\n", 1),
+        "reference": lending.read_text().replace("owner: team-a", "owner: team-x", 1),
+    }
+    for what, text in broken.items():
+        lending.write_text(text)
+        for key in ("label:domain=payments", "shard:0/2", "shard:1/2"):
+            with pytest.raises(CatalogInvalid) as refused:
+                make_plan(load_project(project_dir), partition=parse_partition(key))
+            files = {d.file for d in refused.value.diagnostics if d.severity == "error"}
+            assert files == {"catalog/svc-0001.yaml"}, what
+    record = json.loads((project_dir / ".spo" / "validated.json").read_text())
+    assert all(
+        e[0] != "catalog/svc-0001.yaml" or "team-x" not in str(e) for e in record["documents"]
+    )
+
+
+def test_data_json_would_change_is_never_recorded(project_dir: Path) -> None:
+    project = load_project(project_dir)
+    result, _ = scope.validated_catalog(project)
+    (project_dir / ".spo" / "validated.json").unlink()
+    doc = result.documents[0]
+    doc.data = {**doc.data, "spec": {1: "an integer key"}}  # JSON would make it "1"
+    assert not scope._write_record(project, "key", result.documents)
+    assert not (project_dir / ".spo" / "validated.json").exists()
+
+
+def test_a_runner_waits_for_the_record_of_the_runner_validating(project_dir: Path) -> None:
+    """While one runner validates (holding .spo/validated.lock), another waits, then takes the
+    documents from the record instead of validating: shown by a record whose data differs from
+    the files (written here while holding the lock), which only a reader of the record sees."""
+    project = load_project(project_dir)
+    result, _ = scope.validated_catalog(project)
+    key = scope.catalog_key(project, files.worktree(project))
+    (project_dir / ".spo" / "validated.json").unlink()
+    target = next(d for d in result.documents if d.name == "svc-0003" and d.kind == "ServiceModel")
+    target.data["metadata"]["title"] = "from the record"
+    code = (
+        "from pathlib import Path\n"
+        "from spo_gitops.config import load_project\n"
+        "from spo_gitops.provision.scope import validated_catalog\n"
+        "result, from_record = validated_catalog(load_project(Path.cwd()))\n"
+        "doc = result.index.get('ServiceModel', 'svc-0003')\n"
+        "print(from_record, doc.data['metadata'].get('title'))\n"
+    )
+    fd = os.open(project_dir / ".spo" / "validated.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # this test is the runner that validates
+        runner = subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=project_dir,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert scope._write_record(project, key, result.documents)
+    finally:
+        os.close(fd)
+    out, err = runner.communicate(timeout=60)
+    assert runner.returncode == 0, err
+    assert out.strip() == "True from the record"
+
+
+def _converged(root: Path) -> tuple[dict[str, Any], dict[tuple[str, str], Any], int]:
+    """State (address -> what was applied) and the cmdb's objects, ids left out; the serial."""
+    project = load_project(root)
+    state = open_state(project)
+    try:
+        snap = state.snapshot()
+    finally:
+        state.close()
+    resources = {
+        a: (r.hash, r.properties, tuple(r.depends_on), r.entity) for a, r in snap.resources.items()
+    }
+    cmdb = registry.configure(project, ["cmdb"])["cmdb"]
+    try:
+        objects = {
+            (t, o.name): o.properties for t in ("service", "sla", "party") for o in cmdb.list(t)
+        }
+    finally:
+        cmdb.close()
+    return resources, objects, snap.serial
+
+
+def test_partitioned_runs_together_equal_one_full_run(
+    project_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone = tmp_path / "alone"
+    shutil.copytree(project_dir, alone)
+    monkeypatch.chdir(alone)
+    assert run_spo("reconcile", "--auto-approve", "--allow-unapproved").exit_code == 0
+    expected = _converged(alone)
+
+    monkeypatch.chdir(project_dir)
+    saved = run_spo("plan", "--partition", "shard:0/3", "-o", "a.plan.json")
+    assert saved.exit_code == 0, saved.stderr
+    applied = run_spo("apply", "a.plan.json", "--auto-approve")
+    assert applied.exit_code == 0, applied.stderr
+    for i in (1, 2):
+        done = run_spo(
+            "reconcile", "--partition", f"shard:{i}/3", "--auto-approve", "--allow-unapproved"
+        )
+        assert done.exit_code == 0, done.stderr
+    got = _converged(project_dir)
+    assert got[0] == expected[0]  # the same state, resource by resource
+    assert got[1] == expected[1] and len(got[1]) == 2 * SERVICES + 3  # one object per address
+    assert got[2] == expected[2] == len(expected[0])  # one serial per write
+    assert run_spo("plan", "--detailed-exitcode").exit_code == 0
