@@ -30,20 +30,20 @@ def _spec(doc: Data) -> Data:
 
 
 def business_case_figures(entry: Data) -> tuple[float, float] | None:
-    """(TCO, ROI) of a PortfolioEntry's business case over its horizon, or None without one.
+    """(TCO, ROI) of a PortfolioEntry's business case over its horizon, or None without one
+    (the formulas: spo_gitops/portfolio/finance.py)."""
+    from spo_gitops.portfolio.finance import roi, tco
 
-    TCO = investment + annualCost * horizon; ROI = (annualBenefit * horizon - TCO) / TCO.
-    """
     case = _spec(entry).get("businessCase")
     if not isinstance(case, dict):
         return None
     try:
         horizon = float(case["horizonYears"])
-        tco = float(case["investment"]) + float(case["annualCost"]) * horizon
-        benefit = float(case["annualBenefit"]) * horizon
+        inv, cost = float(case["investment"]), float(case["annualCost"])
+        benefit = float(case["annualBenefit"])
     except (KeyError, TypeError, ValueError):
         return None
-    return tco, ((benefit - tco) / tco if tco else 0.0)
+    return tco(inv, cost, horizon), roi(inv, cost, benefit, horizon)
 
 
 class Lookups:

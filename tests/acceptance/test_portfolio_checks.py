@@ -138,3 +138,38 @@ def test_risk_references_resolve(tmp_path: Path) -> None:
     code, found = findings(write_portfolio(tmp_path, {"catalog/risks.yaml": risks}))
     assert code == 1
     assert ("SPO302", "catalog/risks.yaml", 21) in codes(found)
+
+
+def _git(root: Path, *args: str) -> None:
+    import subprocess
+
+    from spo_gitops.git import no_git_env
+
+    subprocess.run(["git", *args], cwd=root, env=no_git_env(), check=True, capture_output=True)
+
+
+def test_changed_only_validation_reports_the_portfolio_findings(tmp_path: Path) -> None:
+    root = write_portfolio(tmp_path)
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["config", "user.name", "Test"],
+        ["config", "user.email", "test@example.com"],
+        ["config", "commit.gpgsign", "false"],
+        ["add", "-A"],
+        ["commit", "-q", "-m", "catalog"],
+    ):
+        _git(root, *args)
+    beta = root / "catalog" / "portfolio" / "beta.yaml"
+    beta.write_text(
+        FILES["catalog/portfolio/beta.yaml"].replace("annualCost: 200,", "annualCost: 250,")
+    )
+    risks = root / "catalog" / "risks.yaml"
+    risks.write_text(FILES["catalog/risks.yaml"].replace("last: 2026-10-01, ", ""))
+    code, found = findings(root, "--changed-since", "HEAD")
+    assert code == 1
+    # the same findings as a full run: the changed entry, and the service the changed risk names
+    assert codes(found) == [
+        ("SPO1003", "catalog/portfolio/beta.yaml", 9),
+        ("SPO1004", "catalog/services/alpha.yaml", 6),
+    ]
+    assert codes(findings(root)[1]) == codes(found)
