@@ -62,6 +62,8 @@ CODES: dict[str, str] = {
     "SPO417": "approvals dated out of stage order",
     "SPO418": "approval dated after the validation date",
     "SPO419": "SLA target not backed by the underpinning agreements of its dependencies",
+    "SPO420": "service hours do not parse",
+    "SPO421": "unknown time zone",
     # 6xx: changes between revisions (spo diff): versioning and lifecycle
     "SPO601": "spec changed without a version bump",
     "SPO602": "version lowered",

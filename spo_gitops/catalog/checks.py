@@ -16,6 +16,7 @@ from spo_gitops.models import (
     metrics,
 )
 from spo_gitops.models.kinds import Objective
+from spo_gitops.sla.hours import HoursError, parse_hours, zone
 
 _DURATION_RE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d|w)$")
 _SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -125,6 +126,25 @@ def _sla(doc: Document, sla: ServiceLevelAgreement) -> Iterator[Diagnostic]:
             f"validity starts {spec.validity.start} but ends {spec.validity.end}",
             ["spec", "validity", "end"],
             hint="the end date must come after the start date",
+        )
+    try:
+        parse_hours(spec.window.hours)
+    except HoursError as e:
+        yield doc.diag(
+            "SPO420",
+            f"service hours {spec.window.hours!r} do not parse: {e.message}",
+            ["spec", "window", "hours"],
+            hint="write 24x7, or days and windows such as 'Mon-Fri 08:00-18:00; Sat 09:00-13:00'"
+            " (docs/rules.md)",
+        )
+    try:
+        zone(spec.window.timezone)
+    except HoursError as e:
+        yield doc.diag(
+            "SPO421",
+            e.message,
+            ["spec", "window", "timezone"],
+            hint="use an IANA time zone name such as Europe/London or America/New_York",
         )
     for i, objective in enumerate(spec.objectives):
         yield from _objective(doc, objective, ["spec", "objectives", i])

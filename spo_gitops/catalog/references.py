@@ -39,7 +39,9 @@ REFERENCES: dict[str, list[RefRule]] = {
         (("spec", "service"), "ServiceModel", None),
         (("spec", "customer"), "Party", None),
         (("spec", "provider"), "Party", None),
+        (("spec", "window", "calendar"), "HolidayCalendar", None),
     ],
+    "HolidayCalendar": [_OWNER],
     "Policy": [_OWNER, (("spec", "waivers", "*", "entity"), "*", None)],
     "Risk": [
         _OWNER,

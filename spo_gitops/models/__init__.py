@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from spo_gitops.models.calendar import HolidayCalendar
 from spo_gitops.models.common import STAGES, Model
 from spo_gitops.models.kinds import (
     KIND_MODELS,
@@ -17,6 +18,7 @@ from spo_gitops.models.kinds import (
 __all__ = [
     "KIND_MODELS",
     "STAGES",
+    "HolidayCalendar",
     "Model",
     "Party",
     "Policy",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
+from spo_gitops.models.calendar import HolidayCalendar
 from spo_gitops.models.common import (
     REF_PATTERN,
     Cadence,
@@ -275,6 +276,10 @@ class Validity(Model):
 class Window(Model):
     hours: str = Field(description="Service hours, e.g. 24x7 or Mon-Fri 08:00-18:00.")
     timezone: str = Field(default="UTC", description="IANA time zone of the service hours.")
+    calendar: Name | None = Field(
+        default=None,
+        description="HolidayCalendar whose days close the service hours (e.g. bank holidays).",
+    )
     period: Literal["monthly", "quarterly", "yearly"] = Field(
         default="monthly", description="Measurement period for the objectives."
     )
@@ -399,5 +404,6 @@ KIND_MODELS: dict[str, type[Model]] = {
         Policy,
         ImprovementPlan,
         Risk,
+        HolidayCalendar,
     )
 }

@@ -7,7 +7,8 @@ part. Breaking changes (the list the README documents):
   its target loosened: lowered where higher is better, raised where lower is better, in the
   direction of the metric registry (models/metrics.py; a custom metric's declared direction),
   both targets compared in the canonical unit of their family (``8 h`` -> ``2 d`` is loosened),
-  or its unit family changed; the service hours (``window.hours``) changed.
+  or its unit family changed; the service hours (``window.hours``), their time zone or their
+  holiday calendar changed.
 - PortfolioEntry: the stage moved back, or the approval record of a stage the service had
   reached (at the base) removed.
 - ServiceModel of a service that is live or retiring at the base: a dependency, a capability or an
@@ -123,8 +124,15 @@ def breaking_changes(kind: str, old: dict[str, Any], new: dict[str, Any], live: 
             how = _loosened(o, n)
             if how is not None:
                 why.append(f"objective {_label(key)} {how}")
-        if (a.get("window") or {}).get("hours") != (b.get("window") or {}).get("hours"):
-            why.append("service hours changed")
+        w0, w1 = a.get("window") or {}, b.get("window") or {}
+        for fld, what in (
+            ("hours", "service hours"),
+            ("timezone", "time zone of the service hours"),
+            ("calendar", "holiday calendar of the service hours"),
+        ):
+            default = "UTC" if fld == "timezone" else None
+            if w0.get(fld, default) != w1.get(fld, default):
+                why.append(f"{what} changed")
     elif kind == "PortfolioEntry":
         s0, s1 = a.get("stage"), b.get("stage")
         if s0 in STAGES and s1 in STAGES and STAGES.index(s1) < STAGES.index(s0):

@@ -128,7 +128,7 @@ def margin(objective: Objective, value: float) -> float:
 def budget(objective: Objective, period: Period, value: float) -> Budget | None:
     if not objective.is_availability:
         return None
-    minutes = service_minutes(period, objective.hours)
+    minutes = service_minutes(period, objective.hours, objective.timezone, objective.holidays)
     allowed = (1 - objective.target / 100) * minutes
     consumed = (1 - value / 100) * minutes
     return Budget(minutes, allowed, consumed)

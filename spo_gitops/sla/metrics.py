@@ -47,6 +47,8 @@ class Objective:
     valid_from: Any  # dt.date
     valid_to: Any  # dt.date
     description: str | None = None
+    timezone: str = "UTC"  # of the service hours
+    holidays: frozenset[Any] = frozenset()  # dt.date: days the service hours are closed
 
     @property
     def label(self) -> str:
@@ -98,6 +100,7 @@ def sla_objectives(index: Index) -> list[Objective]:
         if spec.get("status", "active") == "draft":
             continue
         window = spec["window"]
+        holidays = _holidays(index, window.get("calendar"))
         for o in spec["objectives"]:
             out.append(
                 Objective(
@@ -114,9 +117,19 @@ def sla_objectives(index: Index) -> list[Objective]:
                     valid_from=_date(spec["validity"]["start"]),
                     valid_to=_date(spec["validity"]["end"]),
                     description=o.get("description"),
+                    timezone=str(window.get("timezone") or "UTC"),
+                    holidays=holidays,
                 )
             )
     return out
+
+
+def _holidays(index: Index, calendar: Any) -> frozenset[Any]:
+    """The days of the HolidayCalendar ``calendar`` names (none without one)."""
+    doc = index.get("HolidayCalendar", str(calendar)) if calendar else None
+    if doc is None or not doc.valid:
+        return frozenset()
+    return frozenset(_date(h["date"]) for h in doc.data["spec"].get("holidays") or [])
 
 
 def _date(value: Any) -> Any:

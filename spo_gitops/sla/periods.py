@@ -2,16 +2,19 @@
 
 An SLA's ``window.period`` says how its objectives are measured: monthly periods are written
 ``YYYY-MM``, quarterly ``YYYY-Qn`` and yearly ``YYYY``. The error budget of an availability
-objective is counted in minutes of *service hours* (``24x7`` or e.g. ``Mon-Fri 08:00-18:00``) in
-the period; hours that cannot be read fall back to every minute of the calendar period.
+objective is counted in minutes of *service hours* (``24x7`` or e.g. ``Mon-Fri 08:00-18:00``,
+sla/hours.py) in the period, in the SLA's time zone, less its holidays.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
+
+from spo_gitops.sla.hours import HoursError, parse_hours, service_minutes_between, zone
 
 PeriodKind = Literal["monthly", "quarterly", "yearly"]
 
@@ -20,6 +23,8 @@ _FORMS: dict[PeriodKind, tuple[re.Pattern[str], str]] = {
     "quarterly": (re.compile(r"^(\d{4})-Q([1-4])$"), "YYYY-Qn, e.g. 2026-Q1"),
     "yearly": (re.compile(r"^(\d{4})$"), "YYYY, e.g. 2026"),
 }
+# The first grammar of service hours, still read by sla/pull/common.py; sla/hours.py has the
+# whole one (several windows, overnight, time zones, holidays).
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _HOURS = re.compile(
     r"^(?P<d1>[A-Za-z]{3})(?:-(?P<d2>[A-Za-z]{3}))?\s+"
@@ -81,27 +86,19 @@ def parse_period(text: str, kind: PeriodKind) -> Period:
     return Period(start, end, kind, text.strip())
 
 
-def service_minutes(period: Period, hours: str) -> int:
-    """Minutes of service hours in ``period``: ``24x7`` is every minute; ``Mon-Fri 08:00-18:00``
-    counts the listed weekdays. Unreadable hours count every calendar minute."""
-    text = hours.strip()
-    if text.lower() in ("24x7", "24/7"):
+def service_minutes(
+    period: Period,
+    hours: str,
+    timezone: str = "UTC",
+    holidays: Collection[dt.date] = (),
+) -> int:
+    """Minutes of service hours in ``period`` (sla/hours.py has the grammar): ``24x7`` is every
+    minute of the time zone's real time line (a month with a daylight-saving change has an hour
+    more or less), ``Mon-Fri 08:00-18:00`` the windows on those days, less the ``holidays``.
+    Hours or a time zone that do not parse (validate reports them, SPO420/SPO421) count every
+    calendar minute."""
+    try:
+        parsed, tz = parse_hours(hours), zone(timezone)
+    except HoursError:
         return period.minutes
-    m = _HOURS.match(text)
-    if m is None:
-        return period.minutes
-    d1 = m.group("d1").lower()
-    d2 = (m.group("d2") or m.group("d1")).lower()
-    if d1 not in _DAYS or d2 not in _DAYS:
-        return period.minutes
-    first, last = _DAYS.index(d1), _DAYS.index(d2)
-    days = {(first + i) % 7 for i in range((last - first) % 7 + 1)}
-    per_day = (int(m.group("h2")) * 60 + int(m.group("m2"))) - (
-        int(m.group("h1")) * 60 + int(m.group("m1"))
-    )
-    if per_day <= 0:
-        return period.minutes
-    count = sum(
-        1 for n in range(period.days) if (period.start + dt.timedelta(days=n)).weekday() in days
-    )
-    return count * per_day
+    return round(service_minutes_between(parsed, period.start, period.end, tz, holidays))
