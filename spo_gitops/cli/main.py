@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "codeowners": "spo_gitops.cli.codeowners_cmd:codeowners",
     "sla": "spo_gitops.cli.sla_cmd:sla",
     "metrics": "spo_gitops.cli.metrics_cmd:metrics",
+    "review": "spo_gitops.cli.review_cmd:review",
     "docs": "spo_gitops.cli.docs_cmd:docs",
     "graph": "spo_gitops.cli.graph_cmd:graph",
     "providers": "spo_gitops.cli.providers_cmd:providers",
@@ -64,6 +65,7 @@ SUMMARIES: dict[str, str] = {
     "sla": "Service level management: SLA reports from measured values.",
     "metrics": "Measured values for spo sla report, pulled from monitoring, the service desk, "
     "surveys.",
+    "review": "Service reviews with customers: review packs from the SLA report and the catalog.",
     "docs": "The static HTML service catalog.",
     "graph": "The dependency graph of services, their suppliers and resource pools.",
     "providers": "Provider plugins (entry-point group spo_gitops.providers) and their resource "
