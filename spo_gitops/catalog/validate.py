@@ -31,8 +31,8 @@ from spo_gitops.catalog.references import (
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Diagnostic, Findings
 from spo_gitops.policy import PoolUsage, evaluate_policies
-from spo_gitops.review.lifecycle import check_trail as approval_trail
 from spo_gitops.portfolio import portfolio_checks
+from spo_gitops.review.lifecycle import check_trail as approval_trail
 
 LoadProgress = Callable[[int, int], None]
 PARALLEL_FROM = 300  # files; below this, starting workers costs more than it saves
@@ -184,6 +184,24 @@ def provider_settings(project: Project) -> tuple[dict[str, Any], list[Diagnostic
     return out, found
 
 
+def catalog_checks(
+    project: Project, index: Index, docs: list[Document], today: dt.date
+) -> list[Diagnostic]:
+    """The checks of the catalog as a whole, after each document's own: the one list, run by a
+    full validation and by changed-only validation (review/changed.py), which passes the
+    documents of the touched files as ``docs`` and reports the findings in those files. A new
+    cross-document check goes here; say in review/changed.py what a change to it can affect."""
+    found: list[Diagnostic] = []
+    found.extend(check_references(docs, index))
+    found.extend(check_cycles(index))
+    found.extend(check_portfolio(index))
+    found.extend(agreement_checks(project, index, today))
+    found.extend(approval_trail(index, project.config.lifecycle, today))
+    found.extend(portfolio_checks(index, project.config, today))
+    found.extend(check_plans(index, today))
+    return found
+
+
 def validate(
     project: Project,
     paths: Sequence[Path] = (),
@@ -216,13 +234,7 @@ def validate(
     findings.extend(diagnostics)
     index, duplicates = build_index(docs)
     findings.extend(duplicates)
-    findings.extend(check_references(docs, index))
-    findings.extend(check_cycles(index))
-    findings.extend(check_portfolio(index))
-    findings.extend(agreement_checks(project, index, today))
-    findings.extend(approval_trail(index, project.config.lifecycle, today))
-    findings.extend(portfolio_checks(index, project.config, today))
-    findings.extend(check_plans(index, today))
+    findings.extend(catalog_checks(project, index, docs, today))
     policies = evaluate_policies(index, today, workers, project.config.reconcile.provisioned_stages)
     findings.extend(policies.findings)
     files_shown = [display for _, display in items]

@@ -40,14 +40,12 @@ from spo_gitops.catalog.references import (
     Index,
     _walk,
     build_index,
-    check_cycles,
-    check_portfolio,
-    check_references,
 )
 from spo_gitops.catalog.validate import (
     LoadProgress,
     ValidationResult,
     _gc_paused,
+    catalog_checks,
     load_all,
     provider_settings,
 )
@@ -57,7 +55,6 @@ from spo_gitops.diagnostics import Diagnostic, Findings
 from spo_gitops.git import Repository, join, repository
 from spo_gitops.models import KIND_MODELS
 from spo_gitops.policy import PoolUsage, evaluate_policies
-from spo_gitops.portfolio import portfolio_checks
 from spo_gitops.policy.capacity import check_capacity, pool_usage
 from spo_gitops.policy.engine import check_targets, compile_policies
 from spo_gitops.policy.lookups import Lookups
@@ -280,17 +277,35 @@ def _run(
     # the entities changed: defined by a changed file now, or at REV
     changed_refs: set[EntityKey] = set()
     forward: set[EntityKey] = set()
+    facets_of: set[EntityKey] = set()
+
+    def note(kind: str, name: str, refs: list[EntityKey]) -> None:
+        changed_refs.add((kind, name))
+        forward.update(refs)
+        if kind in SERVICE_FACETS:
+            facets_of.update(r for r in refs if r[0] == "ServiceModel")
+
     for f in changed:
         for doc, refs in zip(f.docs, f.refs, strict=True):
-            changed_refs.add((doc.kind, doc.name))
-            forward.update(refs)
+            note(doc.kind, doc.name, refs)
         for kind, name, refs in _at_rev(repo, rev, f.rel, f.display, blobs, cache, project):
-            changed_refs.add((kind, name))
-            forward.update(refs)
+            note(kind, name, refs)
     for rel in _deleted(repo, prefix, changed_rel, blobs, project.config):
         for kind, name, refs in _at_rev(repo, rev, rel, rel, blobs, cache, project):
-            changed_refs.add((kind, name))
-            forward.update(refs)
+            note(kind, name, refs)
+    # A changed portfolio entry, agreement, SPI, plan or risk changes its service as the rest of
+    # the catalog sees it (its stage, its agreements): the service counts as changed. A changed
+    # Party reaches through the services it owns: an agreement's provider defaults to its
+    # service's owner, so the agreements (and SPIs, entries) of those services are judged by it.
+    changed_refs |= facets_of
+    parties = {name for kind, name in changed_refs if kind == "Party"}
+    if parties:
+        changed_refs |= {
+            ("ServiceModel", doc.name)
+            for f in files
+            for doc in f.docs
+            if doc.kind == "ServiceModel" and _owner(doc) in parties
+        }
     related = changed_refs | forward
     touched = set(changed_set)
     for f in files:
@@ -312,10 +327,7 @@ def _run(
     touched_docs = [doc for f in files if f.display in touched for doc in f.docs]
     index, duplicates = build_index(all_docs)
     cross: list[Diagnostic] = list(duplicates)
-    cross += check_references(touched_docs, index)
-    cross += check_cycles(index)
-    cross += check_portfolio(index)
-    cross += portfolio_checks(index, project.config, today)
+    cross += catalog_checks(project, index, touched_docs, today)
     policy_findings, capacity = _policies(
         index, touched_docs, today, project.config.reconcile.provisioned_stages
     )
@@ -333,6 +345,23 @@ def _run(
         cache_hits=hits,
         cache_misses=len(misses),
     )
+
+
+SERVICE_FACETS = frozenset(
+    {
+        "PortfolioEntry",
+        "ServiceLevelAgreement",
+        "ServiceProviderInterface",
+        "ImprovementPlan",
+        "Risk",
+    }
+)
+
+
+def _owner(doc: Document) -> str | None:
+    meta = doc.data.get("metadata")
+    owner = meta.get("owner") if isinstance(meta, dict) else None
+    return owner if isinstance(owner, str) else None
 
 
 def _policy_kinds(data: Any) -> set[str]:

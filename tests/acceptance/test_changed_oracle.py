@@ -9,6 +9,8 @@ the implementation: documents are read with PyYAML's own SafeLoader, and a file 
 - it mentions, anywhere, the name of an entity that changed or was deleted, or an entity
   of a changed file mentions its entities' names (references both ways, over-approximated by
   plain string matching), or
+- it mentions a service that a changed portfolio entry, agreement, SPI, improvement plan or risk
+  is about, or a service owned by a changed Party (those change how the service looks), or
 - a Policy changed (before or after the change) whose ``match.kinds`` include a kind it holds, or
 - it holds a Policy with an expired waiver, or the entity such a waiver names, or
 - spo.yaml changed (then every file).
@@ -76,6 +78,15 @@ def _name(doc: dict[str, Any]) -> str | None:
     return meta.get("name") if isinstance(meta, dict) else None
 
 
+FACETS = {
+    "PortfolioEntry",
+    "ServiceLevelAgreement",
+    "ServiceProviderInterface",
+    "ImprovementPlan",
+    "Risk",
+}
+
+
 def _catalog(root: Path) -> dict[str, list[dict[str, Any]]]:
     out = {}
     for folder in ("catalog", "policies"):
@@ -109,6 +120,25 @@ def affected(before: dict[str, list[dict[str, Any]]], root: Path, config_changed
             names |= {n for n in map(_name, docs) if n}
             mentioned |= set().union(*(_strings(d) for d in docs)) if docs else set()
             kinds |= _policy_kinds(docs)
+    # what a change makes a service look different: its entry, agreements, SPIs, plans, risks
+    # (they name it in spec.service or spec.services), and the party that owns it
+    parties: set[str] = set()
+    for rel in changed | gone:
+        for docs in (after.get(rel, []), before.get(rel, [])):
+            for d in docs:
+                spec = d.get("spec") if isinstance(d.get("spec"), dict) else {}
+                if d.get("kind") in FACETS:
+                    services = spec.get("services") or [spec.get("service")]
+                    names |= {s for s in services if isinstance(s, str)}
+                if d.get("kind") == "Party" and _name(d):
+                    parties.add(str(_name(d)))
+    for docs in after.values():
+        for d in docs:
+            if (
+                d.get("kind") == "ServiceModel"
+                and (d.get("metadata") or {}).get("owner") in parties
+            ):
+                names.add(str(_name(d)))
     out = set(changed)
     for rel, docs in after.items():
         own = {n for n in map(_name, docs) if n}
