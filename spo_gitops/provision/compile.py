@@ -29,7 +29,7 @@ from spo_gitops.catalog.references import Index, find_cycles
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.provision.resources import DesiredResource, Source
-from spo_gitops.templating import SandboxedEnvironment, environment
+from spo_gitops.templating import SandboxedEnvironment, environment, render_bounded
 
 _FIELDS = {"provider", "type", "name", "properties", "dependsOn", "protected"}
 
@@ -194,15 +194,18 @@ class _Blueprints:
         index: Index,
         services: Mapping[str, str],
         out: list[Diagnostic],
+        seen: set[str] | None = None,
     ) -> list[DesiredResource]:
+        """The resources the kind's blueprint renders for ``doc`` (``seen``: see
+        templating.render_bounded)."""
         template = self._template(doc.kind, out)
         if template is None:
             return []
         file = f"{self.display}/{doc.kind}.yaml.j2"
         context = _context(doc, index, services)
         try:
-            text = template.render(context)
-        except jinja2.TemplateError as e:
+            text = render_bounded(template, context, seen=seen)
+        except Exception as e:  # e.g. tojson of an undefined value: any failure is a finding
             line = _template_line(e, template)
             out.append(
                 Diagnostic(
