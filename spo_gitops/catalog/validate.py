@@ -184,6 +184,13 @@ def provider_settings(project: Project) -> tuple[dict[str, Any], list[Diagnostic
     return out, found
 
 
+def _blueprint_findings(project: Project, docs: list[Document], index: Any) -> list[Diagnostic]:
+    """The blueprints rendered for every shape of their kinds (provision/shapes.py)."""
+    from spo_gitops.provision.shapes import check_blueprints
+
+    return check_blueprints(project, docs, index)
+
+
 def catalog_checks(
     project: Project, index: Index, docs: list[Document], today: dt.date
 ) -> list[Diagnostic]:
@@ -199,6 +206,7 @@ def catalog_checks(
     found.extend(approval_trail(index, project.config.lifecycle, today))
     found.extend(portfolio_checks(index, project.config, today))
     found.extend(check_plans(index, today))
+    found.extend(_blueprint_findings(project, docs, index))
     return found
 
 
