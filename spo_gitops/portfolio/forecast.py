@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from spo_gitops.catalog.references import Index
 from spo_gitops.policy.capacity import pipeline_stages_of
-from spo_gitops.portfolio.roadmap import Quarter, due, quarter_label, quarter_of, quarters
+from spo_gitops.portfolio.roadmap import Quarter, planned_dates, quarter_label, quarter_of, quarters
 
 Status = Literal["ok", "near capacity", "overbooked"]
 
@@ -91,7 +91,7 @@ class PoolForecast:
 
 
 def _planned(spec: dict[str, Any], stages: Collection[str]) -> Quarter | None:
-    dates = [due(str(v)) for k, v in (spec.get("plan") or {}).items() if k in stages]
+    dates = [d for k, d in planned_dates(spec).items() if k in stages]
     return quarter_of(min(dates)) if dates else None
 
 

@@ -26,8 +26,8 @@ from spo_gitops.portfolio.risks import RiskRow, risk_rows
 from spo_gitops.portfolio.roadmap import (
     Slip,
     StageHistory,
-    due,
     lead_times,
+    planned_dates,
     quarter_label,
     quarter_of,
     quarters,
@@ -247,10 +247,11 @@ def timeline(
             if q in shown:
                 cells.setdefault(q, []).append(Mark(stage, "reached", f"{stage} {day} ({source})"))
         slipped = {s.stage for s in e.slips}
+        dates = planned_dates({"plan": e.plan})
         for stage, text in e.plan.items():
-            if stage in e.reached:
+            if stage in e.reached or stage not in dates:
                 continue
-            q = quarter_label(quarter_of(due(text)))
+            q = quarter_label(quarter_of(dates[stage]))
             kind: Literal["planned", "slipped"] = "slipped" if stage in slipped else "planned"
             if q in shown:
                 cells.setdefault(q, []).append(Mark(stage, kind, f"{stage} planned {text}"))

@@ -45,6 +45,20 @@ def due(text: str) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
+def planned_dates(spec: Mapping[str, Any]) -> dict[str, dt.date]:
+    """Stage -> due date of a PortfolioEntry spec's plan, in stage order; a planned day that is
+    not in the calendar (2027-02-30: SPO407 from check_roadmap) is left out."""
+    plan = spec.get("plan") or {}
+    out = {}
+    for stage in STAGES:
+        if stage in plan:
+            try:
+                out[stage] = due(str(plan[stage]))
+            except ValueError:
+                continue
+    return out
+
+
 def quarter_of(day: dt.date) -> Quarter:
     return day.year, (day.month - 1) // 3 + 1
 
@@ -88,14 +102,11 @@ def slips(entry: Document, today: dt.date) -> list[Slip]:
     spec = _spec(entry)
     current = str(spec.get("stage"))
     out = []
-    for stage, planned in (spec.get("plan") or {}).items():
-        deadline = due(str(planned))
+    plan = spec.get("plan") or {}
+    for stage, deadline in planned_dates(spec).items():
         if deadline < today and not reached(current, stage):
-            out.append(
-                Slip(
-                    str(spec.get("service")), stage, str(planned), deadline, (today - deadline).days
-                )
-            )
+            days = (today - deadline).days
+            out.append(Slip(str(spec.get("service")), stage, str(plan[stage]), deadline, days))
     return out
 
 
@@ -114,9 +125,17 @@ def check_roadmap(index: Index, today: dt.date) -> Iterator[Diagnostic]:
                 hint="move the stage on, or re-plan it with the board's agreement",
             )
         plan = spec.get("plan") or {}
-        ordered = sorted(plan, key=STAGES.index)
-        for before, after in itertools.pairwise(ordered):
-            if due(str(plan[after])) < due(str(plan[before])):
+        dates = planned_dates(spec)
+        for stage in plan:
+            if stage not in dates:
+                yield entry.diag(
+                    "SPO407",
+                    f"planned date {plan[stage]!r} of {stage} is not a calendar day",
+                    ["spec", "plan", stage],
+                    hint="write a real day (YYYY-MM-DD), a month (YYYY-MM) or a quarter (YYYY-Qn)",
+                )
+        for before, after in itertools.pairwise(dates):
+            if dates[after] < dates[before]:
                 yield entry.diag(
                     "SPO1002",
                     f"{after} is planned for {plan[after]}, before {before} ({plan[before]})",

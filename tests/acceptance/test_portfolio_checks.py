@@ -173,3 +173,31 @@ def test_changed_only_validation_reports_the_portfolio_findings(tmp_path: Path) 
         ("SPO1004", "catalog/services/alpha.yaml", 6),
     ]
     assert codes(findings(root)[1]) == codes(found)
+
+
+@pytest.mark.parametrize(
+    ("plan", "code", "message"),
+    [
+        ("{designed: 2027-02-30}", "SPO407", "'2027-02-30' of designed is not a calendar day"),
+        ("{designed: 2027-13}", "SPO204", "/spec/plan/designed"),
+        ("{designed: 2027-Q5}", "SPO204", "/spec/plan/designed"),
+        ("{launched: 2027-Q1}", "SPO204", "/spec/plan"),
+        ("{designed: 2027}", "SPO204", "/spec/plan/designed"),
+    ],
+)
+def test_a_bad_planned_date_is_a_located_error(
+    tmp_path: Path, plan: str, code: str, message: str
+) -> None:
+    text = FILES["catalog/portfolio/gamma.yaml"].replace(
+        "{designed: 2027-Q1, transitioning: 2027-Q2, live: 2027-Q3}", plan
+    )
+    root = write_portfolio(tmp_path, {"catalog/portfolio/gamma.yaml": text})
+    result = run_spo("-C", str(root), "validate", "--format", "json")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    errors = [f for f in json.loads(result.stdout)["findings"] if f["severity"] == "error"]
+    assert [(f["code"], f["file"], f["line"]) for f in errors] == [
+        (code, "catalog/portfolio/gamma.yaml", 13)
+    ]
+    assert message in str(errors[0]["message"])
+    for command in (["portfolio", "report"], ["capacity", "forecast"]):  # still a report
+        assert run_spo("-C", str(root), *command).exit_code == 0
