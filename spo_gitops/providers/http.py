@@ -45,7 +45,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-import requests
 from pydantic import Field
 
 from spo_gitops.providers.base import (
@@ -58,7 +57,7 @@ from spo_gitops.providers.base import (
     SettingsModel,
 )
 from spo_gitops.providers.http_profiles import PERMISSIVE, PROFILES
-from spo_gitops.providers.http_transport import Attempts, Transient, Transport
+from spo_gitops.providers.http_transport import Answer, Attempts, Transient, Transport
 
 Pagination = Literal["none", "page", "link", "offset"]
 
@@ -298,7 +297,7 @@ class HttpProvider(Provider):
             return data[coll.envelope]
         return data
 
-    def _answer(self, coll: Collection, resp: requests.Response, shown: str) -> Observed:
+    def _answer(self, coll: Collection, resp: Answer, shown: str) -> Observed:
         return self._record(coll, self._unwrap(coll, self.http.json(resp, shown), shown), shown)
 
     def _record(self, coll: Collection, data: Any, shown: str) -> Observed:
