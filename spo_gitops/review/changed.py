@@ -234,6 +234,22 @@ def validate_changed(
         return result
 
 
+@dataclass
+class _Change:
+    """What changed since REV, and where to read REV from."""
+
+    project: Project
+    repo: Repository
+    rev: str
+    prefix: str  # the project folder inside the repository
+    changed_rel: set[str]  # paths (from the repository root) that differ from REV
+    blobs: dict[str, str]  # path -> blob id at REV
+    cache: IndexCache
+
+    def at_rev(self, rel: str, display: str) -> list[tuple[str, str, list[EntityKey]]]:
+        return _at_rev(self.repo, self.rev, rel, display, self.blobs, self.cache, self.project)
+
+
 def _run(
     project: Project,
     repo: Repository,
@@ -246,35 +262,72 @@ def _run(
     today: dt.date,
 ) -> ChangedResult:
     workers = project.config.validation.jobs if jobs is None else jobs
-    cache = IndexCache(project)
-    files: list[_File] = []
+    change = _Change(project, repo, rev, prefix, changed_rel, blobs, IndexCache(project))
     discovered = catalog_files.worktree(project)
-    for file in discovered.files:
-        display = file.display
-        files.append(_File(file.path, display, join(prefix, display) if prefix else display))
-    by_display = {f.display: f for f in files}
+    files = [
+        _File(f.path, f.display, join(prefix, f.display) if prefix else f.display)
+        for f in discovered.files
+    ]
     changed = [f for f in files if f.rel in changed_rel or f.rel not in blobs]
-    changed_set = {f.display for f in changed}
+    hits, misses = _from_cache(files, {f.display for f in changed}, change)
+    providers, settings_findings = provider_settings(project)
+    diagnostics = _load(project, [*changed, *misses], workers, progress, providers)
+    for f in misses:
+        change.cache.put(f.rel, blobs[f.rel], f.docs)
+    change.cache.keep_only({f.rel for f in files})
+    touched = _touched(files, changed, change, today)
+    # the touched files taken from the cache are parsed now, for their own findings
+    by_display = {f.display: f for f in files}
+    neighbours = [by_display[d] for d in sorted(touched) if not by_display[d].loaded]
+    diagnostics += _load(project, neighbours, workers, None, providers)
+    change.cache.save()
+
+    findings = Findings([*project.diagnostics, *settings_findings, *discovered.diagnostics])
+    findings.extend(d for d in diagnostics if d.file in touched)
+    all_docs = [doc for f in files for doc in f.docs]
+    touched_docs = [doc for f in files if f.display in touched for doc in f.docs]
+    index, duplicates = build_index(all_docs)
+    cross: list[Diagnostic] = list(duplicates)
+    cross += catalog_checks(project, index, touched_docs, today)
+    policy_findings, capacity = _policies(
+        index, touched_docs, today, project.config.reconcile.provisioned_stages
+    )
+    cross += policy_findings
+    findings.extend(d for d in cross if d.file in touched)
+    findings.items = findings.sorted()
+    return ChangedResult(
+        touched_docs,
+        findings,
+        [f.display for f in files if f.display in touched],
+        index,
+        capacity,
+        changed=[f.display for f in changed],
+        cache_hits=hits,
+        cache_misses=len(misses),
+    )
+
+
+def _from_cache(files: list[_File], changed: set[str], change: _Change) -> tuple[int, list[_File]]:
+    """Fill in the documents of unchanged files from the cache: (hits, the files it missed)."""
     misses: list[_File] = []
     hits = 0
     for f in files:
-        if f.display in changed_set:
+        if f.display in changed:
             continue
-        entries = cache.get(f.rel, blobs[f.rel])
+        entries = change.cache.get(f.rel, change.blobs[f.rel])
         if entries is None:
             misses.append(f)
             continue
         hits += 1
         f.docs = _cached_docs(entries, f.display, f.path)
         f.refs = [[(k, n) for k, n in e[5]] for e in entries]
+    return hits, misses
 
-    providers, settings_findings = provider_settings(project)
-    diagnostics = _load(project, [*changed, *misses], workers, progress, providers)
-    for f in misses:
-        cache.put(f.rel, blobs[f.rel], f.docs)
-    cache.keep_only({f.rel for f in files})
 
-    # the entities changed: defined by a changed file now, or at REV
+def _touched(files: list[_File], changed: list[_File], change: _Change, today: dt.date) -> set[str]:
+    """The files whose findings a change can alter: the changed files, the files of the entities
+    the changed ones refer to (now or at REV) and of those that refer to them, and what a policy
+    change reaches (:func:`_policy_reach`)."""
     changed_refs: set[EntityKey] = set()
     forward: set[EntityKey] = set()
     facets_of: set[EntityKey] = set()
@@ -288,10 +341,12 @@ def _run(
     for f in changed:
         for doc, refs in zip(f.docs, f.refs, strict=True):
             note(doc.kind, doc.name, refs)
-        for kind, name, refs in _at_rev(repo, rev, f.rel, f.display, blobs, cache, project):
+        for kind, name, refs in change.at_rev(f.rel, f.display):
             note(kind, name, refs)
-    for rel in _deleted(repo, prefix, changed_rel, blobs, project.config):
-        for kind, name, refs in _at_rev(repo, rev, rel, rel, blobs, cache, project):
+    for rel in _deleted(
+        change.repo, change.prefix, change.changed_rel, change.blobs, change.project.config
+    ):
+        for kind, name, refs in change.at_rev(rel, rel):
             note(kind, name, refs)
     # A changed portfolio entry, agreement, SPI, plan or risk changes its service as the rest of
     # the catalog sees it (its stage, its agreements): the service counts as changed. A changed
@@ -307,7 +362,7 @@ def _run(
             if doc.kind == "ServiceModel" and _owner(doc) in parties
         }
     related = changed_refs | forward
-    touched = set(changed_set)
+    touched = {f.display for f in changed}
     for f in files:
         if f.display in touched:
             continue
@@ -315,36 +370,7 @@ def _run(
             if (doc.kind, doc.name) in related or not changed_refs.isdisjoint(refs):
                 touched.add(f.display)
                 break
-    touched |= _policy_reach(files, changed, changed_rel, repo, rev, prefix, blobs, project, today)
-    # the touched files taken from the cache are parsed now, for their own findings
-    neighbours = [by_display[d] for d in sorted(touched) if not by_display[d].loaded]
-    diagnostics += _load(project, neighbours, workers, None, providers)
-    cache.save()
-
-    findings = Findings([*project.diagnostics, *settings_findings, *discovered.diagnostics])
-    findings.extend(d for d in diagnostics if d.file in touched)
-    all_docs = [doc for f in files for doc in f.docs]
-    touched_docs = [doc for f in files if f.display in touched for doc in f.docs]
-    index, duplicates = build_index(all_docs)
-    cross: list[Diagnostic] = list(duplicates)
-    cross += catalog_checks(project, index, touched_docs, today)
-    policy_findings, capacity = _policies(
-        index, touched_docs, today, project.config.reconcile.provisioned_stages
-    )
-    cross += policy_findings
-    findings.extend(d for d in cross if d.file in touched)
-    findings.items = findings.sorted()
-    shown = [f.display for f in files if f.display in touched]
-    return ChangedResult(
-        touched_docs,
-        findings,
-        shown,
-        index,
-        capacity,
-        changed=[f.display for f in changed],
-        cache_hits=hits,
-        cache_misses=len(misses),
-    )
+    return touched | _policy_reach(files, changed, change, today)
 
 
 SERVICE_FACETS = frozenset(
@@ -374,15 +400,7 @@ def _policy_kinds(data: Any) -> set[str]:
 
 
 def _policy_reach(
-    files: list[_File],
-    changed: list[_File],
-    changed_rel: set[str],
-    repo: Repository,
-    rev: str,
-    prefix: str,
-    blobs: dict[str, str],
-    project: Project,
-    today: dt.date,
+    files: list[_File], changed: list[_File], change: _Change, today: dt.date
 ) -> set[str]:
     """Files a policy change reaches: a Policy changed (added, edited, removed or renamed, at REV
     or now) applies to every entity of the kinds it matches, before and after the change; an
@@ -393,13 +411,14 @@ def _policy_reach(
         for doc in f.docs:
             if doc.kind == "Policy":
                 kinds |= _policy_kinds(doc.data)
-    inside = f"{prefix}/" if prefix else ""
-    for rel in sorted(changed_rel):
-        if rel not in blobs or not rel.startswith(inside):
+    project = change.project
+    inside = f"{change.prefix}/" if change.prefix else ""
+    for rel in sorted(change.changed_rel):
+        if rel not in change.blobs or not rel.startswith(inside):
             continue
         if not catalog_files.wanted(rel[len(inside) :], project.config):
             continue
-        content = repo.read(rev, rel)
+        content = change.repo.read(change.rev, rel)
         if content is None or b"Policy" not in content:
             continue
         text, _ = decode(content[: project.limits.max_file_size], rel)
