@@ -62,6 +62,51 @@ class MetricsConfig(Model):
     prometheus: PrometheusConfig = Field(default_factory=PrometheusConfig)
 
 
+_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class EmailConfig(Model):
+    """SMTP for ``spo notify``; credentials come from the environment only."""
+
+    host: str = Field(description="SMTP server.")
+    port: int = Field(default=25, ge=1, le=65535, description="SMTP port.")
+    sender: str = Field(description="The From address.")
+    starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS.")
+    username_env: str | None = Field(
+        default=None, pattern=_ENV_NAME, description="Environment variable with the user name."
+    )
+    password_env: str | None = Field(
+        default=None, pattern=_ENV_NAME, description="Environment variable with the password."
+    )
+    timeout: float = Field(default=30, gt=0, le=600, description="Seconds per connection.")
+
+
+class WebhookConfig(Model):
+    """A webhook (chat tools accept its JSON body ``{"text": ...}``); its URL is a secret."""
+
+    name: str = Field(min_length=1, description="Shown in output instead of the URL.")
+    url_env: str = Field(pattern=_ENV_NAME, description="Environment variable with the URL.")
+    parties: list[str] = Field(
+        default_factory=list, description="Only messages for these parties (default: all)."
+    )
+    topics: list[Literal["change", "breach", "plan", "review", "action"]] = Field(
+        default_factory=list, description="Only these kinds of message (default: all)."
+    )
+    timeout: float = Field(default=30, gt=0, le=600, description="Seconds per request.")
+
+
+class NotifyConfig(Model):
+    email: EmailConfig | None = Field(default=None, description="E-mail to the parties' contacts.")
+    webhooks: list[WebhookConfig] = Field(default_factory=list, description="Webhooks to post to.")
+    ledger: str = Field(
+        default=".spo/notified.json",
+        description="Record of what was sent (relative to spo.yaml), so nothing is sent twice.",
+    )
+    horizon_days: int = Field(
+        default=14, ge=0, le=365, description="Reviews and actions due within this are announced."
+    )
+
+
 class PortfolioConfig(Model):
     """Portfolio decisions: business case figures, the run budget, risks, the forecast."""
 
@@ -163,6 +208,7 @@ class ProjectConfig(Model):
     agreements: AgreementsConfig = Field(default_factory=AgreementsConfig)
     portfolio: PortfolioConfig = Field(default_factory=PortfolioConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
 
 
 @dataclass

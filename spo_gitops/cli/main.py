@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "sla": "spo_gitops.cli.sla_cmd:sla",
     "metrics": "spo_gitops.cli.metrics_cmd:metrics",
     "review": "spo_gitops.cli.review_cmd:review",
+    "notify": "spo_gitops.cli.notify_cmd:notify",
     "docs": "spo_gitops.cli.docs_cmd:docs",
     "graph": "spo_gitops.cli.graph_cmd:graph",
     "providers": "spo_gitops.cli.providers_cmd:providers",
@@ -66,6 +67,7 @@ SUMMARIES: dict[str, str] = {
     "metrics": "Measured values for spo sla report, pulled from monitoring, the service desk, "
     "surveys.",
     "review": "Service reviews with customers: review packs from the SLA report and the catalog.",
+    "notify": "Tell each party what it must hear, by e-mail and webhooks, each message once.",
     "docs": "The static HTML service catalog.",
     "graph": "The dependency graph of services, their suppliers and resource pools.",
     "providers": "Provider plugins (entry-point group spo_gitops.providers) and their resource "
