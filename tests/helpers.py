@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -27,3 +28,18 @@ def run_spo(*args: str) -> Result:
             code = e.code if isinstance(e.code, int) else 1
         stdout, stderr = streams[0].getvalue(), streams[1].getvalue()
     return Result(code, stdout.decode(), stderr.decode())
+
+
+PARTY = (
+    "apiVersion: spo/v1\nkind: Party\nmetadata: {name: team-a, version: 1.0.0}\n"
+    "spec: {type: team}\n"
+)
+
+
+def tiny_catalog(root: Path) -> Path:
+    """A catalog of one Party in ``root``/work (so that ``root`` holds only what a test writes)."""
+    work = root / "work"
+    (work / "catalog").mkdir(parents=True)
+    (work / "spo.yaml").write_text("catalog:\n  paths: [catalog]\n")
+    (work / "catalog" / "team.yaml").write_text(PARTY)
+    return work

@@ -8,7 +8,8 @@ import click
 
 from spo_gitops import __version__
 from spo_gitops.catalog.validate import validate as run_validate
-from spo_gitops.cli.common import project_from, write_atomic
+from spo_gitops.cli.common import project_from, require_config, require_files
+from spo_gitops.cli.output import write_file
 from spo_gitops.report import render as render_findings
 from spo_gitops.review.codeowners import render
 
@@ -25,8 +26,10 @@ from spo_gitops.review.codeowners import render
 def codeowners(ctx: click.Context, output: Path | None, check: bool) -> int:
     """Write .github/CODEOWNERS: each catalog file owned by its teams' code-host handles."""
     project = project_from(ctx)
+    require_config(project)
     target = output or project.root / ".github" / "CODEOWNERS"
     result = run_validate(project)
+    require_files(project, result.files)
     owners = render(result.documents, result.index, result.files)
     if owners.findings:
         text = render_findings(
@@ -53,6 +56,6 @@ def codeowners(ctx: click.Context, output: Path | None, check: bool) -> int:
     if current == owners.text:
         click.echo(f"{shown} is up to date ({owners.files} file(s) with owners)")
         return 0
-    write_atomic(target, owners.text)
-    click.echo(f"wrote {shown}: {owners.files} file(s) with owners")
+    write_file(target, owners.text)
+    click.echo(f"spo: wrote {shown}: {owners.files} file(s) with owners", err=True)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -13,11 +13,44 @@ from typing import Protocol
 import click
 
 from spo_gitops.config import Project, load_project
+from spo_gitops.errors import EmptyCatalogError
 
 
 def project_from(ctx: click.Context) -> Project:
     config_file = (ctx.obj or {}).get("config_file")
     return load_project(Path.cwd(), config_file)
+
+
+def require_config(project: Project) -> None:
+    """Outside a catalog (no spo.yaml here or in any folder above) a command stops at once."""
+    if project.config_file is None:
+        raise EmptyCatalogError(
+            f"no spo.yaml in {Path.cwd()} or any folder above it: this is not a catalog",
+            hint="start one with `spo init`, or point at one with -C DIR or --config FILE",
+        )
+
+
+def require_files(project: Project, files: Sequence[object]) -> None:
+    """Nothing found is not success: ``catalog.paths`` matching no file (``files``) stops the
+    command before it writes anything. A spo.yaml with findings of its own is left to the
+    command, which reports them."""
+    require_config(project)
+    if files or project.diagnostics:
+        return
+    assert project.config_file is not None
+    paths = ", ".join(project.config.catalog.paths)
+    raise EmptyCatalogError(
+        f"catalog.paths in {project.display(project.config_file)} ({paths}) match no catalog file",
+        hint="fix catalog.paths, or add a document, e.g. `spo new service NAME --owner TEAM`",
+    )
+
+
+def require_catalog(project: Project) -> None:
+    """:func:`require_files` on the working tree's catalog files (``catalog/files.py``)."""
+    from spo_gitops.catalog.files import worktree
+
+    require_config(project)
+    require_files(project, worktree(project).files)
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
@@ -74,9 +107,17 @@ def progress_bar(label: str) -> Iterator[ProgressUpdate | None]:
         yield update
 
 
-def use_color(flag: bool | None) -> bool:
+def use_color(flag: bool | None = None) -> bool:
+    """Colour on stdout: ``--color``/``--no-color`` (of the command, or ``--no-color`` given to
+    any command), else ``NO_COLOR`` (set and not empty: off), ``FORCE_COLOR`` (on), else
+    whether stdout is a terminal."""
     if flag is not None:
         return flag
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.find_root().meta.get("spo.no_color"):
+        return False
     if os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     return sys.stdout.isatty()

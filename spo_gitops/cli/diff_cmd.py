@@ -6,29 +6,20 @@ from pathlib import Path
 
 import click
 
-from spo_gitops.cli.common import emit, project_from, write_atomic
+from spo_gitops.cli.common import project_from, use_color, write_atomic
+from spo_gitops.cli.output import format_option, output_option, write_output
 from spo_gitops.errors import SpoError, UsageError
-from spo_gitops.report.diff import DIFF_FORMATS, RENDERERS
+from spo_gitops.report.formats import render
 from spo_gitops.review.compare import compare
 from spo_gitops.review.diff import read_working_tree
 from spo_gitops.review.versioning import Part, bump_text
 
 
-@click.command()
+@click.command(epilog="Example: spo diff origin/main HEAD --format markdown -o diff.md")
 @click.argument("base")
 @click.argument("head", required=False)
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(DIFF_FORMATS),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file."
-)
+@format_option("diff")
+@output_option()
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when entities changed (0 when none)."
 )
@@ -47,7 +38,7 @@ def diff(
     Exits 1 when a rule fails; with --detailed-exitcode, 2 when something changed."""
     project = project_from(ctx)
     result = compare(project, base, head)
-    emit(RENDERERS[fmt](result), output)
+    write_output(render("diff", fmt, result, color=use_color()), output, "the diff")
     if result.findings.has_errors:
         return 1
     return 2 if detailed_exitcode and result.changed else 0

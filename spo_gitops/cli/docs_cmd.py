@@ -11,7 +11,8 @@ import click
 
 from spo_gitops.catalog.validate import ValidationResult
 from spo_gitops.catalog.validate import validate as run_validate
-from spo_gitops.cli.common import project_from, write_atomic
+from spo_gitops.cli.common import project_from, require_catalog
+from spo_gitops.cli.output import output_folder, write_file
 from spo_gitops.config import Project
 from spo_gitops.git import GitError, join, repository
 from spo_gitops.site import History, SiteInput, build_site
@@ -27,7 +28,7 @@ def write_files(folder: Path, files: Mapping[str, str | bytes]) -> None:
     """Write each file under ``folder`` atomically, then remove the files an earlier build wrote
     that this one did not (only those: other files in the folder are left alone)."""
     for rel, content in files.items():
-        write_atomic(folder / rel, content)
+        write_file(folder / rel, content)
     manifest = folder / MANIFEST
     try:
         before = set(json.loads(manifest.read_text(encoding="utf-8")))
@@ -37,7 +38,7 @@ def write_files(folder: Path, files: Mapping[str, str | bytes]) -> None:
         stale = (folder / rel).resolve()
         if stale.is_relative_to(folder.resolve()) and stale.is_file():
             stale.unlink()
-    write_atomic(manifest, json.dumps(sorted(files), indent=0) + "\n")
+    write_file(manifest, json.dumps(sorted(files), indent=0) + "\n")
 
 
 def service_history(project: Project, result: ValidationResult, limit: int = 20) -> History:
@@ -106,6 +107,8 @@ def docs() -> None:
 def build(ctx: click.Context, output: Path, metrics: tuple[Path, ...], period: str | None) -> int:
     """Build the site: portfolio board with search, a page per service, party and pool."""
     project = project_from(ctx)
+    require_catalog(project)
+    output_folder(project, output)
     result = run_validate(project)
     report = None
     if metrics:
@@ -124,5 +127,5 @@ def build(ctx: click.Context, output: Path, metrics: tuple[Path, ...], period: s
     data.portfolio, data.forecast = portfolio_pages(project, result)
     files = build_site(data)
     write_files(output, files)
-    click.echo(f"wrote {len(files)} files to {output}", err=True)
+    click.echo(f"spo: wrote the site ({len(files)} files) to {output}", err=True)
     return 0

@@ -7,29 +7,20 @@ from pathlib import Path
 import click
 
 from spo_gitops.catalog.validate import validate as run_validate
-from spo_gitops.cli.common import emit, project_from
-from spo_gitops.report.graph import build_graph, render
+from spo_gitops.cli.common import project_from, require_catalog
+from spo_gitops.cli.output import format_option, output_option, write_output
+from spo_gitops.report.formats import render
+from spo_gitops.report.graph import build_graph
 
 
-@click.command()
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["dot", "mermaid", "svg"]),
-    default="dot",
-    show_default=True,
-    help="svg uses Graphviz's dot when installed, else a built-in layout.",
-)
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file."
-)
+@click.command(epilog="Example: spo graph --format svg -o graph.svg")
+@format_option("graph", help="svg uses Graphviz's dot when installed, else a built-in layout.")
+@output_option()
 @click.pass_context
 def graph(ctx: click.Context, fmt: str, output: Path | None) -> int:
     """The dependency graph of services, their suppliers and resource pools."""
-    result = run_validate(project_from(ctx))
-    text = render(build_graph(result.index), fmt)  # type: ignore[arg-type]
-    if fmt == "svg":
-        text = '<?xml version="1.0" encoding="UTF-8"?>\n' + text
-    emit(text, output)
+    project = project_from(ctx)
+    require_catalog(project)
+    result = run_validate(project)
+    write_output(render("graph", fmt, build_graph(result.index)), output, "the graph")
     return 0

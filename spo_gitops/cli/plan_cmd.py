@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 from pathlib import Path
 
 import click
 
 from spo_gitops import __version__
-from spo_gitops.cli.common import emit, progress_bar, project_from
+from spo_gitops.cli.common import progress_bar, project_from, require_catalog, use_color
+from spo_gitops.cli.output import format_option, write_file, write_output
 from spo_gitops.config import Project
-from spo_gitops.errors import SpoError
+from spo_gitops.errors import Cancelled, SpoError, UsageError
 from spo_gitops.provision import planfile
 from spo_gitops.provision.apply import ApplyReport
 from spo_gitops.provision.partition import Partition, PartitionKeyError, parse_partition
@@ -25,7 +27,8 @@ from spo_gitops.provision.reconcile import (
     make_plan,
 )
 from spo_gitops.report import render as render_findings
-from spo_gitops.report.plan import PLAN_FORMATS, render, render_apply
+from spo_gitops.report.formats import render as render_result
+from spo_gitops.report.plan import render_apply
 
 
 def _plan_or_findings(project: Project, **options: object) -> tuple[Plan, Desired]:
@@ -35,21 +38,23 @@ def _plan_or_findings(project: Project, **options: object) -> tuple[Plan, Desire
             return Plan("", 0, want.commit), want
         return make_plan(project, **options)  # type: ignore[arg-type]
     except CatalogInvalid as e:
-        text = render_findings(
-            "text",
-            e.diagnostics,
-            root=project.root,
-            files=[],
-            documents=0,
-            tool_version=__version__,
-        )
-        click.echo(text, err=True, nl=False)
+        _show(project, e)
         raise
 
 
-_format = click.option(
-    "-f", "--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True
-)
+def _show(project: Project, e: CatalogInvalid) -> None:
+    text = render_findings(
+        "text",
+        e.diagnostics,
+        root=project.root,
+        files=[],
+        documents=0,
+        tool_version=__version__,
+    )
+    click.echo(text, err=True, nl=False)
+
+
+_format = format_option("plan")
 
 
 def _parse_partition(
@@ -73,8 +78,17 @@ _exitcode = click.option(
 )
 
 
-@click.command()
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan.")
+@click.command(
+    epilog="Example: spo plan -o plan.json --detailed-exitcode; then spo apply plan.json"
+)
+@click.option(
+    "-o",
+    "--output",
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan (JSON) for spo apply.",
+)
 @_format
 @_exitcode
 @click.option(
@@ -96,27 +110,69 @@ def plan(
 ) -> int:
     """Show (and save) what apply would change to make the providers match the catalog."""
     project = project_from(ctx)
-    result, _ = _plan_or_findings(
-        project, refresh_state=refresh, prune=prune, targets=targets, partition=partition
-    )
+    require_catalog(project)
+    want = _desired(project)
+    with progress_bar("planning"):
+        result, _ = _plan_or_findings(
+            project,
+            refresh_state=refresh,
+            prune=prune,
+            targets=targets,
+            partition=partition,
+            want=want,
+        )
+    _check_targets(targets, want, result)
     if out is not None:
-        emit(planfile.dumps(result), out)
-    emit(render(fmt, result), None)
-    if out is not None and fmt != "json":
-        click.echo(f"Saved the plan to {out}; apply it with: spo apply {out}", err=True)
+        write_file(out, planfile.dumps(result))
+    write_output(render(fmt, result), None, "the plan")
+    if out is not None:
+        click.echo(f"spo: wrote the plan to {out}; apply it with: spo apply {out}", err=True)
     return 2 if detailed_exitcode and result.has_changes else 0
+
+
+def _desired(project: Project) -> Desired:
+    try:
+        return desired(project)
+    except CatalogInvalid as e:
+        _show(project, e)
+        raise
+
+
+def _check_targets(targets: tuple[str, ...], want: Desired, result: Plan) -> None:
+    """Every --target names a resource of the catalog or the state."""
+    wanted = [r.address for r in want.compiled.resources]
+    known = {*wanted, *(a.address for a in result.actions), *result.orphans, *result.kept}
+    for target in targets:
+        if target in known:
+            continue
+        close = difflib.get_close_matches(target, sorted(known), n=1)
+        raise UsageError(
+            f"--target {target}: no resource of the catalog or the state has this address",
+            hint=f"did you mean {close[0]}?"
+            if close
+            else "addresses are provider.type.name, as `spo plan` shows them",
+        )
+
+
+def interactive() -> bool:
+    """Whether a person can answer a question on standard input."""
+    return sys.stdin.isatty()
 
 
 def _confirm(auto_approve: bool, what: str) -> None:
     if auto_approve:
         return
-    if not sys.stdin.isatty():
+    if not interactive():
         raise SpoError(
             f"refusing to {what} without confirmation: standard input is not a terminal",
             hint="pass --auto-approve in automation",
         )
     if not click.confirm(f"Do you want to {what}?", err=True):
-        raise click.Abort()
+        raise Cancelled("Apply cancelled.", hint="nothing was changed")
+
+
+def render(fmt: str, plan: Plan) -> str:
+    return render_result("plan", fmt, plan, color=use_color())
 
 
 def _report(report: ApplyReport) -> int:
@@ -183,7 +239,7 @@ def reconcile(
         result, want = _plan_or_findings(project, prune=prune, held=held, want=want)
         if not allow_unapproved:
             check_approved(project, want)
-        emit(render(fmt, result), None)
+        write_output(render(fmt, result), None, "the plan")
         if not result.has_changes:
             return 0
         _confirm(auto_approve, "apply these changes")
@@ -199,20 +255,14 @@ def reconcile(
     return _report(report)
 
 
-@click.command()
-@_format
+@click.command(epilog='Example: spo drift --format markdown >> "$GITHUB_STEP_SUMMARY"')
+@format_option("drift")
 @click.pass_context
 def drift(ctx: click.Context, fmt: str) -> int:
     """Compare the providers with the last applied state; exit 2 when something drifted."""
     project = project_from(ctx)
-    result, _ = _plan_or_findings(project, refresh_state=True)
-    drifted = {d.address for d in result.drift}
-    result.actions = [a for a in result.actions if a.address in drifted]
-    if fmt == "json":
-        emit(planfile.dumps(result), None)
-    else:
-        emit(
-            render(fmt, result) if result.drift else "No drift: the providers match the state.\n",
-            None,
-        )
+    require_catalog(project)
+    with progress_bar("refreshing"):
+        result, _ = _plan_or_findings(project, refresh_state=True)
+    write_output(render_result("drift", fmt, result, color=use_color()), None, "drift")
     return 2 if result.drift else 0

@@ -7,10 +7,11 @@ from pathlib import Path
 import click
 
 from spo_gitops.catalog.validate import validate as run_validate
-from spo_gitops.cli.common import emit, progress_bar, project_from, write_atomic
+from spo_gitops.cli.common import progress_bar, project_from, require_catalog
+from spo_gitops.cli.output import write_file, write_output
 from spo_gitops.cli.sla_rules_cmd import rules
 from spo_gitops.diagnostics import Diagnostic
-from spo_gitops.errors import UsageError
+from spo_gitops.errors import SpoError, UsageError
 from spo_gitops.sla import PeriodError, Series
 from spo_gitops.sla import report as build
 from spo_gitops.sla.render import FORMATS, render
@@ -78,6 +79,13 @@ def report(
     """Attainment, margin, error budget and trend per SLA objective and period, and the services
     that need a service improvement plan. Bad metric rows are reported and skipped (exit 1)."""
     project = project_from(ctx)
+    unreadable = [p for p in metrics if not p.is_file()]
+    if unreadable:  # before anything is printed: no empty report for a mistyped file name
+        raise SpoError(
+            f"metrics file {unreadable[0]} does not exist",
+            hint="name the CSV or JSON lines files of measured values (spo metrics pull)",
+        )
+    require_catalog(project)
     result = run_validate(project)
     if result.findings.has_errors:
         click.echo(
@@ -110,7 +118,7 @@ def report(
             for n, s in enumerate(rep.series, 1):
                 # SVG is written directly; PNG needs matplotlib (the charts extra)
                 data = chart_svg(s).encode() if chart_format == "svg" else chart(s, "png")
-                write_atomic(output.parent / paths[s], data)
+                write_file(output.parent / paths[s], data)
                 if update:
                     update(n, len(rep.series))
         text = render(rep, "markdown", chart_paths=paths)
@@ -125,7 +133,7 @@ def report(
         missing_plans = not review.ok
         if fmt == "text":
             text += "\n" + render_review(review)
-    emit(text, output)
+    write_output(text, output, "the SLA report")
     return 1 if missing_plans or any(d.severity == "error" for d in rep.diagnostics) else 0
 
 

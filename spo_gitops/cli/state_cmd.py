@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
@@ -13,7 +13,10 @@ import click
 import yaml
 
 from spo_gitops.cli.common import project_from
+from spo_gitops.cli.output import format_option, write_output
 from spo_gitops.errors import SpoError
+from spo_gitops.report.formats import render
+from spo_gitops.report.state import table as _table
 from spo_gitops.state import open_state, state_path
 from spo_gitops.state.base import StateBackend
 
@@ -41,38 +44,19 @@ def _open(ctx: click.Context) -> Iterator[StateBackend | None]:
         backend.close()
 
 
-def _table(rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows)
-    return "\n".join(line.rstrip() for line in lines)
-
-
 @click.group()
 def state() -> None:
     """Inspect the state: managed resources, the journal of applies, the lock."""
 
 
-@state.command("list")
-@FORMAT
+@state.command("list", epilog="Example: spo state list --format json")
+@format_option("state")
 @click.pass_context
 def list_(ctx: click.Context, fmt: str) -> None:
     """List the managed resources (address, provider id, entity, last update)."""
     with _open(ctx) as backend:
         snap = backend.snapshot() if backend else None
-    resources = list(snap.resources.values()) if snap else []
-    if fmt == "json":
-        doc = {
-            "lineage": snap.lineage if snap else None,
-            "serial": snap.serial if snap else 0,
-            "resources": [asdict(r) for r in resources],
-        }
-        click.echo(json.dumps(doc, indent=2))
-    elif not resources:
-        click.echo("no resources")
-    else:
-        rows = [("ADDRESS", "ID", "ENTITY", "UPDATED")]
-        rows += [(r.address, r.id, r.entity or "-", r.updated) for r in resources]
-        click.echo(_table(rows))
+    write_output(render("state", fmt, snap), None, "the state")
 
 
 @state.command("show")

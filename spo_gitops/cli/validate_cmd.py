@@ -10,11 +10,18 @@ import click
 from spo_gitops import __version__
 from spo_gitops.catalog.validate import LoadProgress, ValidationResult
 from spo_gitops.catalog.validate import validate as run_validate
-from spo_gitops.cli.common import emit, progress_bar, project_from, use_color
+from spo_gitops.cli.common import (
+    progress_bar,
+    project_from,
+    require_config,
+    require_files,
+    use_color,
+)
+from spo_gitops.cli.output import format_option, output_option, write_output
 from spo_gitops.config import Project
 from spo_gitops.errors import UsageError
 from spo_gitops.policy import PoolUsage
-from spo_gitops.report import FORMATS, render
+from spo_gitops.report import render
 
 
 def capacity_table(rows: list[PoolUsage], stages: Sequence[str]) -> str:
@@ -86,18 +93,8 @@ def changed_since(
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file."
-)
+@format_option("findings")
+@output_option()
 @click.option("--jobs", type=click.IntRange(min=0), help="Worker processes (0: by catalog size).")
 @click.option("--color/--no-color", default=None, help="Colour the text output.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors for the exit code.")
@@ -120,11 +117,15 @@ def validate(
 ) -> int:
     """Validate the catalog (or PATHS): YAML, schemas, references and semantic checks."""
     project = project_from(ctx)
+    if not paths:
+        require_config(project)
     with progress_bar("validating") as progress:
         if since is not None:
             result = changed_since(project, since, paths, jobs=jobs, progress=progress)
         else:
             result = run_validate(project, paths, jobs=jobs, progress=progress)
+    if not paths and since is None:
+        require_files(project, result.files)
     findings = result.findings
     text = render(
         fmt,
@@ -138,7 +139,7 @@ def validate(
     if fmt == "text" and result.capacity:
         stages = project.config.reconcile.provisioned_stages
         text = text.rstrip("\n") + "\n\n" + capacity_table(result.capacity, stages)
-    emit(text, output)
+    write_output(text, output, "the report")
     counts = findings.counts()
     failed = counts["error"] > 0 or (strict and counts["warning"] > 0)
     return 1 if failed else 0

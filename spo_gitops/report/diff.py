@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from spo_gitops.report.json_report import finding
+from spo_gitops.report.style import colorize
 from spo_gitops.review.diff import MISSING, STATUSES, CatalogDiff, EntityChange, FieldChange
 
 DIFF_FORMATS = ("text", "markdown", "json")
@@ -51,7 +52,7 @@ def _summary(diff: CatalogDiff) -> str:
     return ", ".join(counts) if counts else "no changes"
 
 
-def render_text(diff: CatalogDiff) -> str:
+def render_text(diff: CatalogDiff, *, color: bool = False) -> str:
     lines = [f"catalog diff {diff.base.label[:12]}..{diff.head.label[:12]}: {_summary(diff)}"]
     for kind, changes in _by_kind(diff).items():
         lines.append(f"\n{kind}")
@@ -68,7 +69,8 @@ def render_text(diff: CatalogDiff) -> str:
             lines.append(f"  {d.location()}: {d.severity} {d.code} {d.message}")
             if d.hint:
                 lines.append(f"      hint: {d.hint}")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    return colorize(text) if color else text
 
 
 def _md(text: str) -> str:

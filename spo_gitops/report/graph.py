@@ -248,6 +248,11 @@ def layered_svg(graph: Graph, links: Links | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
+def svg_document(graph: Graph) -> str:
+    """A standalone SVG file: the XML prolog, then :func:`to_svg`."""
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + to_svg(graph)
+
+
 def render(graph: Graph, fmt: Literal["dot", "mermaid", "svg"]) -> str:
     if fmt == "dot":
         return to_dot(graph)

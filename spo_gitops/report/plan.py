@@ -8,6 +8,7 @@ from typing import Any
 
 from spo_gitops.provision.apply import ApplyReport
 from spo_gitops.provision.plan import Action, Change, Plan
+from spo_gitops.report.style import colorize
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "no-op": " "}
 PLAN_FORMATS = ("text", "markdown", "json")
@@ -29,7 +30,8 @@ def _multiline(value: Any) -> bool:
     return isinstance(value, str) and "\n" in value
 
 
-def _change_line(change: Change, action: str) -> str:
+def change_line(change: Change, action: str) -> str:
+    """One field change of an action (or a drift) as a line, multi-line text as a diff."""
     before, after = change.before, change.after
     if _multiline(before) or _multiline(after):
         old = before if isinstance(before, str) else ""
@@ -61,7 +63,7 @@ def summary_line(plan: Plan) -> str:
     return text
 
 
-def render_text(plan: Plan) -> str:
+def render_text(plan: Plan, *, color: bool = False) -> str:
     lines: list[str] = []
     if plan.drift:
         lines.append("Drift: changed outside spo since the last apply")
@@ -69,7 +71,7 @@ def render_text(plan: Plan) -> str:
             if d.missing:
                 lines.append(f"  ! {d.address}: deleted at the provider")
             for c in d.changes:
-                lines.append(f"  ! {d.address} {_change_line(c, 'update')}")
+                lines.append(f"  ! {d.address} {change_line(c, 'update')}")
         lines.append("")
     for action in plan.changes():
         lines.extend(_action_text(action))
@@ -82,7 +84,8 @@ def render_text(plan: Plan) -> str:
         lines.extend(f"  {addr}" for addr in plan.kept)
         lines.append("")
     lines.append(summary_line(plan))
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    return colorize(text) if color else text
 
 
 def _action_text(action: Action) -> list[str]:
@@ -90,7 +93,7 @@ def _action_text(action: Action) -> list[str]:
     where = f"  ({action.entity}, {action.source})" if action.entity and action.source else ""
     out = [f"{symbol} {action.address}  # {action.reason}{where}"]
     for change in action.changes:
-        out.append(f"    {_change_line(change, action.action)}")
+        out.append(f"    {change_line(change, action.action)}")
     out.append("")
     return out
 
@@ -110,7 +113,7 @@ def render_markdown(plan: Plan) -> str:
         for a in plan.changes():
             mark = {"create": "+", "delete": "-"}.get(a.action, "!")
             lines.append(f"{mark} {a.address}")
-            lines.extend(f"  {_change_line(c, a.action)}" for c in a.changes)
+            lines.extend(f"  {change_line(c, a.action)}" for c in a.changes)
         lines += ["```", "", "</details>", ""]
     if plan.drift:
         lines += ["#### Drift", ""]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.helpers import run_spo
+from tests.helpers import run_spo, tiny_catalog
 
 
 @pytest.fixture
@@ -136,6 +136,8 @@ def test_invalid_spo_yaml_is_located(in_tmp: Path) -> None:
 def test_internal_error_exits_70_with_a_bug_report(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tiny_catalog(in_tmp))
+
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("injected fault")
 
@@ -157,24 +159,26 @@ def test_output_to_a_fifo_keeps_the_fifo(in_tmp: Path) -> None:
     import os
     import threading
 
+    work = tiny_catalog(in_tmp)
     fifo = in_tmp / "pipe"
     os.mkfifo(fifo)
     received: list[str] = []
     reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
     reader.start()
-    result = run_spo("validate", "--format", "json", "-o", str(fifo))
+    result = run_spo("-C", str(work), "validate", "--format", "json", "-o", str(fifo))
     reader.join(timeout=10)
     assert result.exit_code == 0
-    assert json.loads(received[0])["summary"]["documents"] == 0
+    assert json.loads(received[0])["summary"]["documents"] == 1
     assert fifo.is_fifo()
 
 
 def test_output_file_replaced_atomically_leaves_no_temp_files(in_tmp: Path) -> None:
     out = in_tmp / "report.json"
     out.write_text("old")
-    assert run_spo("validate", "--format", "json", "-o", str(out)).exit_code == 0
+    tiny_catalog(in_tmp)
+    assert run_spo("-C", "work", "validate", "--format", "json", "-o", str(out)).exit_code == 0
     assert json.loads(out.read_text())["format_version"] == 1
-    assert sorted(p.name for p in in_tmp.iterdir()) == ["report.json"]
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["report.json", "work"]
 
 
 def test_interrupt_exits_130_without_a_traceback(
@@ -184,6 +188,7 @@ def test_interrupt_exits_130_without_a_traceback(
         raise KeyboardInterrupt
 
     monkeypatch.setattr("spo_gitops.cli.validate_cmd.run_validate", interrupted)
+    monkeypatch.chdir(tiny_catalog(in_tmp))
     result = run_spo("validate")
     assert result.exit_code == 130
     assert "interrupted" in result.stderr

@@ -26,7 +26,7 @@ def lines(root: Path) -> list[str]:
 def test_one_line_per_catalog_file_with_its_owners_handles(repo: Path) -> None:
     r = run_spo("codeowners")
     assert r.exit_code == 0, r.stderr
-    assert "wrote .github/CODEOWNERS" in r.stdout
+    assert "wrote .github/CODEOWNERS" in r.stderr
     got = lines(repo)
     assert "/catalog/services/payments.yaml @acme/team-a" in got
     assert "/catalog/slas/payments-retail.yaml @acme/team-a" in got

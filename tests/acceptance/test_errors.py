@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from spo_gitops.errors import MissingExtraError
-from tests.helpers import run_spo
+from tests.helpers import run_spo, tiny_catalog
 
 
 def test_a_missing_extra_names_what_to_install(
@@ -17,7 +17,7 @@ def test_a_missing_extra_names_what_to_install(
         raise MissingExtraError("aws", module="boto3", feature="the aws provider")
 
     monkeypatch.setattr("spo_gitops.cli.validate_cmd.run_validate", needs_boto3)
-    result = run_spo("validate")
+    result = run_spo("-C", str(tiny_catalog(in_tmp)), "validate")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         "spo: error: the aws provider needs the optional dependency 'aws' (boto3 is not installed)",

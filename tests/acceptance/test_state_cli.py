@@ -57,7 +57,7 @@ def test_a_missing_state_is_empty_not_an_error(project: Path) -> None:
     listing = run_spo("state", "list")
     assert (listing.exit_code, listing.stdout.strip()) == (0, "no resources")
     data = json.loads(run_spo("state", "list", "--format", "json").stdout)
-    assert data == {"lineage": None, "serial": 0, "resources": []}
+    assert data == {"format_version": 1, "lineage": None, "serial": 0, "resources": []}
     assert run_spo("state", "history").stdout.strip() == "no applies"
     assert json.loads(run_spo("state", "history", "--format", "json").stdout) == []
     shown = run_spo("state", "show", "cmdb.service.x")
