@@ -243,7 +243,13 @@ def validate(
     index, duplicates = build_index(docs)
     findings.extend(duplicates)
     findings.extend(catalog_checks(project, index, docs, today))
-    policies = evaluate_policies(index, today, workers, project.config.reconcile.provisioned_stages)
+    policies = evaluate_policies(
+        index,
+        today,
+        workers,
+        project.config.reconcile.provisioned_stages,
+        project.config.portfolio.discount_rate,
+    )
     findings.extend(policies.findings)
     files_shown = [display for _, display in items]
     if named is not None:

@@ -10,7 +10,7 @@ from spo_gitops.catalog.references import Index
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.policy.capacity import PROVISIONED_STAGES, PoolUsage, check_capacity, pool_usage
 from spo_gitops.policy.engine import evaluate_policies as _evaluate_policies
-from spo_gitops.policy.lookups import Lookups
+from spo_gitops.policy.lookups import DEFAULT_DISCOUNT_RATE, Lookups
 
 __all__ = ["PROVISIONED_STAGES", "PolicyOutcome", "PoolUsage", "evaluate_policies"]
 
@@ -26,15 +26,16 @@ def evaluate_policies(
     today: dt.date | None = None,
     jobs: int = 1,
     provisioned: Collection[str] = PROVISIONED_STAGES,
+    discount_rate: float = DEFAULT_DISCOUNT_RATE,
 ) -> PolicyOutcome:
     """Policy findings (waivers applied), capacity findings and the capacity table.
 
     ``jobs``: worker processes for the policies (0: one per core when the catalog is large);
     ``provisioned``: the portfolio stages whose services draw on pools (spo.yaml's
-    reconcile.provisionedStages)."""
+    reconcile.provisionedStages); ``discount_rate``: for npv() (spo.yaml portfolio.discountRate)."""
     today = today or dt.date.today()
     # its tables are built once, for policies and capacity
-    lookups = Lookups(index, today, provisioned)
+    lookups = Lookups(index, today, provisioned, discount_rate)
     findings = _evaluate_policies(index, today, lookups, jobs)
     usage = pool_usage(index, lookups)
     findings.extend(check_capacity(index, usage))

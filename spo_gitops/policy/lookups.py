@@ -20,6 +20,7 @@ from spo_gitops.models import metrics
 from spo_gitops.policy.projection import ENTITY, Projection
 
 Data = dict[str, Any]
+DEFAULT_DISCOUNT_RATE = 0.08  # spo.yaml portfolio.discountRate's default
 
 __all__ = ["PROVISIONED_STAGES", "Lookups"]
 
@@ -50,11 +51,16 @@ class Lookups:
     """The CEL functions over one catalog (an :class:`Index` of valid documents)."""
 
     def __init__(
-        self, index: Index, today: dt.date, provisioned: Collection[str] = PROVISIONED_STAGES
+        self,
+        index: Index,
+        today: dt.date,
+        provisioned: Collection[str] = PROVISIONED_STAGES,
+        discount_rate: float = DEFAULT_DISCOUNT_RATE,
     ) -> None:
         self.index = index
         self.today = today
         self.provisioned = frozenset(provisioned)  # stages that draw on pools (spo.yaml)
+        self.discount_rate = discount_rate  # for NPV (spo.yaml portfolio.discountRate)
         self._cuts: dict[tuple[str, int], Data] = {}  # (root, id(data)) -> cut, one projection
         self._cut_by: Projection | None = None
 
@@ -131,6 +137,26 @@ class Lookups:
         figures = business_case_figures(entry)
         return figures[1] if figures else 0.0
 
+    def _case(self, entry: Data) -> Any:
+        from spo_gitops.portfolio.finance import case_figures
+
+        case = _spec(entry).get("businessCase")
+        return case_figures(case, self.discount_rate) if isinstance(case, dict) else None
+
+    def npv(self, entry: Data) -> float:
+        """Net present value of the business case at spo.yaml's discount rate (0 without one)."""
+        figures = self._case(entry)
+        return float(figures.npv) if figures else 0.0
+
+    def payback(self, entry: Data) -> float | None:
+        """Years until the case has earned back its investment, or null when it never does
+        within its horizon (or has no business case)."""
+        figures = self._case(entry)
+        return None if figures is None or figures.payback is None else float(figures.payback)
+
+    def discount_rate_(self) -> float:
+        return self.discount_rate
+
     def target_in(self, objective: Data, unit: str) -> float:
         """An SLA objective's target converted to ``unit`` (of the same unit family, from the
         metric registry), so that policies compare targets whatever unit they are written in."""
@@ -172,6 +198,9 @@ class Lookups:
             "allocations_of": self.allocations_of,
             "tco": self.tco,
             "roi": self.roi,
+            "npv": self.npv,
+            "payback": self.payback,
+            "discount_rate": self.discount_rate_,
             "target_in": self.target_in,
             "today": self.today_,
         }
@@ -220,6 +249,9 @@ FUNCTION_NAMES = frozenset(
         "allocations_of",
         "tco",
         "roi",
+        "npv",
+        "payback",
+        "discount_rate",
         "target_in",
         "today",
     ]

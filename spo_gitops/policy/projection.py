@@ -31,7 +31,7 @@ ELEMENT = "*"  # path step: every element of a list
 # Helpers returning one document, or a list of documents (lookups.py); each is its own root.
 DOCUMENT_HELPERS = frozenset(["service", "party", "pool", "portfolio_of"])
 LIST_HELPERS = frozenset(["slas_of", "spis_of", "dependents_of"])
-BUSINESS_CASE_HELPERS = frozenset(["tco", "roi"])  # read spec.businessCase of their argument
+BUSINESS_CASE_HELPERS = frozenset(["tco", "roi", "npv", "payback"])  # read spec.businessCase of their argument
 MACROS = frozenset(["all", "exists", "exists_one", "filter", "map"])
 
 
