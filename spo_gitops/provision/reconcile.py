@@ -28,6 +28,7 @@ from spo_gitops.provision.apply import (
     Executor,
     RetryPolicy,
 )
+from spo_gitops.provision.approval import Unapproved, check_approved
 from spo_gitops.provision.compile import CompileResult, compile_catalog
 from spo_gitops.provision.partition import (
     Partition,
@@ -44,7 +45,8 @@ from spo_gitops.state import open_state
 from spo_gitops.state.base import GLOBAL, LockInfo, StateBackend, StateSnapshot
 
 DEFAULT_RETRY = RetryPolicy()
-__all__ = ["AlreadyApplied", "StalePlan"]  # raised by apply_plan, defined in verify
+# raised by apply_plan (defined in verify) and by reconcile's approval check (in approval)
+__all__ = ["AlreadyApplied", "StalePlan", "Unapproved", "check_approved"]
 
 
 class CatalogInvalid(SpoError, ValueError):
@@ -56,10 +58,6 @@ class CatalogInvalid(SpoError, ValueError):
             hint="run 'spo validate' and fix them first",
         )
         self.diagnostics = diagnostics
-
-
-class Unapproved(SpoError, PermissionError):
-    """The commit to reconcile is not approved (or the tree is not clean)."""
 
 
 @dataclass
@@ -383,34 +381,3 @@ def _execute(
             progress=options.progress,
         )
         return executor.run(apply_id, progress.done)
-
-
-def check_approved(project: Project, want: Desired) -> None:
-    """Refuse a commit that is not reachable from the approved ref, or a dirty tree."""
-    ref = project.config.approved_ref
-    if want.commit is None:
-        raise Unapproved(
-            "the catalog is not a git repository with commits: nothing is approved",
-            hint="commit the catalog, or pass --allow-unapproved for a local experiment",
-        )
-    if want.dirty:
-        shown = ", ".join(want.dirty[:5]) + (" ..." if len(want.dirty) > 5 else "")
-        raise Unapproved(
-            f"the working tree has uncommitted changes: {shown}",
-            hint="reconcile applies committed, approved catalogs only; commit or stash, or pass "
-            "--allow-unapproved for a local experiment",
-        )
-    with git.repository(project.root) as repo:
-        try:
-            repo.resolve(ref)
-        except git.GitError:
-            raise Unapproved(
-                f"the approved ref {ref!r} (approvedRef in spo.yaml) does not exist here",
-                hint="fetch it (e.g. git fetch origin main) or set approvedRef in spo.yaml",
-            ) from None
-        if not repo.is_ancestor(want.commit, ref):
-            raise Unapproved(
-                f"commit {want.commit[:12]} is not reachable from the approved ref {ref!r}",
-                hint="merge the change into the approved branch first, or pass "
-                "--allow-unapproved for a local experiment",
-            )

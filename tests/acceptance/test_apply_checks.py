@@ -16,13 +16,15 @@ from spo_gitops.testing.catalogs import write_provisioned_catalog
 from tests.gitrepo import commit, git
 from tests.helpers import run_spo
 
+NO_APPROVALS = "lifecycle: {approvalRequired: []}\n"  # the services go live without a trail
+
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Three live services, one cmdb service each, applied; committed on main."""
     root = tmp_path / "p"
     root.mkdir()
-    write_provisioned_catalog(root, 3, extras=())
+    write_provisioned_catalog(root, 3, extras=(), config=NO_APPROVALS)
     (root / ".gitignore").write_text(".spo/\n*.json\n")
     git(root, "init", "-q", "-b", "main")
     git(root, "config", "user.name", "Test")
@@ -123,7 +125,7 @@ def test_a_re_digested_update_cannot_overwrite_another_resources_object(project:
 
 
 def test_a_re_digested_create_under_another_name_is_refused(project: Path) -> None:
-    write_provisioned_catalog(project, 4, extras=())
+    write_provisioned_catalog(project, 4, extras=(), config=NO_APPROVALS)
     commit(project, "svc-0003")
     document = plan_document()
     create = action(document, "cmdb.service.svc-0003")

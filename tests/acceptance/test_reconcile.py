@@ -133,7 +133,7 @@ def test_reconcile_refuses_unapproved_commits_and_dirty_trees(bank: Path) -> Non
     svc.write_text(svc.read_text() + "# note\n")
     dirty = run_spo("reconcile", "--auto-approve")
     assert dirty.exit_code == 1
-    assert "uncommitted changes: catalog/pools/engineering-fte.yaml" in dirty.stderr
+    assert "uncommitted changes: 'catalog/pools/engineering-fte.yaml'" in dirty.stderr
     commit(bank, "on a branch")
     unapproved = run_spo("reconcile", "--auto-approve")
     assert unapproved.exit_code == 1
