@@ -18,6 +18,7 @@ from spo_gitops.policy.expressions import (
     Expression,
     ExpressionError,
     Template,
+    cel_module,
     compile_expression,
     compile_template,
 )
@@ -240,10 +241,9 @@ def check_targets(
             if not policy.matches_labels(target.data):
                 continue  # before any CEL: no conversion for entities no policy applies to
             if context is None:
-                import cel  # imported when a policy applies: a catalog without any skips it
-
+                # the CEL library is loaded when a policy applies: a catalog without any skips it
                 this = lookups.cut(projection, SELF + target.kind, target.data)
-                context = cel.Context(variables={"self": this}, functions=functions)
+                context = cel_module().Context(variables={"self": this}, functions=functions)
             yield from _check(policy, target, context, positions, fail)
 
 

@@ -7,9 +7,36 @@ docs/policies.md for why. This module is the only one that imports it.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
 from typing import Any
+
+
+@cache
+def cel_module() -> ModuleType:
+    """The CEL library, imported on first use, without its command-line interface.
+
+    ``import cel`` runs the package's ``__init__``, which imports its own CLI and with it
+    prompt_toolkit: about 1 s of start-up that no policy needs. A placeholder stands in for
+    ``cel.cli`` while the package is imported, and is taken away afterwards (so that a later
+    ``import cel.cli`` gets the real one).
+    """
+    if "cel" in sys.modules:
+        return sys.modules["cel"]
+    placeholder = ModuleType("cel.cli")
+    sys.modules["cel.cli"] = placeholder
+    try:
+        import cel
+    finally:
+        if sys.modules.get("cel.cli") is placeholder:
+            del sys.modules["cel.cli"]
+    if getattr(cel, "cli", None) is placeholder:
+        del cel.cli
+    return cel
+
 
 # Functions of the CEL core the Rust implementation provides (operators are named _x_, @x, !_).
 BUILTINS = frozenset(
@@ -81,10 +108,8 @@ def _first_lines(text: str) -> str:
 
 def compile_expression(source: str, functions: Iterable[str]) -> Expression:
     """Compile ``source``; ExpressionError for a syntax error or an unknown function."""
-    import cel  # imported for the first policy: `import cel` costs ~0.1 s (its CLI's deps)
-
     try:
-        program = cel.compile(source)
+        program = cel_module().compile(source)
     except Exception as e:
         raise ExpressionError(describe(e)) from e
     known = BUILTINS | set(functions)

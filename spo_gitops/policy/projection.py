@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from spo_gitops.policy.expressions import cel_module
+
 Data = dict[str, Any]
 ANY_KIND = "*"  # entity(kind, name) with a computed kind may return a document of any kind
 SELF = "self:"  # the root of ``self`` of a kind: "self:ServiceModel"
@@ -31,7 +33,9 @@ ELEMENT = "*"  # path step: every element of a list
 # Helpers returning one document, or a list of documents (lookups.py); each is its own root.
 DOCUMENT_HELPERS = frozenset(["service", "party", "pool", "portfolio_of"])
 LIST_HELPERS = frozenset(["slas_of", "spis_of", "dependents_of"])
-BUSINESS_CASE_HELPERS = frozenset(["tco", "roi", "npv", "payback"])  # read spec.businessCase of their argument
+BUSINESS_CASE_HELPERS = frozenset(
+    ["tco", "roi", "npv", "payback"]
+)  # read spec.businessCase of their argument
 MACROS = frozenset(["all", "exists", "exists_one", "filter", "map"])
 
 
@@ -284,9 +288,7 @@ class Analysis:
     def _check_names(source: str, parser: Parser) -> None:
         """Guard against a misreading (a string taken for code, or code for a string): the
         names found must be the ones the CEL library finds."""
-        import cel
-
-        program = cel.compile(source)
+        program = cel_module().compile(source)
         variables = set(program.variables())
         functions = {f for f in program.functions() if re.fullmatch(r"[_a-zA-Z][\w.]*", f)}
         functions = {f for f in functions if not f.startswith("_")}

@@ -118,7 +118,8 @@ def test_command_summaries_are_the_commands_own() -> None:
 def test_the_cel_library_is_imported_only_when_a_policy_runs(catalog: Path) -> None:
     code, _, _, modules = spo(["validate"], catalog)
     assert code == 0
-    assert "cel" in modules  # the reference catalog has policies
+    assert "cel" in modules  # the reference catalog has policies: the Rust extension is loaded
+    assert "prompt_toolkit" not in modules  # and not the CLI that `import cel` would bring
     shutil.rmtree(catalog / "policies")
     (catalog / "policies").mkdir()
     code, _, err, modules = spo(["validate"], catalog)
@@ -167,8 +168,7 @@ def _postgres_state(catalog: Path) -> None:
                 "report",
                 "--metrics",
                 str(REPO / "examples/metrics/northwind-2026.csv"),
-                "--format",
-                "html",
+                *("--format", "markdown", "-o", "report.md", "--chart-format", "png"),
             ],
             None,
         ),
@@ -186,6 +186,7 @@ def test_a_missing_extra_is_named(
     assert f"pip install 'spo-gitops[{extra}]'" in err
     assert "Traceback" not in err
     assert not out.strip()  # nothing half-printed before the error
+    assert not (catalog / "report.md").exists()
 
 
 def test_the_aws_provider_names_its_extra(tmp_path: Path) -> None:
