@@ -44,7 +44,7 @@ class CatalogFile:
 
 def roots(config: ProjectConfig) -> list[str]:
     """The catalog and policy paths of spo.yaml, normalised (POSIX, relative to spo.yaml)."""
-    return [_norm(p) for p in (*config.catalog.paths, *config.policies.paths)]
+    return list(_rules(config).roots)
 
 
 def _norm(path: str) -> str:
@@ -57,16 +57,42 @@ def _under(rel: str, root: str) -> bool:
 
 def is_yaml_name(rel: str) -> bool:
     """A YAML file name with no hidden part in its path."""
-    parts = PurePosixPath(rel).parts
-    return rel.endswith(YAML_SUFFIXES) and not any(p.startswith(".") for p in parts)
+    return rel.endswith(YAML_SUFFIXES) and not any(p.startswith(".") for p in rel.split("/"))
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """spo.yaml's catalog settings, normalised once (10,000 files are asked about)."""
+
+    roots: tuple[str, ...]
+    patterns: tuple[str, ...]
+    tests: tuple[str, ...]  # the policy test folders
+
+
+_RULES: dict[int, tuple[ProjectConfig, _Rules]] = {}
+
+
+def _rules(config: ProjectConfig) -> _Rules:
+    hit = _RULES.get(id(config))
+    if hit is not None and hit[0] is config:
+        return hit[1]
+    rules = _Rules(
+        tuple(_norm(p) for p in (*config.catalog.paths, *config.policies.paths)),
+        tuple(p.removeprefix("./") for p in (*config.catalog.exclude, *config.policies.exclude)),
+        tuple(_join(_norm(p), POLICY_TESTS) for p in config.policies.paths),
+    )
+    if len(_RULES) > 64:
+        _RULES.clear()
+    _RULES[id(config)] = (config, rules)
+    return rules
 
 
 def excluded(rel: str, config: ProjectConfig) -> bool:
     """True when ``rel`` matches an exclude pattern or is a policy test fixture."""
-    patterns = [*config.catalog.exclude, *config.policies.exclude]
-    if any(fnmatch.fnmatchcase(rel, pat.removeprefix("./")) for pat in patterns):
+    rules = _rules(config)
+    if any(fnmatch.fnmatchcase(rel, pat) for pat in rules.patterns):
         return True
-    return any(_under(rel, _join(_norm(p), POLICY_TESTS)) for p in config.policies.paths)
+    return any(_under(rel, t) for t in rules.tests)
 
 
 def _join(root: str, name: str) -> str:
@@ -75,12 +101,14 @@ def _join(root: str, name: str) -> str:
 
 def wanted(rel: str, config: ProjectConfig) -> bool:
     """The rule itself: is the file at ``rel`` (relative to spo.yaml, POSIX) a catalog file?"""
-    rel = _norm(rel)
+    if "\\" in rel or "//" in rel or rel.startswith("./") or "/./" in rel or os.sep != "/":
+        rel = _norm(rel)
     if rel.startswith("../") or rel == "..":
         return False
-    if not is_yaml_name(rel) and rel not in roots(config):
+    rules = _rules(config)
+    if not is_yaml_name(rel) and rel not in rules.roots:
         return False
-    return any(_under(rel, r) for r in roots(config)) and not excluded(rel, config)
+    return any(_under(rel, r) for r in rules.roots) and not excluded(rel, config)
 
 
 def fence(project: Project) -> Path:
@@ -127,27 +155,25 @@ def _walk(base: Path, rel_root: str, boundary: Path, problems: list[Diagnostic])
     if not _inside(base, boundary, rel_root, problems):
         return []
     names: list[str] = []
-    prefix = "" if rel_root == "." else f"{rel_root}/"
-    for folder, dirs, files in os.walk(base):
-        rel_folder = os.path.relpath(folder, base).replace(os.sep, "/")
-        rel_folder = "" if rel_folder == "." else f"{rel_folder}/"
-        keep = []
-        for d in sorted(dirs):
-            if d.startswith("."):
+    stack = [(str(base), "" if rel_root == "." else f"{rel_root}/")]
+    while stack:  # os.scandir: whether an entry is a link comes with the listing, no stat
+        folder, prefix = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
                 continue
-            sub = Path(folder, d)
-            if sub.is_symlink() and not _inside(sub, boundary, prefix + rel_folder + d, problems):
+            rel = prefix + name
+            link = entry.is_symlink()
+            if link and not _inside(Path(entry.path), boundary, rel, problems):
                 continue
-            keep.append(d)
-        dirs[:] = keep
-        for f in files:
-            if not f.endswith(YAML_SUFFIXES) or f.startswith("."):
-                continue
-            rel = prefix + rel_folder + f
-            full = Path(folder, f)
-            if full.is_symlink() and not _inside(full, boundary, rel, problems):
-                continue
-            names.append(rel)
+            if not link and entry.is_dir(follow_symlinks=False):
+                stack.append((entry.path, f"{rel}/"))  # links to folders are not followed
+            elif name.endswith(YAML_SUFFIXES):
+                names.append(rel)
     return sorted(names)
 
 
