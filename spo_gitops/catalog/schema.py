@@ -14,6 +14,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
 from spo_gitops.errors import SchemaDriftError
+from spo_gitops.fsutil import write_atomic
 from spo_gitops.models import KIND_MODELS
 
 SCHEMA_BASE = "https://spo-gitops.dev/schemas/v1/"
@@ -77,10 +78,7 @@ def export(directory: Path, *, check: bool = False) -> list[str]:
             continue
         changed.append(name)
         if not check:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(".json.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(target)
+            write_atomic(target, text)
     if check and changed:
         raise SchemaDriftError(
             f"{len(changed)} schema file(s) in {directory} differ from the models: "

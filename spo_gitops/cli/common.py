@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +13,7 @@ import click
 
 from spo_gitops.config import Project, load_project
 from spo_gitops.errors import EmptyCatalogError
+from spo_gitops.fsutil import write_atomic
 
 
 def project_from(ctx: click.Context) -> Project:
@@ -51,32 +51,6 @@ def require_catalog(project: Project) -> None:
 
     require_config(project)
     require_files(project, worktree(project).files)
-
-
-def write_atomic(path: Path, content: str | bytes) -> None:
-    """Write ``content`` (text as UTF-8) to ``path`` so that readers see the old file or the new
-    one, never half; a new file is readable by all (0644).
-
-    A target that exists and is not a regular file (/dev/stdout, a FIFO) is written in place:
-    replacing it would swap the device for a file.
-    """
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    if path.exists() and not path.is_file():
-        with open(path, "wb") as fh:
-            fh.write(data)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def emit(text: str, output: Path | None) -> None:

@@ -34,7 +34,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
@@ -49,6 +48,7 @@ from spo_gitops.catalog.references import build_index
 from spo_gitops.catalog.validate import ValidationResult, _gc_paused, validate
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Findings
+from spo_gitops.fsutil import write_atomic
 from spo_gitops.provision.compile import (
     CompileResult,
     compile_catalog,
@@ -153,14 +153,7 @@ def _write_record(project: Project, key: str, docs: list[Document]) -> bool:
             return False
     path = _record_path(project)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".validated-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_atomic(path, text)
     except OSError:
         return False
     return True

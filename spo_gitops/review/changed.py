@@ -24,8 +24,6 @@ import datetime as dt
 import gc
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +50,7 @@ from spo_gitops.catalog.validate import (
 from spo_gitops.catalog.validate import validate as validate_all
 from spo_gitops.config import Project, ProjectConfig
 from spo_gitops.diagnostics import Diagnostic, Findings
+from spo_gitops.fsutil import write_atomic
 from spo_gitops.git import Repository, join, repository
 from spo_gitops.models import KIND_MODELS
 from spo_gitops.policy import PoolUsage, evaluate_policies
@@ -165,14 +164,7 @@ class IndexCache:
                 ignore.write_text("# written by spo: a cache, never commit it\n*\n")
             payload = {"format": CACHE_FORMAT, "fingerprint": self.fingerprint}
             payload["files"] = self.files
-            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".index-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(payload, fh, separators=(",", ":"))
-                os.replace(tmp, self.path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            write_atomic(self.path, json.dumps(payload, separators=(",", ":")))
         except OSError:
             pass  # a read-only checkout still validates; it only stays slow
 

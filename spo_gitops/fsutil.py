@@ -1,0 +1,67 @@
+"""Writing files so that nothing is ever half-written: the one atomic writer.
+
+``write_atomic(path, data)`` writes a temporary file in the target's folder, flushes it to disk,
+gives it its permission bits and renames it over the target: a reader (or a process killed
+meanwhile) sees the old content or the new, never part of it. The temporary file is removed when
+anything fails. Every file spo writes for keeps (plans, pages, caches, schemas, CODEOWNERS) goes
+through here.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["write_atomic"]
+
+
+def write_atomic(
+    path: Path,
+    content: str | bytes,
+    *,
+    mode: int = 0o644,
+    suffix: str = ".tmp",
+    durable: bool = False,
+) -> None:
+    """Write ``content`` (text as UTF-8) to ``path`` atomically, creating its folder.
+
+    ``mode``: the new file's permission bits. ``suffix``: how the temporary file
+    (``.<name>.<random><suffix>`` beside the target) ends, so that a cleanup can find one a
+    killed process left. ``durable``: also flush the folder, so that the rename survives a
+    power loss. A target that exists and is not a regular file (/dev/stdout, a FIFO) is written
+    in place: replacing it would swap the device for a file.
+    """
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if path.exists() and not path.is_file():
+        with open(path, "wb") as fh:
+            fh.write(data)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fchmod(fh.fileno(), mode)
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    if durable:
+        fsync_dir(path.parent)
+
+
+def fsync_dir(directory: Path) -> None:
+    """Flush a folder's entries (a rename in it) to disk, where the platform can."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
