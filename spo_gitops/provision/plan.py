@@ -171,22 +171,24 @@ def plan(
         elif not prune:
             result.orphans.append(addr)
         else:
-            result.actions.append(
-                Action(
-                    addr,
-                    current.provider,
-                    current.type,
-                    current.name,
-                    "delete",
-                    f"{current.entity or addr} is no longer in the catalog (pruning is on)",
-                    id=current.id,
-                    before=dict(current.properties),
-                    changes=tuple(diff_properties(current.properties, {})),
-                    depends_on=current.depends_on,
-                    entity=current.entity,
-                )
-            )
+            result.actions.append(_delete(current))
     return _redacted(result, secrets)
+
+
+def _delete(current: ResourceState) -> Action:
+    return Action(
+        current.address,
+        current.provider,
+        current.type,
+        current.name,
+        "delete",
+        f"{current.entity or current.address} is no longer in the catalog (pruning is on)",
+        id=current.id,
+        before=dict(current.properties),
+        changes=tuple(diff_properties(current.properties, {})),
+        depends_on=current.depends_on,
+        entity=current.entity,
+    )
 
 
 def _secrets(
@@ -228,6 +230,22 @@ def _redacted(result: Plan, secrets: Secrets) -> Plan:
     return result
 
 
+def _common(res: DesiredResource, sensitive: frozenset[str]) -> dict[str, Any]:
+    """The fields every action for ``res`` carries, whatever it does."""
+    return {
+        "address": res.address,
+        "provider": res.provider,
+        "type": res.type,
+        "name": res.name,
+        "after": redact(res.properties, sensitive),
+        "after_hash": properties_hash(res.properties),
+        "depends_on": res.depends_on,
+        "protected": res.protected,
+        "entity": res.source.entity if res.source else None,
+        "source": f"{res.source.file}:{res.source.line}" if res.source else None,
+    }
+
+
 def _plan_one(
     res: DesiredResource,
     current: ResourceState | None,
@@ -235,69 +253,23 @@ def _plan_one(
     types: TypeLookup,
     result: Plan,
 ) -> Action:
+    """The action for one desired resource; its drift, if any, is added to ``result``."""
     sensitive = _sensitive(types, res.provider, res.type)
-    after = redact(res.properties, sensitive)
-    digest = properties_hash(res.properties)
-    common: dict[str, Any] = {
-        "address": res.address,
-        "provider": res.provider,
-        "type": res.type,
-        "name": res.name,
-        "after": after,
-        "after_hash": digest,
-        "depends_on": res.depends_on,
-        "protected": res.protected,
-        "entity": res.source.entity if res.source else None,
-        "source": f"{res.source.file}:{res.source.line}" if res.source else None,
-    }
+    common = _common(res, sensitive)
+    created = tuple(diff_properties({}, common["after"]))
     if current is None:
-        return Action(
-            action="create",
-            reason="not yet provisioned",
-            changes=tuple(diff_properties({}, after)),
-            **common,
-        )
+        return Action(action="create", reason="not yet provisioned", changes=created, **common)
     before = dict(current.properties)
     seen = observed.get(res.address) if observed is not None else None
     if observed is not None and seen is None:
         result.drift.append(Drift(res.address, (), missing=True))
-        return Action(
-            action="create",
-            reason="deleted outside spo: recreate it",
-            id=None,
-            before=before,
-            changes=tuple(diff_properties({}, after)),
-            **common,
-        )
+        reason = "deleted outside spo: recreate it"
+        return Action(action="create", reason=reason, before=before, changes=created, **common)
     drift = _drift(current, seen, sensitive) if seen is not None else ()
     if drift:
         result.drift.append(Drift(res.address, drift))
-    if digest != current.hash:
-        changes = tuple(diff_properties(before, after))
-        if not changes:  # only a sensitive value changed
-            changes = tuple(Change(f"/{k}", REDACTED, REDACTED) for k in sorted(sensitive))
-        spec = types(res.provider, res.type)
-        forced = sorted(
-            {c.path.split("/")[1] for c in changes} & set(spec.replace_on if spec else ())
-        )
-        if forced:
-            return Action(
-                action="replace",
-                reason=f"{', '.join(forced)} cannot change in place",
-                id=current.id,
-                before=before,
-                changes=changes,
-                **common,
-            )
-        fields = ", ".join(sorted({c.path.split("/")[1] for c in changes}))
-        return Action(
-            action="update",
-            reason=f"catalog changed: {fields}",
-            id=current.id,
-            before=before,
-            changes=changes,
-            **common,
-        )
+    if common["after_hash"] != current.hash:
+        return _changed(res, current, types, sensitive, common)
     if drift:
         fields = ", ".join(sorted({c.path.split("/")[1] for c in drift}))
         return Action(
@@ -309,6 +281,32 @@ def _plan_one(
             **common,
         )
     return Action(action="no-op", reason="up to date", id=current.id, before=before, **common)
+
+
+def _changed(
+    res: DesiredResource,
+    current: ResourceState,
+    types: TypeLookup,
+    sensitive: frozenset[str],
+    common: dict[str, Any],
+) -> Action:
+    """The update (or replace, when a field that cannot change in place changed) of a resource
+    whose properties in the catalog differ from those last applied."""
+    before = dict(current.properties)
+    changes = tuple(diff_properties(before, common["after"]))
+    if not changes:  # only a sensitive value changed
+        changes = tuple(Change(f"/{k}", REDACTED, REDACTED) for k in sorted(sensitive))
+    fields = sorted({c.path.split("/")[1] for c in changes})
+    spec = types(res.provider, res.type)
+    forced = sorted(set(fields) & set(spec.replace_on if spec else ()))
+    if forced:
+        action: ActionKind = "replace"
+        reason = f"{', '.join(forced)} cannot change in place"
+    else:
+        action, reason = "update", f"catalog changed: {', '.join(fields)}"
+    return Action(
+        action=action, reason=reason, id=current.id, before=before, changes=changes, **common
+    )
 
 
 def _with_dependencies(wanted: Mapping[str, DesiredResource], targets: list[str]) -> set[str]:
