@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -68,8 +69,10 @@ _LIBRARIES = ("pydantic", "pydantic-core", "jsonschema-rs", "PyYAML", "cel-pytho
 # --- the record ---------------------------------------------------------------------------------
 
 
+@functools.cache
 def _toolkit() -> str:
-    """The toolkit's source and the libraries that decide what a finding is."""
+    """The toolkit's source and the libraries that decide what a finding is (read once: the
+    code this process runs)."""
     digest = hashlib.sha256(f"{__version__} {sys.version}".encode())
     package = Path(__file__).resolve().parent.parent
     for source in sorted(package.rglob("*.py")):
@@ -173,9 +176,9 @@ def _documents(entries: list[list[Any]], discovered: files.Discovered) -> list[D
 def validated_catalog(project: Project) -> tuple[ValidationResult, bool]:
     """The catalog's documents as a full validation gives them, and whether they came from the
     record. With errors, the validation itself (the caller refuses it)."""
+    discovered = files.worktree(project)
+    key = catalog_key(project, discovered)  # what this runner was started on
     with _validation_lock(project):
-        discovered = files.worktree(project)
-        key = catalog_key(project, discovered)
         entries = _read_record(project, key)
         docs = _documents(entries, discovered) if entries is not None else None
         if docs is not None:
@@ -184,7 +187,8 @@ def validated_catalog(project: Project) -> tuple[ValidationResult, bool]:
             shown = sorted({d.file for d in docs})
             return ValidationResult(docs, Findings([]), shown, index), True
         result = validate(project)
-        if not result.findings.has_errors:
+        # recorded only when the catalog did not change while it was validated
+        if not result.findings.has_errors and catalog_key(project, files.worktree(project)) == key:
             _write_record(project, key, result.documents)
         return result, False
 
