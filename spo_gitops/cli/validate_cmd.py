@@ -20,6 +20,7 @@ from spo_gitops.cli.common import (
 from spo_gitops.cli.output import format_option, output_option, write_output
 from spo_gitops.config import Project
 from spo_gitops.errors import UsageError
+from spo_gitops.git import prefix_of
 from spo_gitops.policy import PoolUsage
 from spo_gitops.report import render
 
@@ -135,6 +136,11 @@ def validate(
         documents=len(result.documents),
         tool_version=__version__,
         color=fmt == "text" and output is None and use_color(color),
+        # SARIF describes each policy code by its Policy, and its paths are repository-relative
+        policies=[d.data for d in result.documents if d.kind == "Policy"]
+        if fmt == "sarif"
+        else None,
+        prefix=prefix_of(project.root) if fmt == "sarif" else "",
     )
     if fmt == "text" and result.capacity:
         stages = project.config.reconcile.provisioned_stages

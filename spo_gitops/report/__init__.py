@@ -6,13 +6,15 @@ Every rendering ends with a newline.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.errors import UsageError
 from spo_gitops.report import github, json_report, junit, sarif, text
 from spo_gitops.report.common import Run
+from spo_gitops.report.rules import describe
 
 FORMATS = ("text", "json", "github", "sarif", "junit")
 
@@ -33,12 +35,17 @@ def render(
     documents: int,
     tool_version: str,
     color: bool = False,
+    policies: list[Mapping[str, Any]] | None = None,
+    prefix: str = "",
 ) -> str:
     """Render sorted ``findings`` of a run over ``files`` (display paths, relative to ``root``).
 
-    ``color`` applies to the text format only.
+    ``color`` applies to the text format only. ``policies`` (Policy documents' data) describe
+    the policy codes where a format describes its rules; ``prefix`` is the folder of ``root``
+    in its git repository, for formats whose paths are relative to the repository.
     """
-    run = Run(tuple(findings), root, tuple(files), documents, tool_version)
+    rules = describe(findings, policies) if policies else {}
+    run = Run(tuple(findings), root, tuple(files), documents, tool_version, rules, prefix)
     if fmt == "text":
         return text.render(run, color=color)
     renderer = _RENDERERS.get(fmt)

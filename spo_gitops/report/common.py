@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from spo_gitops.diagnostics import Diagnostic, Findings
+
+if TYPE_CHECKING:
+    from spo_gitops.report.rules import Rule
 
 TOOL_NAME = "spo-gitops"
 INFORMATION_URI = "https://github.com/spo-gitops/spo-gitops"
@@ -21,6 +26,10 @@ class Run:
     files: tuple[str, ...]
     documents: int
     tool_version: str
+    # what each code means (the policies' titles and hints); reports that describe rules use it
+    rules: Mapping[str, Rule] = field(default_factory=dict)
+    # the project's folder in its git repository ('' at the root), for repository-relative paths
+    prefix: str = ""
 
     def counts(self) -> dict[str, int]:
         """Counts by severity (waived findings not included) plus ``waived``."""
