@@ -66,13 +66,17 @@ class ProgressUpdate(Protocol):
 
 @contextmanager
 def progress_bar(label: str) -> Iterator[ProgressUpdate | None]:
-    """A progress bar on stderr when it is a terminal (rich); nothing otherwise."""
-    if not sys.stderr.isatty():
+    """A progress bar on stderr when it is a terminal (rich) and -q is not given; nothing
+    otherwise (never on stdout, which carries the results)."""
+    from spo_gitops.cli.habits import verbosity
+
+    if not sys.stderr.isatty() or verbosity() < 0:
         yield None
         return
+    from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(transient=True) as bar:
+    with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=None)
 
         def update(done: int, total: int, detail: str = "") -> None:
@@ -87,8 +91,9 @@ def use_color(flag: bool | None = None) -> bool:
     whether stdout is a terminal."""
     if flag is not None:
         return flag
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None and ctx.find_root().meta.get("spo.no_color"):
+    from spo_gitops.cli.habits import no_color
+
+    if no_color():
         return False
     if os.environ.get("NO_COLOR"):
         return False

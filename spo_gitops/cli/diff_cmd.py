@@ -6,16 +6,17 @@ from pathlib import Path
 
 import click
 
-from spo_gitops.cli.common import project_from, use_color, write_atomic
+from spo_gitops.cli.common import project_from, use_color
 from spo_gitops.cli.output import format_option, output_option, write_output
 from spo_gitops.errors import SpoError, UsageError
+from spo_gitops.fsutil import write_atomic
 from spo_gitops.report.formats import render
 from spo_gitops.review.compare import compare
 from spo_gitops.review.diff import read_working_tree
 from spo_gitops.review.versioning import Part, bump_text
 
 
-@click.command(epilog="Example: spo diff origin/main HEAD --format markdown -o diff.md")
+@click.command()
 @click.argument("base")
 @click.argument("head", required=False)
 @format_option("diff")

@@ -11,7 +11,7 @@ import click
 
 from spo_gitops.catalog.validate import ValidationResult
 from spo_gitops.catalog.validate import validate as run_validate
-from spo_gitops.cli.common import project_from, require_catalog
+from spo_gitops.cli.common import progress_bar, project_from, require_catalog
 from spo_gitops.cli.output import output_folder, write_file
 from spo_gitops.config import Project
 from spo_gitops.git import GitError, join, repository
@@ -125,7 +125,8 @@ def build(ctx: click.Context, output: Path, metrics: tuple[Path, ...], period: s
         show_diagnostics(report.diagnostics)
     data = SiteInput(result.index, result.capacity, report, service_history(project, result))
     data.portfolio, data.forecast = portfolio_pages(project, result)
-    files = build_site(data)
-    write_files(output, files)
+    with progress_bar("building the site"):
+        files = build_site(data)
+        write_files(output, files)
     click.echo(f"spo: wrote the site ({len(files)} files) to {output}", err=True)
     return 0

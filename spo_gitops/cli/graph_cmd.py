@@ -13,7 +13,7 @@ from spo_gitops.report.formats import render
 from spo_gitops.report.graph import build_graph
 
 
-@click.command(epilog="Example: spo graph --format svg -o graph.svg")
+@click.command()
 @format_option("graph", help="svg uses Graphviz's dot when installed, else a built-in layout.")
 @output_option()
 @click.pass_context

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import importlib
 import os
 import platform
@@ -15,6 +16,7 @@ from typing import Any
 import click
 
 from spo_gitops import __version__
+from spo_gitops.cli.habits import VERBOSITY, add_common_options, no_color_option
 from spo_gitops.errors import SpoError
 from spo_gitops.redaction import scrub
 
@@ -45,6 +47,7 @@ COMMANDS: dict[str, str] = {
     "apply": "spo_gitops.cli.plan_cmd:apply",
     "reconcile": "spo_gitops.cli.plan_cmd:reconcile",
     "drift": "spo_gitops.cli.plan_cmd:drift",
+    "show": "spo_gitops.cli.show_cmd:show",
     "portfolio": "spo_gitops.cli.portfolio_cmd:portfolio",
     "capacity": "spo_gitops.cli.capacity_cmd:capacity",
 }
@@ -77,6 +80,7 @@ SUMMARIES: dict[str, str] = {
     "apply": "Carry out a saved plan exactly (refusing a stale or altered one).",
     "reconcile": "Plan and apply in one step, for an approved commit (what a merge to main runs).",
     "drift": "Compare the providers with the last applied state; exit 2 when something drifted.",
+    "show": "Print a saved plan (text, markdown or json), refusing one that was altered.",
     "portfolio": "Portfolio decisions: money, stages, lead times, run budget, risks.",
     "capacity": "Resource pool capacity over time.",
 }
@@ -114,7 +118,17 @@ class LazyGroup(click.Group):
         module, _, attribute = target.partition(":")
         command = getattr(importlib.import_module(module), attribute)
         assert isinstance(command, click.Command)
-        return command
+        return add_common_options(command)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            close = difflib.get_close_matches(name, list(COMMANDS), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise click.UsageError(f"No such command {name!r}.{hint}", ctx)
+        return super().resolve_command(ctx, args)
 
 
 @click.group(
@@ -131,11 +145,15 @@ class LazyGroup(click.Group):
 @click.option(
     "--config",
     "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Path to spo.yaml (default: found upwards from the working directory).",
 )
+@click.option("-q", "--quiet", count=True, help="Only results and errors on stderr: no progress.")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr; repeat for more.")
 @click.pass_context
-def cli(ctx: click.Context, directory: Path | None, config_file: Path | None) -> None:
+def cli(
+    ctx: click.Context, directory: Path | None, config_file: Path | None, quiet: int, verbose: int
+) -> None:
     """spo-gitops: the service portfolio as versioned, validated YAML in git.
 
     Exit codes: 0 success, 1 findings of error severity or a failed operation, 2 changes present
@@ -146,6 +164,10 @@ def cli(ctx: click.Context, directory: Path | None, config_file: Path | None) ->
             raise click.BadParameter(f"{directory} is not a directory", param_hint="-C")
         os.chdir(directory)
     ctx.obj = {"config_file": config_file}
+    ctx.meta[VERBOSITY] = verbose - quiet
+
+
+cli.params.append(no_color_option())  # spo --no-color CMD, as well as spo CMD --no-color
 
 
 def _bug_report(exc: BaseException) -> Path:

@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 
 import click
 
-from spo_gitops.cli.common import write_atomic
+from spo_gitops.cli.habits import info
 from spo_gitops.config import Project
 from spo_gitops.errors import OutputError, UsageError
+from spo_gitops.fsutil import write_atomic
 from spo_gitops.report.formats import formats
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,10 +75,11 @@ def write_file(path: Path, content: str | bytes) -> None:
 def write_output(text: str, output: Path | None, what: str) -> None:
     """``text`` to stdout, or to the file ``output`` with a line on stderr naming ``what``."""
     if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
+        # colour was decided by the command (use_color): click must not strip it again
+        click.echo(text, nl=not text.endswith("\n"), color=True)
         return
     write_file(output, text)
-    click.echo(f"spo: wrote {what} to {output}", err=True)
+    info(f"spo: wrote {what} to {output}")
 
 
 def output_folder(project: Project, folder: Path) -> Path:

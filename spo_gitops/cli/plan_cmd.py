@@ -26,9 +26,11 @@ from spo_gitops.provision.reconcile import (
     hold_lock,
     make_plan,
 )
+from spo_gitops.provision.verify import StalePlan, check_commit
 from spo_gitops.report import render as render_findings
 from spo_gitops.report.formats import render as render_result
 from spo_gitops.report.plan import render_apply
+from spo_gitops.state import open_state
 
 
 def _plan_or_findings(project: Project, **options: object) -> tuple[Plan, Desired]:
@@ -78,9 +80,7 @@ _exitcode = click.option(
 )
 
 
-@click.command(
-    epilog="Example: spo plan -o plan.json --detailed-exitcode; then spo apply plan.json"
-)
+@click.command()
 @click.option(
     "-o",
     "--output",
@@ -199,13 +199,39 @@ def apply(
     if not saved.has_changes:
         click.echo("No changes in the plan: nothing to apply.")
         return 0
+    want = fresh_for(project, saved)  # a stale plan is refused before it is shown
     click.echo(render("text", saved), nl=False, err=True)
     _confirm(auto_approve, "apply these changes")
     with progress_bar("applying") as progress:
         report = apply_plan(
-            project, saved, parallelism=parallelism, lock_timeout=lock_timeout, progress=progress
+            project,
+            saved,
+            parallelism=parallelism,
+            lock_timeout=lock_timeout,
+            progress=progress,
+            want=want,
         )
     return _report(report)
+
+
+def fresh_for(project: Project, saved: Plan) -> Desired:
+    """The catalog's desired resources, when ``saved`` was made at the catalog's commit and
+    against this state (its lineage); StalePlan otherwise. apply checks the rest under its lock.
+    """
+    partition = parse_partition(saved.partition) if saved.partition else None
+    want = desired(project, partition)
+    check_commit(saved, want.commit)
+    state = open_state(project)
+    try:
+        lineage = state.snapshot().lineage
+    finally:
+        state.close()
+    if lineage != saved.lineage:
+        raise StalePlan(
+            f"the plan is for state lineage {saved.lineage}, this state is {lineage}",
+            hint="the plan was made against another state: plan again here",
+        )
+    return want
 
 
 @click.command()
@@ -255,7 +281,7 @@ def reconcile(
     return _report(report)
 
 
-@click.command(epilog='Example: spo drift --format markdown >> "$GITHUB_STEP_SUMMARY"')
+@click.command()
 @format_option("drift")
 @click.pass_context
 def drift(ctx: click.Context, fmt: str) -> int:

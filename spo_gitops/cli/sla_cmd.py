@@ -94,7 +94,8 @@ def report(
         )
     files = [(path, project.display(path.absolute())) for path in metrics]
     try:
-        rep = build(result.index, files, period=period, consecutive=consecutive)
+        with progress_bar("computing attainment"):
+            rep = build(result.index, files, period=period, consecutive=consecutive)
     except PeriodError as e:
         raise UsageError(str(e), hint="e.g. --period 2026-06") from None
     show_diagnostics(rep.diagnostics)

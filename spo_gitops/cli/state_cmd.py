@@ -49,7 +49,7 @@ def state() -> None:
     """Inspect the state: managed resources, the journal of applies, the lock."""
 
 
-@state.command("list", epilog="Example: spo state list --format json")
+@state.command("list")
 @format_option("state")
 @click.pass_context
 def list_(ctx: click.Context, fmt: str) -> None:

@@ -26,6 +26,20 @@ def _text_diff(before: str, after: str) -> str:
     return "\n".join("        " + line for line in body)
 
 
+def _list_diff(before: list[Any], after: list[Any]) -> str:
+    """A list change element by element: each element removed (``-``) or added (``+``), so that
+    one element dropped from a long list is seen however long the list is."""
+    old = [json.dumps(v, ensure_ascii=False, sort_keys=True) for v in before]
+    new = [json.dumps(v, ensure_ascii=False, sort_keys=True) for v in after]
+    lines = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if op in ("delete", "replace"):
+            lines += [f"        - [{i}] {_value(before[i])}" for i in range(i1, i2)]
+        if op in ("insert", "replace"):
+            lines += [f"        + [{j}] {_value(after[j])}" for j in range(j1, j2)]
+    return "\n".join(lines)
+
+
 def _multiline(value: Any) -> bool:
     return isinstance(value, str) and "\n" in value
 
@@ -38,6 +52,8 @@ def change_line(change: Change, action: str) -> str:
         new = after if isinstance(after, str) else ""
         label = {"create": "text", "delete": "text removed"}.get(action, "text changed")
         return f"{change.path}: ({label})\n{_text_diff(old, new)}"
+    if isinstance(before, list) and isinstance(after, list) and action not in ("create", "delete"):
+        return f"{change.path}: (list changed)\n{_list_diff(before, after)}"
     if action == "create":
         return f"{change.path} = {_value(change.after)}"
     if action == "delete":
