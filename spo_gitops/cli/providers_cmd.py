@@ -58,7 +58,7 @@ def list_(fmt: str) -> None:
     """Installed providers: name, module, resource types, settings and description."""
     rows = [_describe(name) for name in registry.available()]
     if fmt == "json":
-        click.echo(json.dumps({"providers": rows}, indent=2))
+        click.echo(json.dumps({"format_version": 1, "providers": rows}, indent=2))
         return
     if not rows:
         click.echo(f"no providers installed (entry-point group {registry.GROUP})")

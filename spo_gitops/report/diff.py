@@ -11,7 +11,7 @@ from spo_gitops.report.style import colorize
 from spo_gitops.review.diff import MISSING, STATUSES, CatalogDiff, EntityChange, FieldChange
 
 DIFF_FORMATS = ("text", "markdown", "json")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: keys in snake_case like every other output ("old_name")
 _SIGN = {"added": "+", "removed": "-", "renamed": "→", "changed": "~"}
 _MAX_FIELDS = 20
 
@@ -132,7 +132,7 @@ def render_json(diff: CatalogDiff) -> str:
                 "kind": c.kind,
                 "name": c.name,
                 "status": c.status,
-                "oldName": c.old_name if c.status == "renamed" else None,
+                "old_name": c.old_name if c.status == "renamed" else None,
                 "file": _file(c),
                 "fields": [
                     {
