@@ -23,13 +23,16 @@ from spo_gitops.testing.catalogs import write_provisioned_catalog
 SERVICES = 250  # two resources each: 500 in all
 ROUNDS = 20
 SPO = [sys.executable, "-m", "spo_gitops.cli.main"]
+NO_APPROVALS = "lifecycle: {approvalRequired: []}\n"  # the services go live without a trail
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with 500 resources to create, its empty state and a saved plan."""
     root = tmp_path_factory.mktemp("crash-template")
-    write_provisioned_catalog(root, SERVICES, digits=3, chain=10, extras=("page",))
+    write_provisioned_catalog(
+        root, SERVICES, digits=3, chain=10, extras=("page",), config=NO_APPROVALS
+    )
     planned = subprocess.run(
         [*SPO, "plan", "-o", "plan.json", "--format", "json"],
         cwd=root,
