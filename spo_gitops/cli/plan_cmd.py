@@ -36,7 +36,7 @@ from spo_gitops.state import open_state
 def _plan_or_findings(project: Project, **options: object) -> tuple[Plan, Desired]:
     try:
         if options.pop("desired_only", False):
-            want = desired(project)
+            want = desired(project, options.pop("partition", None))  # type: ignore[arg-type]
             return Plan("", 0, want.commit), want
         return make_plan(project, **options)  # type: ignore[arg-type]
     except CatalogInvalid as e:
@@ -111,7 +111,7 @@ def plan(
     """Show (and save) what apply would change to make the providers match the catalog."""
     project = project_from(ctx)
     require_catalog(project)
-    want = _desired(project)
+    want = _desired(project, partition)
     with progress_bar("planning"):
         result, _ = _plan_or_findings(
             project,
@@ -130,9 +130,9 @@ def plan(
     return 2 if detailed_exitcode and result.has_changes else 0
 
 
-def _desired(project: Project) -> Desired:
+def _desired(project: Project, partition: Partition | None = None) -> Desired:
     try:
-        return desired(project)
+        return desired(project, partition)
     except CatalogInvalid as e:
         _show(project, e)
         raise
@@ -260,7 +260,7 @@ def reconcile(
     The state lock (of the partition, with --partition) is taken before the state is read and
     held until the apply ends, so that runners at once serialise without a stale plan."""
     project = project_from(ctx)
-    _, want = _plan_or_findings(project, desired_only=True)
+    _, want = _plan_or_findings(project, desired_only=True, partition=partition)
     with hold_lock(project, "reconcile", partition=partition, timeout=lock_timeout) as held:
         result, want = _plan_or_findings(project, prune=prune, held=held, want=want)
         if not allow_unapproved:

@@ -236,6 +236,7 @@ def test_a_runner_waits_for_the_record_of_the_runner_validating(project_dir: Pat
     the files (written here while holding the lock), which only a reader of the record sees."""
     project = load_project(project_dir)
     result, _ = scope.validated_catalog(project)
+    scope._toolkit.cache_clear()  # the toolkit as the runner below will find it
     key = scope.catalog_key(project, files.worktree(project))
     (project_dir / ".spo" / "validated.json").unlink()
     target = next(d for d in result.documents if d.name == "svc-0003" and d.kind == "ServiceModel")
