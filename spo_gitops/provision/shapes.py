@@ -61,9 +61,11 @@ def _check_kind(
     samples: list[Document] = []
     for doc in docs:
         shape = _shape(doc.data)
-        if shape not in shapes and len(samples) < SAMPLES:
+        if shape not in shapes:
             shapes.add(shape)
             samples.append(doc)
+            if len(samples) == SAMPLES:
+                break
     rendered = 0
     seen: set[str] = set()  # keys the blueprint looks up: leaving out any other changes nothing
     for doc in samples:
