@@ -63,3 +63,16 @@ def sarif_multitool(path: Path) -> list[dict[str, Any]]:
     findings = json.loads(done.stdout)
     assert isinstance(findings, list)
     return findings
+
+
+def backstage_validate(entities: Sequence[dict[str, Any]], workdir: Path) -> list[dict[str, Any]]:
+    """What Backstage's own validators (@backstage/catalog-model's entity policies and kind
+    validators, @backstage/plugin-scaffolder-common's Template validator) reject among
+    ``entities``: an empty list when Backstage ingests them all."""
+    path = workdir / "entities.json"
+    path.write_text(json.dumps(list(entities)), encoding="utf-8")
+    done = run_node("backstage-validate.cjs", [str(path)])
+    assert done.returncode in (0, 1), done.stderr
+    problems = json.loads(done.stdout)
+    assert isinstance(problems, list)
+    return problems

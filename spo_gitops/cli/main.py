@@ -50,6 +50,7 @@ COMMANDS: dict[str, str] = {
     "show": "spo_gitops.cli.show_cmd:show",
     "portfolio": "spo_gitops.cli.portfolio_cmd:portfolio",
     "capacity": "spo_gitops.cli.capacity_cmd:capacity",
+    "export": "spo_gitops.cli.export_cmd:export",
 }
 
 # command -> its one-line help, so that `spo --help` lists the commands without importing them
@@ -83,6 +84,7 @@ SUMMARIES: dict[str, str] = {
     "show": "Print a saved plan (text, markdown or json), refusing one that was altered.",
     "portfolio": "Portfolio decisions: money, stages, lead times, run budget, risks.",
     "capacity": "Resource pool capacity over time.",
+    "export": "Export the catalog into the formats of other tools.",
 }
 
 

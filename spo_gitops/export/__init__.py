@@ -1,0 +1,1 @@
+"""Exports of the catalog into the formats of other tools (Backstage)."""
