@@ -29,6 +29,7 @@ from spo_gitops.provision.compile import _Blueprints, is_provisioned, provisione
 from spo_gitops.provision.resources import Source
 
 SAMPLES = 4  # entities of distinct shapes per kind that variants are made from
+SCANNED = 500  # entities per kind looked at to find them (a large catalog repeats its shapes)
 VARIANTS = 400  # variants rendered per kind at most
 
 Path = tuple[str | int, ...]
@@ -59,7 +60,7 @@ def _check_kind(
     reported: set[tuple[str, str | None, int | None]] = set()
     shapes: set[frozenset[Path]] = set()
     samples: list[Document] = []
-    for doc in docs:
+    for doc in docs[:SCANNED]:
         shape = _shape(doc.data)
         if shape not in shapes:
             shapes.add(shape)
