@@ -136,11 +136,12 @@ def validate(
         documents=len(result.documents),
         tool_version=__version__,
         color=fmt == "text" and output is None and use_color(color),
-        # SARIF describes each policy code by its Policy, and its paths are repository-relative
+        # SARIF describes each policy code by its Policy; its paths and the annotations' are
+        # repository-relative (spo.yaml may be in a subfolder)
         policies=[d.data for d in result.documents if d.kind == "Policy"]
         if fmt == "sarif"
         else None,
-        prefix=prefix_of(project.root) if fmt == "sarif" else "",
+        prefix=prefix_of(project.root) if fmt in ("sarif", "github") else "",
     )
     if fmt == "text" and result.capacity:
         stages = project.config.reconcile.provisioned_stages

@@ -21,11 +21,13 @@ def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(d: Diagnostic) -> str:
+def annotation(d: Diagnostic, prefix: str = "") -> str:
+    """One workflow command; ``prefix`` (the project's folder in the repository) makes the file
+    repository-relative, as the runner resolves annotation paths."""
     command = "notice" if d.waived is not None else _COMMANDS[d.severity]
     props: list[tuple[str, object]] = []
     if d.file is not None:
-        props.append(("file", d.file))
+        props.append(("file", f"{prefix.strip('/')}/{d.file}" if prefix else d.file))
         if d.line is not None:
             props.append(("line", d.line))
             if d.column is not None:
@@ -39,6 +41,6 @@ def annotation(d: Diagnostic) -> str:
 
 
 def render(run: Run) -> str:
-    lines = [annotation(d) for d in run.findings]
+    lines = [annotation(d, run.prefix) for d in run.findings]
     lines.append(summary(run))
     return "\n".join(lines) + "\n"

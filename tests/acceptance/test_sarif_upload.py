@@ -63,3 +63,20 @@ def test_sarif_from_a_catalog_in_a_subfolder(tmp_path: Path) -> None:
     described = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
     assert titles["POL009"]
     assert described["POL009"]["shortDescription"]["text"] == titles["POL009"]
+
+
+def test_annotations_name_repository_paths_when_spo_yaml_is_in_a_subfolder(tmp_path: Path) -> None:
+    project = tmp_path / "platform"
+    project.mkdir()
+    for name in ("spo.yaml", "catalog", "policies"):
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, project / name)
+    (project / "catalog/services/broken.yaml").write_text(
+        "apiVersion: spo/v1\nkind: ServiceModel\nmetadata: {name: broken}\n", encoding="utf-8"
+    )
+    git(tmp_path, "init", "-q", "-b", "main")
+    r = run_spo("-C", str(project), "validate", "--format", "github")
+    assert r.exit_code == 1
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("::error ")]
+    assert lines
+    assert all(ln.startswith("::error file=platform/catalog/") for ln in lines), lines
