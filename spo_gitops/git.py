@@ -202,6 +202,35 @@ def repository(path: Path) -> Iterator[Repository]:
             repo.close()
 
 
+def in_repository(path: Path) -> bool:
+    """Whether ``path`` is inside a git working tree."""
+    try:
+        with repository(path):
+            return True
+    except GitError:
+        return False
+
+
+def init_with_commit(path: Path, message: str) -> str | None:
+    """Make ``path`` a new repository on branch main and commit everything in it; returns the
+    commit id, or None (the files staged, not committed) when git has no user identity."""
+    import git as gitpython
+
+    with _clean_environ():
+        repo = gitpython.Repo.init(path, initial_branch="main")
+        try:
+            repository_ = Repository(repo, path.resolve())
+            repository_._git("add", "--all")
+            try:
+                repository_._git("config", "user.email")
+            except GitError:
+                return None
+            repository_._git("commit", "--quiet", "--no-verify", "-m", message)
+            return repository_.resolve("HEAD")
+        finally:
+            repo.close()
+
+
 def join(prefix: str, rel: str) -> str:
     """A path inside the repository from the project's prefix and a project-relative path."""
     return str(PurePosixPath(prefix, rel)) if prefix else str(PurePosixPath(rel))

@@ -30,6 +30,16 @@ def init_project(target: Path, *, org: str, team: str, force: bool = False) -> l
             f"{target / 'spo.yaml'} already exists",
             hint="pick an empty directory, or pass --force to overwrite the sample files",
         )
+    present = (
+        sorted(p.name for p in target.iterdir() if p.name != ".git") if target.is_dir() else []
+    )
+    if present and not force:
+        shown = ", ".join(present[:3]) + (", ..." if len(present) > 3 else "")
+        raise UsageError(
+            f"{target} is not empty ({shown})",
+            hint="spo init writes a new catalog into an empty directory (a clone of an empty "
+            "repository is fine); pass --force to write the sample files over what is there",
+        )
     env = environment("init")
     today = dt.date.today()
     context = {

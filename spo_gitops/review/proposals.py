@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import jinja2
 
 from spo_gitops.config import Project
 from spo_gitops.errors import SpoError, UsageError
+from spo_gitops.git import Repository
 from spo_gitops.models.common import NAME_PATTERN
 from spo_gitops.review.diff import read_working_tree
 from spo_gitops.templating import environment
@@ -96,3 +98,29 @@ def new_service(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return Proposal(name, [p for p, _ in planned])
+
+
+def owners_on_branch(project: Project, repo: Repository, files: list[Path]) -> str:
+    """CODEOWNERS as the proposal's branch holds it: the project's files at HEAD plus the
+    proposal's ``files``, read into a scratch folder and validated there, so that whatever else
+    is uncommitted in the working tree (not on the branch) does not show in it."""
+    from spo_gitops.catalog.validate import validate
+    from spo_gitops.config import load_project
+    from spo_gitops.review.codeowners import render
+
+    prefix = repo.relative(project.root)
+    with tempfile.TemporaryDirectory(prefix="spo-proposal-") as tmp:
+        scratch = Path(tmp)
+        for path in repo.files("HEAD", [prefix] if prefix else []):
+            data = repo.read("HEAD", path)
+            if data is None:
+                continue
+            out = scratch / (path[len(prefix) + 1 :] if prefix else path)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(data)
+        for file in files:
+            out = scratch / file.relative_to(project.root)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(file.read_bytes())
+        result = validate(load_project(scratch))
+        return render(result.documents, result.index, result.files).text
