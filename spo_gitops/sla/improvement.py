@@ -100,8 +100,9 @@ def review_plans(report: SlaReport, index: Index) -> PlanReview:
                 "SPO826",
                 f"improvement plan {doc.name} can close: {', '.join(objectives)} met "
                 f"{'its' if len(objectives) == 1 else 'their'} target in "
-                f"{len(periods)} consecutive periods ({', '.join(periods)})",
-                ["spec", "status"],
+                f"{len(periods)} consecutive period{'s' if len(periods) != 1 else ''} "
+                f"({', '.join(periods)})",
+                ["metadata", "name"],
                 severity="info",
                 hint="set status: closed with closure: {date, reason}",
             )
@@ -144,9 +145,7 @@ def _can_close(
         matched: list[Series] = [
             s
             for s in report.series
-            if _names(
-                t, s.objective.service, s.objective.sla, s.objective.label, plan.spec.service
-            )
+            if _names(t, s.objective.service, s.objective.sla, s.objective.label, plan.spec.service)
         ]
         if not matched:
             return None  # not measured: nothing says it is back on target
