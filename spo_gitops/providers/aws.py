@@ -190,8 +190,16 @@ class AwsProvider(Provider):
             clients = self._local.clients = {}
         if service not in clients:
             with self._errors(f"connect {service}"):
-                clients[service] = self._session.client(service, endpoint_url=self.cfg.endpoint_url)
+                client = self._session.client(service, endpoint_url=self.cfg.endpoint_url)
+            # botocore retries throttled calls itself: each of those refusals cuts the limit too
+            client.meta.events.register("needs-retry", self._saw_answer)
+            clients[service] = client
         return clients[service]
+
+    def _saw_answer(self, response: Any = None, **_: Any) -> None:
+        parsed = response[1] if isinstance(response, tuple) and len(response) == 2 else None
+        if isinstance(parsed, dict) and parsed.get("Error", {}).get("Code") in _THROTTLE_CODES:
+            self.limiter.throttled(None, 0.0)
 
     @contextmanager
     def _errors(self, what: str) -> Iterator[None]:
@@ -273,6 +281,22 @@ class AwsProvider(Provider):
                 observed = self._portfolio(detail["Id"])
                 if observed is not None:
                     out.append(observed)
+            token = page.get("NextPageToken")
+            if not token:
+                break
+        return out
+
+    def _portfolio_ids(self, name: str) -> list[str]:
+        """Ids of the portfolios whose DisplayName is ``name`` (listing pages only)."""
+        sc = self._client("servicecatalog")
+        out: list[str] = []
+        token: str | None = None
+        for _ in range(1000):
+            with self._errors("list portfolios"):
+                page = sc.list_portfolios(**({"PageToken": token} if token else {}))
+            out.extend(
+                d["Id"] for d in page.get("PortfolioDetails") or [] if d.get("DisplayName") == name
+            )
             token = page.get("NextPageToken")
             if not token:
                 break
@@ -418,7 +442,18 @@ class AwsProvider(Provider):
         return sorted(found, key=lambda o: (o.name, o.id))
 
     def _named(self, type_: str, name: str) -> Observed | None:
-        found = [o for o in self.list(type_) if o.name == name]
+        """The object of that name, found from the listing alone (names and tags), so that a
+        create costs a few listing pages rather than a describe call per object."""
+        found: list[Observed]
+        if type_ == "portfolio":
+            found = [o for o in map(self._portfolio, self._portfolio_ids(name)) if o]
+        elif type_ == "product":
+            tags = self._product_tags()
+            named = [i for i, t in sorted(tags.items()) if t.get("spo:name") == name]
+            found = [o for o in (self._product(i, tags[i]) for i in named) if o]
+        else:
+            found = self._applications()
+        found = [o for o in found if o.name == name]
         if len(found) > 1:
             raise ProviderError(
                 f"aws.{type_}.{name}: {len(found)} objects have that name "
