@@ -129,6 +129,14 @@ class AgreementsConfig(Model):
     expiry_warning_days: int = Field(
         default=60, ge=0, description="Warn this many days before an agreement's validity ends."
     )
+    worsening_margin: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="A measured value worsens (or improves) only when it moves by more than "
+        "this share of what the target allows (the distance from the target to the metric's "
+        "best value): 0.05 of a 5 h MTTR is 0.25 h.",
+    )
 
 
 class LifecycleConfig(Model):

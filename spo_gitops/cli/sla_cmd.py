@@ -95,7 +95,13 @@ def report(
     files = [(path, project.display(path.absolute())) for path in metrics]
     try:
         with progress_bar("computing attainment"):
-            rep = build(result.index, files, period=period, consecutive=consecutive)
+            rep = build(
+                result.index,
+                files,
+                period=period,
+                consecutive=consecutive,
+                worsening_margin=project.config.agreements.worsening_margin,
+            )
     except PeriodError as e:
         raise UsageError(str(e), hint="e.g. --period 2026-06") from None
     show_diagnostics(rep.diagnostics)

@@ -14,6 +14,7 @@ from pathlib import Path
 from spo_gitops.catalog.references import Index
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.sla.compute import (
+    DEFAULT_WORSENING_MARGIN,
     Budget,
     Improvement,
     Point,
@@ -82,9 +83,15 @@ def report(
     *,
     period: str | None = None,
     consecutive: int = 2,
+    worsening_margin: float = DEFAULT_WORSENING_MARGIN,
 ) -> SlaReport:
     """Read ``files``, match them to the catalog and build the report (diagnostics included)."""
     objectives, measurements, found = load_measurements(index, files)
     return build_report(
-        objectives, measurements, period=period, consecutive=consecutive, diagnostics=found
+        objectives,
+        measurements,
+        period=period,
+        consecutive=consecutive,
+        diagnostics=found,
+        worsening_margin=worsening_margin,
     )

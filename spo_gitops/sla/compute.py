@@ -10,7 +10,12 @@ Pure functions over the catalog's objectives and the measurements matched to the
   breach has a negative margin.
 - *error budget* (availability objectives): the minutes of service hours the target allows to be
   down, ``(1 - target/100) * minutes``, against those consumed, ``(1 - measured/100) * minutes``.
-- *trend*: against the previous period's measurement: improving, worsening or steady.
+- *trend*: against the previous period's measurement: improving, worsening or steady. A change
+  counts only beyond the *worsening margin*: a share (spo.yaml ``agreements.worseningMargin``,
+  default 5 %) of what the target allows, i.e. the distance from the target to the metric's
+  best value (100 - 99.9 = 0.1 points for a 99.9 % availability, 5 h for a 5 h MTTR, the
+  target's size when the metric has no best value). MTTR 4.0 -> 4.1 -> 4.2 h against 5 h is
+  steady (0.1 h < 5 % of 5 h).
 - *improvement plan*: an objective missed in the last N consecutive periods, or worsening in each
   of the last N periods, puts its service on the list (N defaults to 2).
 """
@@ -23,6 +28,7 @@ from itertools import pairwise
 from typing import Literal
 
 from spo_gitops.diagnostics import Diagnostic
+from spo_gitops.models import metrics
 from spo_gitops.sla.metrics import Measurement, Objective
 from spo_gitops.sla.periods import Period, PeriodError, parse_period, service_minutes
 
@@ -89,7 +95,8 @@ class Improvement:
         what = "missed its target" if self.reason == "breached" else "worsened"
         span = ", ".join(self.periods)
         n = len(self.periods)
-        return f"{self.sla}: {self.objective} {what} in {n} consecutive periods ({span})"
+        periods = "1 period" if n == 1 else f"{n} consecutive periods"
+        return f"{self.sla}: {self.objective} {what} in {periods} ({span})"
 
 
 @dataclass
@@ -134,10 +141,26 @@ def budget(objective: Objective, period: Period, value: float) -> Budget | None:
     return Budget(minutes, allowed, consumed)
 
 
-def trend(objective: Objective, previous: float | None, value: float) -> Trend | None:
+DEFAULT_WORSENING_MARGIN = 0.05
+
+
+def tolerance(objective: Objective, worsening_margin: float = DEFAULT_WORSENING_MARGIN) -> float:
+    """The smallest change of the measured value that counts as a trend (see the module)."""
+    lo, hi = metrics.value_range(objective.metric, objective.unit)
+    best = hi if objective.direction == "higher-is-better" else lo
+    allowed = abs(objective.target - best) if best is not None else abs(objective.target)
+    return max(worsening_margin * allowed, _EPSILON)
+
+
+def trend(
+    objective: Objective,
+    previous: float | None,
+    value: float,
+    worsening_margin: float = DEFAULT_WORSENING_MARGIN,
+) -> Trend | None:
     if previous is None:
         return None
-    if abs(value - previous) <= _EPSILON:
+    if abs(value - previous) <= tolerance(objective, worsening_margin):
         return "steady"
     better = value > previous if objective.direction == "higher-is-better" else value < previous
     return "improving" if better else "worsening"
@@ -161,6 +184,7 @@ def build_report(
     period: str | None = None,
     consecutive: int = 2,
     diagnostics: Iterable[Diagnostic] = (),
+    worsening_margin: float = DEFAULT_WORSENING_MARGIN,
 ) -> SlaReport:
     """The report up to ``period`` (default: the latest period measured).
 
@@ -189,7 +213,7 @@ def build_report(
                     m.value,
                     attained(objective, m.value),
                     margin(objective, m.value),
-                    trend(objective, prev.value if prev else None, m.value),
+                    trend(objective, prev.value if prev else None, m.value, worsening_margin),
                     budget(objective, p, m.value),
                     m.file,
                     m.line,

@@ -55,13 +55,20 @@ def _rows(report: SlaReport) -> list[list[str]]:
 HEAD = ["sla", "objective", "target", "period", "measured", "status", "margin", "budget", "trend"]
 
 
+def _count(n: int, noun: str) -> str:
+    """'1 service', '2 services'."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _summary(report: SlaReport) -> list[str]:
     periods = {p.period.label for s in report.series for p in s.points}
     return [
-        f"SLA report up to {report.period or '-'}: {len(report.series)} objectives measured "
-        f"over {len(periods)} periods; {len(report.breaches)} breached in their latest period; "
-        f"{len(report.services_needing_plan)} services need an improvement plan "
-        f"(after {report.consecutive} consecutive periods missed or worsening)."
+        f"SLA report up to {report.period or '-'}: "
+        f"{_count(len(report.series), 'objective')} measured "
+        f"over {_count(len(periods), 'period')}; {len(report.breaches)} breached in their latest "
+        f"period; {_count(len(report.services_needing_plan), 'service')} "
+        f"{'needs' if len(report.services_needing_plan) == 1 else 'need'} an improvement plan "
+        f"(after {_count(report.consecutive, 'consecutive period')} missed or worsening)."
     ]
 
 

@@ -103,10 +103,11 @@ def test_breaches_and_improvement_plans(sample: SlaReport) -> None:
 def test_consecutive_is_configurable_and_period_cuts_the_report(index: object) -> None:
     three = report(index, [(SAMPLE, "s.csv")], consecutive=3)  # type: ignore[arg-type]
     # open banking missed only May and June, but worsened in April (99.91 after 99.97), May and
-    # June; service desk FCR worsened April, May and June. Neither worsened four times running.
+    # June (a change counts beyond 5 % of the 0.1 points a 99.9 % target allows: 0.005).
+    # Service desk FCR fell 0.8 points in April, within 5 % of the 25 points a 75 % target
+    # allows (1.25): steady; it worsened in May (-1.5) and June (-1.8) only.
     assert [(i.service, i.reason) for i in three.improvements] == [
         ("open-banking-gateway", "worsening"),
-        ("service-desk", "worsening"),
     ]
     four = report(index, [(SAMPLE, "s.csv")], consecutive=4)  # type: ignore[arg-type]
     assert four.improvements == []
