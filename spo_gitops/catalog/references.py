@@ -52,6 +52,7 @@ REFERENCES: dict[str, list[RefRule]] = {
         _OWNER,
         (("spec", "service"), "ServiceModel", None),
         (("spec", "trigger", "objectives", "*", "sla"), "ServiceLevelAgreement", None),
+        (("spec", "trigger", "risk"), "Risk", None),
         (("spec", "actions", "*", "owner"), "Party", None),
     ],
 }

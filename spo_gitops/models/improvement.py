@@ -41,7 +41,7 @@ class Trigger(Model):
         default_factory=list, description="SLA objectives that missed their target."
     )
     feedback: list[str] = Field(default_factory=list, description="Customer feedback received.")
-    risk: str | None = Field(default=None, description="A risk the plan treats.")
+    risk: Name | None = Field(default=None, description="The Risk the plan treats.")
 
 
 class Action(Model):

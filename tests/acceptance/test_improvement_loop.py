@@ -225,3 +225,18 @@ def test_pull_writes_the_good_rows_and_exits_1_on_bad_ones(in_tmp: Path) -> None
     assert "Traceback" not in r.stderr
     rows = (in_tmp / "m.csv").read_text().splitlines()
     assert "service-desk,mttr,P2,2026-03,4.5,h" in rows
+
+
+def test_a_trigger_risk_is_a_reference_to_a_risk(in_tmp: Path) -> None:
+    repo = in_tmp / "r"
+    shutil.copytree(LOOP, repo)
+    plan = (LOOP / "improvement-plan.yaml").read_text()
+    trigger = "  trigger:\n"
+    assert trigger in plan
+    (repo / "catalog" / "plan.yaml").write_text(
+        plan.replace(trigger, trigger + "    risk: branch-outage-risk\n")
+    )
+    result = run_spo("-C", str(repo), "validate")
+    assert result.exit_code == 1
+    assert "catalog/plan.yaml:13:11: error SPO302" in result.stdout
+    assert "branch-outage-risk" in result.stdout
