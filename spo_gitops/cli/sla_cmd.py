@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -133,13 +134,17 @@ def report(
         text = render(rep, fmt)  # type: ignore[arg-type]
     missing_plans = False
     if require_plans:
-        from spo_gitops.sla.improvement import render_review, review_plans
+        from spo_gitops.sla.improvement import render_review, review_json, review_plans
 
         review = review_plans(rep, result.index)
         show_diagnostics(review.diagnostics)
         missing_plans = not review.ok
         if fmt == "text":
             text += "\n" + render_review(review)
+        elif fmt == "json":
+            data = json.loads(text)
+            data["plan_review"] = review_json(review)
+            text = json.dumps(data, indent=2) + "\n"
     write_output(text, output, "the SLA report")
     return 1 if missing_plans or any(d.severity == "error" for d in rep.diagnostics) else 0
 

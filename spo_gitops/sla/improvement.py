@@ -158,6 +158,40 @@ def _can_close(
     return tuple(objectives), periods
 
 
+def review_json(review: PlanReview) -> dict[str, object]:
+    """The review as data, for the json report's ``plan_review``."""
+    return {
+        "ok": review.ok,
+        "covered": [
+            {
+                "service": c.improvement.service,
+                "sla": c.improvement.sla,
+                "objective": c.improvement.objective,
+                "plans": list(c.plans),
+            }
+            for c in review.covered
+        ],
+        "missing": [
+            {
+                "service": i.service,
+                "sla": i.sla,
+                "objective": i.objective,
+                "periods": list(i.periods),
+            }
+            for i in review.missing
+        ],
+        "can_close": [
+            {
+                "plan": k.plan,
+                "service": k.service,
+                "objectives": list(k.objectives),
+                "periods": list(k.periods),
+            }
+            for k in review.closable
+        ],
+    }
+
+
 def render_review(review: PlanReview) -> str:
     """The review as text: flagged objectives with and without a plan, plans that can close."""
     lines = ["Improvement plans:"]

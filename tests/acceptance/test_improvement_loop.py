@@ -240,3 +240,34 @@ def test_a_trigger_risk_is_a_reference_to_a_risk(in_tmp: Path) -> None:
     assert result.exit_code == 1
     assert "catalog/plan.yaml:13:11: error SPO302" in result.stdout
     assert "branch-outage-risk" in result.stdout
+
+
+def test_the_plan_review_in_the_json_report(in_tmp: Path) -> None:
+    import json
+
+    repo = in_tmp / "r"
+    shutil.copytree(LOOP, repo, ignore=shutil.ignore_patterns("improvement-plan.yaml"))
+    assert (
+        run_spo(
+            "-C", str(repo), "metrics", "pull", "--incidents", "incidents.csv", "-o", "m.csv"
+        ).exit_code
+        == 0
+    )
+    r = run_spo(
+        "-C", str(repo), "sla", "report", "--metrics", "m.csv", "--require-plans", "-f", "json"
+    )
+    assert r.exit_code == 1
+    review = json.loads(r.stdout)["plan_review"]
+    assert review == {
+        "ok": False,
+        "covered": [],
+        "missing": [
+            {
+                "service": "network-infrastructure",
+                "sla": "network-infrastructure-business",
+                "objective": "mttr",
+                "periods": ["2026-Q1", "2026-Q2"],
+            }
+        ],
+        "can_close": [],
+    }
