@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -98,12 +99,28 @@ def commit(root: Path, message: str) -> str:
     return git(root, "rev-parse", "HEAD").strip()
 
 
-def make_repo(root: Path) -> Path:
-    """A committed catalog on branch main: payments (live) used by banking (live)."""
+def init_repo(root: Path) -> None:
+    """``git init`` on branch main, with a committer and no signing."""
     git(root, "init", "-q", "-b", "main")
     git(root, "config", "user.name", "Test")
     git(root, "config", "user.email", "test@example.com")
     git(root, "config", "commit.gpgsign", "false")
+
+
+def reference_repo(root: Path) -> Path:
+    """This project's reference catalog (catalog/, policies/, spo.yaml), committed on main."""
+    repo = Path(__file__).resolve().parent.parent
+    for name in ("catalog", "policies"):
+        shutil.copytree(repo / name, root / name)
+    shutil.copy(repo / "spo.yaml", root / "spo.yaml")
+    init_repo(root)
+    commit(root, "reference catalog")
+    return root
+
+
+def make_repo(root: Path) -> Path:
+    """A committed catalog on branch main: payments (live) used by banking (live)."""
+    init_repo(root)
     write(
         root,
         {

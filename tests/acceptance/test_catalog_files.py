@@ -9,22 +9,13 @@ import pytest
 
 from spo_gitops.catalog import files
 from spo_gitops.config import ProjectConfig
-from tests.conftest import REPO
-from tests.gitrepo import commit, git
+from tests.gitrepo import commit, reference_repo
 from tests.helpers import run_spo
 
 
 @pytest.fixture
 def repo(in_tmp: Path) -> Path:
-    for name in ("catalog", "policies"):
-        shutil.copytree(REPO / name, in_tmp / name)
-    shutil.copy(REPO / "spo.yaml", in_tmp / "spo.yaml")
-    git(in_tmp, "init", "-q", "-b", "main")
-    git(in_tmp, "config", "user.name", "Test")
-    git(in_tmp, "config", "user.email", "test@example.com")
-    git(in_tmp, "config", "commit.gpgsign", "false")
-    commit(in_tmp, "reference catalog")
-    return in_tmp
+    return reference_repo(in_tmp)
 
 
 def test_a_new_policy_test_case_is_not_read_as_catalog_entities(repo: Path) -> None:

@@ -22,7 +22,6 @@ the oracle's set being generous cannot hide a finding the changed-only run misse
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,23 +33,14 @@ from spo_gitops.catalog.validate import validate
 from spo_gitops.config import load_project
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.review.changed import validate_changed
-from tests.conftest import REPO
-from tests.gitrepo import commit, git
+from tests.gitrepo import reference_repo
 
 TODAY = dt.date(2026, 11, 24)
 
 
 @pytest.fixture
 def repo(in_tmp: Path) -> Path:
-    for name in ("catalog", "policies"):
-        shutil.copytree(REPO / name, in_tmp / name)
-    shutil.copy(REPO / "spo.yaml", in_tmp / "spo.yaml")
-    git(in_tmp, "init", "-q", "-b", "main")
-    git(in_tmp, "config", "user.name", "Test")
-    git(in_tmp, "config", "user.email", "test@example.com")
-    git(in_tmp, "config", "commit.gpgsign", "false")
-    commit(in_tmp, "reference catalog")
-    return in_tmp
+    return reference_repo(in_tmp)
 
 
 # --- the oracle ----------------------------------------------------------------------------------

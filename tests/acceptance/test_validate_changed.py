@@ -4,7 +4,6 @@ its findings equal those of a full run restricted to the files it touched, cold 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,7 @@ from spo_gitops.catalog.validate import catalog_files, validate
 from spo_gitops.config import load_project
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.review.changed import CACHE_DIR, validate_changed
-from tests.conftest import REPO
-from tests.gitrepo import commit, git
+from tests.gitrepo import git, reference_repo
 from tests.helpers import run_spo
 
 TODAY = dt.date(2026, 11, 24)
@@ -22,15 +20,7 @@ TODAY = dt.date(2026, 11, 24)
 
 @pytest.fixture
 def repo(in_tmp: Path) -> Path:
-    for name in ("catalog", "policies"):
-        shutil.copytree(REPO / name, in_tmp / name)
-    shutil.copy(REPO / "spo.yaml", in_tmp / "spo.yaml")
-    git(in_tmp, "init", "-q", "-b", "main")
-    git(in_tmp, "config", "user.name", "Test")
-    git(in_tmp, "config", "user.email", "test@example.com")
-    git(in_tmp, "config", "commit.gpgsign", "false")
-    commit(in_tmp, "reference catalog")
-    return in_tmp
+    return reference_repo(in_tmp)
 
 
 def edit(root: Path, rel: str, old: str, new: str) -> None:
