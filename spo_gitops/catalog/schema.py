@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -13,6 +12,7 @@ import jsonschema_rs
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
+from spo_gitops import jsonio
 from spo_gitops.errors import SchemaDriftError
 from spo_gitops.fsutil import write_atomic
 from spo_gitops.models import KIND_MODELS
@@ -64,7 +64,7 @@ def schema_files() -> dict[str, str]:
     """File name (relative to schemas/) -> exact text, for every kind."""
     files = {}
     for kind in sorted(KIND_MODELS):
-        files[f"v1/{kind}.json"] = json.dumps(kind_schema(kind), indent=2, sort_keys=False) + "\n"
+        files[f"v1/{kind}.json"] = jsonio.dumps(kind_schema(kind), indent=2, sort_keys=False) + "\n"
     return files
 
 

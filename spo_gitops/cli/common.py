@@ -13,7 +13,7 @@ import click
 
 from spo_gitops.config import Project, load_project
 from spo_gitops.errors import EmptyCatalogError
-from spo_gitops.fsutil import write_atomic
+from spo_gitops.fsutil import write_atomic as write_atomic  # re-exported for the commands
 
 
 def project_from(ctx: click.Context) -> Project:
@@ -53,11 +53,11 @@ def require_catalog(project: Project) -> None:
     require_files(project, worktree(project).files)
 
 
-def emit(text: str, output: Path | None) -> None:
-    if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
-    else:
-        write_atomic(output, text)
+def emit(text: str, output: Path | None, what: str = "the output") -> None:
+    """:func:`spo_gitops.cli.output.write_output`: stdout, or the file with a note on stderr."""
+    from spo_gitops.cli.output import write_output
+
+    write_output(text, output, what)
 
 
 class ProgressUpdate(Protocol):

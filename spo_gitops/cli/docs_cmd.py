@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from spo_gitops import jsonio
 from spo_gitops.catalog.validate import ValidationResult
 from spo_gitops.catalog.validate import validate as run_validate
 from spo_gitops.cli.common import progress_bar, project_from, require_catalog
@@ -38,7 +39,7 @@ def write_files(folder: Path, files: Mapping[str, str | bytes]) -> None:
         stale = (folder / rel).resolve()
         if stale.is_relative_to(folder.resolve()) and stale.is_file():
             stale.unlink()
-    write_file(manifest, json.dumps(sorted(files), indent=0) + "\n")
+    write_file(manifest, jsonio.dumps(sorted(files), indent=0) + "\n")
 
 
 def service_history(project: Project, result: ValidationResult, limit: int = 20) -> History:

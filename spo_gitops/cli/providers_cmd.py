@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
+from spo_gitops import jsonio
 from spo_gitops.errors import MissingExtraError
 from spo_gitops.providers import registry
 from spo_gitops.providers.base import Provider, ProviderError, settings_keys
@@ -58,7 +58,7 @@ def list_(fmt: str) -> None:
     """Installed providers: name, module, resource types, settings and description."""
     rows = [_describe(name) for name in registry.available()]
     if fmt == "json":
-        click.echo(json.dumps({"format_version": 1, "providers": rows}, indent=2))
+        click.echo(jsonio.dumps({"format_version": 1, "providers": rows}, indent=2))
         return
     if not rows:
         click.echo(f"no providers installed (entry-point group {registry.GROUP})")
@@ -92,4 +92,4 @@ def schema(name: str, type_: str | None, settings: bool) -> None:
             out = dict(registry.resource_type(name, type_).schema)
         except ProviderError as e:
             raise click.BadParameter(e.message, param_hint="TYPE") from None
-    click.echo(json.dumps(out, indent=2))
+    click.echo(jsonio.dumps(out, indent=2))

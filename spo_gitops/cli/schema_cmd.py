@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from spo_gitops import jsonio
 from spo_gitops.catalog import schema as schemas
 from spo_gitops.cli.common import project_from
 
@@ -41,4 +41,4 @@ def export(ctx: click.Context, directory: Path | None, check: bool) -> None:
 @click.argument("kind", type=click.Choice(schemas.known_kinds()))
 def show(kind: str) -> None:
     """Print the JSON Schema of KIND."""
-    click.echo(json.dumps(schemas.kind_schema(kind), indent=2))
+    click.echo(jsonio.dumps(schemas.kind_schema(kind), indent=2))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from spo_gitops import jsonio
 from spo_gitops.catalog.validate import validate as run_validate
 from spo_gitops.cli.common import progress_bar, project_from, require_catalog
 from spo_gitops.cli.output import write_file, write_output
@@ -144,7 +145,7 @@ def report(
         elif fmt == "json":
             data = json.loads(text)
             data["plan_review"] = review_json(review)
-            text = json.dumps(data, indent=2) + "\n"
+            text = jsonio.dumps(data, indent=2) + "\n"
     write_output(text, output, "the SLA report")
     return 1 if missing_plans or any(d.severity == "error" for d in rep.diagnostics) else 0
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +11,7 @@ from typing import Any
 import click
 import yaml
 
+from spo_gitops import jsonio
 from spo_gitops.cli.common import project_from
 from spo_gitops.cli.output import format_option, write_output
 from spo_gitops.errors import SpoError
@@ -71,7 +71,7 @@ def show(ctx: click.Context, address: str, fmt: str) -> None:
         raise SpoError(f"no resource {address} in the state", hint="spo state list shows them")
     data = asdict(resource)
     if fmt == "json":
-        click.echo(json.dumps(data, indent=2))
+        click.echo(jsonio.dumps(data, indent=2))
         return
     properties = data.pop("properties")
     width = max(len(k) for k in data) + 1
@@ -102,7 +102,7 @@ def history(ctx: click.Context, limit: int, fmt: str) -> None:
             data = asdict(record)
             data["phases"] = dict(Counter(a.phase for a in record.actions))
             out.append(data)
-        click.echo(json.dumps(out, indent=2))
+        click.echo(jsonio.dumps(out, indent=2))
         return
     if not records:
         click.echo("no applies")

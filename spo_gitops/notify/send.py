@@ -25,6 +25,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from functools import partial
 
+from spo_gitops import jsonio
 from spo_gitops.catalog.references import Index
 from spo_gitops.config import EmailConfig, NotifyConfig, WebhookConfig
 from spo_gitops.notify.messages import Message, addresses
@@ -48,7 +49,7 @@ class Ledger:
         return cls(dict(data.get("sent", {})))
 
     def render(self) -> str:
-        return json.dumps(
+        return jsonio.dumps(
             {"format_version": LEDGER_VERSION, "sent": dict(sorted(self.sent.items()))}, indent=1
         )
 
@@ -98,7 +99,7 @@ def post_webhook(cfg: WebhookConfig, message: Message) -> None:
     url = _env(cfg.url_env)
     if not url:
         raise DeliveryError(f"webhook {cfg.name}: environment variable {cfg.url_env} is not set")
-    body = json.dumps({"text": f"*{message.subject}*\n{message.body}"}).encode("utf-8")
+    body = jsonio.dumps({"text": f"*{message.subject}*\n{message.body}"}).encode("utf-8")
     request = urllib.request.Request(
         url, data=body, method="POST", headers={"Content-Type": "application/json"}
     )

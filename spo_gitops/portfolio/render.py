@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from spo_gitops import jsonio
 from spo_gitops.models.common import STAGES
 from spo_gitops.portfolio.forecast import PoolForecast
 from spo_gitops.portfolio.report import PortfolioReport, Rollup
@@ -260,7 +260,7 @@ def report_data(rep: PortfolioReport) -> dict[str, Any]:
 
 
 def render_json(rep: PortfolioReport) -> str:
-    return json.dumps(report_data(rep), indent=2) + "\n"
+    return jsonio.dumps(report_data(rep), indent=2) + "\n"
 
 
 def dictsum(values: dict[str, int]) -> int:
@@ -329,7 +329,7 @@ def forecast_data(pools: list[PoolForecast]) -> dict[str, Any]:
 
 def render_forecast(pools: list[PoolForecast], fmt: Format) -> str:
     if fmt == "json":
-        return json.dumps(forecast_data(pools), indent=2) + "\n"
+        return jsonio.dumps(forecast_data(pools), indent=2) + "\n"
     markdown = fmt == "markdown"
     out = ["# Capacity forecast" if markdown else "Capacity forecast", ""]
     for p in pools:

@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from spo_gitops import jsonio
 from spo_gitops.models.common import NAME_PATTERN, STAGES
 from spo_gitops.models.metrics import UNITS
 from spo_gitops.providers.base import (
@@ -391,7 +392,7 @@ def _now() -> str:
 
 
 def _dumps(properties: Mapping[str, Any]) -> str:
-    return json.dumps(dict(properties), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return jsonio.dumps(dict(properties), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def open_store(settings: CmdbSettings, context: ProviderContext) -> Store:

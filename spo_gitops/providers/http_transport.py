@@ -38,6 +38,7 @@ from urllib3.exceptions import (
     SSLError,
 )
 
+from spo_gitops import jsonio
 from spo_gitops.providers.base import ProviderError, TransientProviderError
 from spo_gitops.providers.limiter import AdaptiveLimiter
 
@@ -188,7 +189,7 @@ class Transport:
         shown = f"{method} {urllib.parse.urlsplit(url).path}"
         if params:
             url = f"{url}{'&' if '?' in url else '?'}{urllib.parse.urlencode(params)}"
-        data = None if body is None else json.dumps(body).encode()
+        data = None if body is None else jsonio.dumps(body).encode()
         with self.limiter.slot():
             start = time.monotonic()
             try:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema_rs
 from pydantic import ValidationError
 
+from spo_gitops import jsonio
 from spo_gitops.extras import missing_extra
 from spo_gitops.providers.base import (
     Provider,
@@ -195,7 +196,7 @@ def type_errors(rtype: ResourceType, properties: Any) -> list[PropertyError]:
         elif type(err.kind).__name__ in ("Pattern", "Not"):  # the regex tells a user little
             described = _description(rtype.schema, list(err.schema_path)[:-1])
             if described:
-                message = f"{json.dumps(err.instance)} is not allowed: {described}"
+                message = f"{jsonio.dumps(err.instance)} is not allowed: {described}"
         out.append((path, secrets.text(message)))
     out.sort(key=lambda e: e[0])
     return out

@@ -14,7 +14,7 @@ import os
 from dataclasses import fields
 from typing import Any
 
-from spo_gitops import __version__
+from spo_gitops import __version__, jsonio
 from spo_gitops.errors import SpoError
 from spo_gitops.provision.plan import FORMAT_VERSION, Action, Change, Drift, Plan
 from spo_gitops.provision.resources import canonical_json
@@ -90,7 +90,7 @@ def seal(plan: Plan) -> dict[str, Any]:
 def dumps(plan: Plan) -> str:
     """The plan file: one line of JSON (the C encoder; a 4,000-action plan indented by the pure
     Python encoder takes a second). ``spo plan --format text|markdown`` is for people."""
-    return json.dumps(seal(plan), ensure_ascii=False, separators=(",", ":")) + "\n"
+    return jsonio.dumps(seal(plan), ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def loads(text: str, source: str = "plan") -> Plan:

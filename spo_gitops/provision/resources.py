@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from spo_gitops import jsonio
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def address(provider: str, type_: str, name: str) -> str:
 
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return jsonio.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def properties_hash(properties: Mapping[str, Any]) -> str:

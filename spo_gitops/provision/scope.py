@@ -41,7 +41,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from spo_gitops import __version__
+from spo_gitops import __version__, jsonio
 from spo_gitops.catalog import files
 from spo_gitops.catalog.documents import Document
 from spo_gitops.catalog.index import Index
@@ -144,7 +144,7 @@ def _write_record(project: Project, key: str, docs: list[Document]) -> bool:
     (say, a mapping with integer keys) or the folder is not writable."""
     entries = [[d.file, d.index, d.line, d.valid, d.data] for d in docs]
     try:
-        text = json.dumps(
+        text = jsonio.dumps(
             {"format": RECORD_FORMAT, "key": key, "documents": entries},
             allow_nan=False,
             separators=(",", ":"),

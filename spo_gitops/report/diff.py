@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
+from spo_gitops import jsonio
 from spo_gitops.report.json_report import finding
 from spo_gitops.report.style import colorize
 from spo_gitops.review.diff import MISSING, STATUSES, CatalogDiff, EntityChange, FieldChange
@@ -19,7 +19,7 @@ _MAX_FIELDS = 20
 def _value(v: Any) -> str:
     if v is MISSING:
         return "(none)"
-    return json.dumps(v, ensure_ascii=False, default=str)
+    return jsonio.dumps(v, ensure_ascii=False, default=str)
 
 
 def _field(f: FieldChange) -> str:
@@ -151,7 +151,7 @@ def render_json(diff: CatalogDiff) -> str:
             {k: v for k, v in finding(d).items() if k != "waived"} for d in diff.findings.items
         ],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
+    return jsonio.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
 RENDERERS: dict[str, Callable[[CatalogDiff], str]] = {

@@ -7,10 +7,9 @@ not drift are counted as unchanged, as ``spo plan`` counts its no-ops.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from spo_gitops import __version__
+from spo_gitops import __version__, jsonio
 from spo_gitops.provision.plan import Plan
 from spo_gitops.report.plan import change_line
 from spo_gitops.report.style import colorize
@@ -86,4 +85,4 @@ def to_document(plan: Plan) -> dict[str, Any]:
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(to_document(plan), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return jsonio.dumps(to_document(plan), indent=2, ensure_ascii=False) + "\n"

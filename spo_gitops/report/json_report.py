@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from spo_gitops import jsonio
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.report.common import TOOL_NAME, Run
 
@@ -41,4 +41,4 @@ def render(run: Run) -> str:
         },
         "findings": [finding(d) for d in run.findings],
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return jsonio.dumps(doc, indent=2) + "\n"

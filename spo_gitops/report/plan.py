@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import difflib
-import json
 from typing import Any
 
+from spo_gitops import jsonio
 from spo_gitops.provision.apply import ApplyReport
 from spo_gitops.provision.plan import Action, Change, Plan
 from spo_gitops.report.style import colorize
@@ -15,7 +15,7 @@ PLAN_FORMATS = ("text", "markdown", "json")
 
 
 def _value(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = jsonio.dumps(value, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= 120 else text[:117] + "..."
 
 
@@ -29,8 +29,8 @@ def _text_diff(before: str, after: str) -> str:
 def _list_diff(before: list[Any], after: list[Any]) -> str:
     """A list change element by element: each element removed (``-``) or added (``+``), so that
     one element dropped from a long list is seen however long the list is."""
-    old = [json.dumps(v, ensure_ascii=False, sort_keys=True) for v in before]
-    new = [json.dumps(v, ensure_ascii=False, sort_keys=True) for v in after]
+    old = [jsonio.dumps(v, ensure_ascii=False, sort_keys=True) for v in before]
+    new = [jsonio.dumps(v, ensure_ascii=False, sort_keys=True) for v in after]
     lines = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
         if op in ("delete", "replace"):

@@ -17,12 +17,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
+from spo_gitops import jsonio
 from spo_gitops.diagnostics import SEVERITIES, Diagnostic
 from spo_gitops.report.common import INFORMATION_URI, TOOL_NAME, Run, full_message
 from spo_gitops.report.rules import Rule, describe
@@ -149,4 +149,4 @@ def render(run: Run) -> str:
             }
         ],
     }
-    return json.dumps(log, indent=2) + "\n"
+    return jsonio.dumps(log, indent=2) + "\n"

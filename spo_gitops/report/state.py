@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from spo_gitops import jsonio
 from spo_gitops.state.base import StateSnapshot
 
 FORMAT_VERSION = 1
@@ -40,4 +40,4 @@ def to_document(snapshot: StateSnapshot | None) -> dict[str, Any]:
 
 
 def render_json(snapshot: StateSnapshot | None) -> str:
-    return json.dumps(to_document(snapshot), indent=2, allow_nan=False) + "\n"
+    return jsonio.dumps(to_document(snapshot), indent=2) + "\n"

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spo_gitops import __version__
+from spo_gitops import __version__, jsonio
 from spo_gitops.catalog import files as catalog_files
 from spo_gitops.catalog.documents import Document, EntityKey, check_document
 from spo_gitops.catalog.loader import decode, parse_text
@@ -142,7 +142,7 @@ class IndexCache:
     def put(self, path: str, blob: str, docs: Sequence[Document]) -> None:
         entries = _entries(docs)
         try:  # data that JSON cannot hold exactly is never cached: the file is parsed each time
-            json.dumps(entries, allow_nan=False)
+            jsonio.dumps(entries)
         except ValueError:
             return
         self.files[path] = [blob, entries]
@@ -164,7 +164,7 @@ class IndexCache:
                 ignore.write_text("# written by spo: a cache, never commit it\n*\n")
             payload = {"format": CACHE_FORMAT, "fingerprint": self.fingerprint}
             payload["files"] = self.files
-            write_atomic(self.path, json.dumps(payload, separators=(",", ":")))
+            write_atomic(self.path, jsonio.dumps(payload, separators=(",", ":")))
         except OSError:
             pass  # a read-only checkout still validates; it only stays slow
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
+from spo_gitops import jsonio
 from spo_gitops.sla.compute import Point, Series, SlaReport
 
 Format = Literal["text", "markdown", "json", "html"]
@@ -196,7 +196,7 @@ def to_json(report: SlaReport) -> dict[str, Any]:
 
 
 def render_json(report: SlaReport) -> str:
-    return json.dumps(to_json(report), indent=2) + "\n"
+    return jsonio.dumps(to_json(report), indent=2) + "\n"
 
 
 def render_html(report: SlaReport, chart: Callable[[Series], str] | None = None) -> str:

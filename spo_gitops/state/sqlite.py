@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from spo_gitops import jsonio
 from spo_gitops.errors import SpoError
 from spo_gitops.state.base import GLOBAL, Phase, ResourceState
 from spo_gitops.state.sql import LockNotHeldError as LockNotHeldError  # it was defined here
@@ -216,8 +217,8 @@ class SqliteState(SqlState[sqlite3.Connection, list[int]]):
 
     # --- JSON columns: text -----------------------------------------------------------------
     def _encode(self, resource: ResourceState) -> tuple[Any, Any]:
-        properties = json.dumps(resource.properties, sort_keys=True, separators=(",", ":"))
-        return properties, json.dumps(list(resource.depends_on))
+        properties = jsonio.dumps(resource.properties, sort_keys=True, separators=(",", ":"))
+        return properties, jsonio.dumps(list(resource.depends_on))
 
     def _decode(self, stored: Any) -> Any:
         return json.loads(stored)

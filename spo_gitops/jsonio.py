@@ -1,0 +1,31 @@
+"""JSON in and out of spo: strict JSON only, in one place.
+
+NaN and the infinities are not JSON; Python's json module writes them (``NaN``, ``Infinity``) and
+reads them back unless told otherwise, and a plan file or report holding one breaks every other
+JSON reader. Everything spo writes goes through :func:`dumps`/:func:`dump`, which refuse them
+(ValueError), and :func:`loads` refuses them in what it reads (a provider's answer, a plan file).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+
+def _refuse(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def dumps(value: Any, **options: Any) -> str:
+    """:func:`json.dumps` that refuses NaN and infinities."""
+    return json.dumps(value, allow_nan=False, **options)
+
+
+def dump(value: Any, fh: IO[str], **options: Any) -> None:
+    """:func:`json.dump` that refuses NaN and infinities."""
+    json.dump(value, fh, allow_nan=False, **options)
+
+
+def loads(text: str | bytes) -> Any:
+    """:func:`json.loads` that refuses NaN and infinities (``NaN``, ``Infinity``)."""
+    return json.loads(text, parse_constant=_refuse)
