@@ -13,7 +13,8 @@ from typing import IO, Any
 
 
 def _refuse(constant: str) -> Any:
-    raise ValueError(f"{constant} is not JSON")
+    # a JSONDecodeError, so that every handler of malformed JSON handles this one too
+    raise json.JSONDecodeError(f"{constant} is not JSON (NaN and infinities are refused)", "", 0)
 
 
 def dumps(value: Any, **options: Any) -> str:

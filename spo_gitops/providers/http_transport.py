@@ -18,7 +18,6 @@ in flight, bounded retries, and every failure classified.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import time
 import urllib.parse
@@ -124,7 +123,7 @@ class Answer:
 
     def json(self) -> Any:
         """The body as JSON; ValueError when it is not."""
-        return json.loads(self.content)
+        return jsonio.loads(self.content)
 
     @property
     def links(self) -> dict[str, dict[str, str]]:

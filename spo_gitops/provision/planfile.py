@@ -96,7 +96,7 @@ def dumps(plan: Plan) -> str:
 def loads(text: str, source: str = "plan") -> Plan:
     """A plan from its JSON, verified: format, digest and (with a key configured) signature."""
     try:
-        document = json.loads(text)
+        document = jsonio.loads(text)
     except json.JSONDecodeError as e:
         raise PlanFileError(
             f"{source}:{e.lineno}:{e.colno}: not a plan file: {e.msg}",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from spo_gitops import jsonio
 from spo_gitops.catalog.references import Index
 from spo_gitops.diagnostics import CODES, Diagnostic
 from spo_gitops.models import metrics
@@ -203,7 +204,7 @@ def _parse_jsonl(text: str, display: str) -> tuple[list[Row], list[Diagnostic]]:
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
+            obj = jsonio.loads(raw)
         except json.JSONDecodeError as e:
             found.append(_diag("SPO801", f"line is not JSON: {e.msg}", display, n))
             continue

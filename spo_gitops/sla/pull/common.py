@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from spo_gitops import jsonio
 from spo_gitops.catalog.references import Index
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.sla.metrics import Objective
@@ -48,7 +49,7 @@ def read_records(
             if not raw.strip():
                 continue
             try:
-                obj = json.loads(raw)
+                obj = jsonio.loads(raw)
             except json.JSONDecodeError as e:
                 found.append(diag("SPO830", f"line is not JSON: {e.msg}", display, n))
                 continue

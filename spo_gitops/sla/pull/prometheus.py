@@ -15,7 +15,6 @@ SLA's objective, or spo.yaml); a period without data yields nothing.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import os
 import urllib.error
@@ -24,6 +23,7 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from spo_gitops import jsonio
 from spo_gitops.catalog.documents import Document
 from spo_gitops.catalog.references import Index
 from spo_gitops.config import Project
@@ -53,10 +53,10 @@ class Client:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                body = json.loads(response.read().decode("utf-8"))
+                body = jsonio.loads(response.read().decode("utf-8"))
         except urllib.error.HTTPError as e:
             try:
-                detail = json.loads(e.read().decode("utf-8")).get("error", e.reason)
+                detail = jsonio.loads(e.read().decode("utf-8")).get("error", e.reason)
             except (ValueError, AttributeError):
                 detail = e.reason
             raise QueryError(f"HTTP {e.code}: {detail}") from e
