@@ -57,12 +57,11 @@ class BudgetLine:
 
 def _running(index: Index, provisioned: Collection[str]) -> dict[str, dict[str, Any]]:
     """Service name -> its portfolio entry's spec, for services in provisioned stages."""
-    out: dict[str, dict[str, Any]] = {}
-    for d in index.of_kind("PortfolioEntry"):
-        spec = _spec(d.data)
-        if d.valid and spec.get("stage") in provisioned:
-            out.setdefault(str(spec["service"]), spec)
-    return out
+    return {
+        service: _spec(entry.data)
+        for service, entry in index.entries.items()
+        if index.stages.get(service) in provisioned
+    }
 
 
 def _requests(index: Index, service: str, pools: Collection[str]) -> dict[str, float]:

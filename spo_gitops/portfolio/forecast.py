@@ -97,10 +97,7 @@ def _planned(spec: dict[str, Any], stages: Collection[str]) -> Quarter | None:
 
 def demands(index: Index, provisioned: Collection[str]) -> dict[str, list[Demand]]:
     """Pool name -> every demand on it, by service name."""
-    entries: dict[str, dict[str, Any]] = {}
-    for d in index.of_kind("PortfolioEntry"):
-        if d.valid:
-            entries.setdefault(str(_spec(d.data)["service"]), _spec(d.data))
+    entries = {service: _spec(entry.data) for service, entry in index.entries.items()}
     pipeline = pipeline_stages_of(provisioned)
     out: dict[str, list[Demand]] = {}
     for doc in sorted(index.of_kind("ServiceModel"), key=lambda d: d.name):

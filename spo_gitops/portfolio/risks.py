@@ -27,12 +27,7 @@ def _spec(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _stages(index: Index) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for d in index.of_kind("PortfolioEntry"):
-        if d.valid:
-            spec = _spec(d.data)
-            out.setdefault(str(spec["service"]), str(spec["stage"]))
-    return out
+    return index.stages
 
 
 @dataclass(frozen=True)

@@ -256,12 +256,9 @@ def _context(doc: Document, index: Index, services: Mapping[str, str]) -> dict[s
         found = index.get(kind, name)
         return found.data if found is not None and found.valid else None
 
-    portfolio = None
     service_name = doc.data["spec"].get("service") if doc.kind != "ServiceModel" else doc.name
-    for entry in index.of_kind("PortfolioEntry"):
-        if entry.valid and entry.data["spec"]["service"] == service_name:
-            portfolio = entry.data
-            break
+    entry = index.entry_of(service_name) if isinstance(service_name, str) else None
+    portfolio = entry.data if entry is not None else None
     return {
         "entity": doc.data,
         "kind": doc.kind,

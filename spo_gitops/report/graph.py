@@ -61,11 +61,7 @@ class Graph:
 
 def build_graph(index: Index) -> Graph:
     g = Graph()
-    stages = {
-        d.data["spec"]["service"]: d.data["spec"]["stage"]
-        for d in index.of_kind("PortfolioEntry")
-        if d.valid
-    }
+    stages = index.stages
     services = sorted((d for d in index.of_kind("ServiceModel") if d.valid), key=lambda d: d.name)
     for doc in services:
         g.nodes[f"service:{doc.name}"] = Node("service", doc.name, stages.get(doc.name))

@@ -74,7 +74,7 @@ class _Catalog:
         self.services = _valid(index, "ServiceModel")
         self.parties = _valid(index, "Party")
         self.pools = _valid(index, "ResourcePool")
-        self.entries = {_spec(d)["service"]: d for d in _valid(index, "PortfolioEntry")}
+        self.entries = index.entries
         self.slas = _valid(index, "ServiceLevelAgreement")
         self.spis = _valid(index, "ServiceProviderInterface")
         self.usage = {u.pool: u for u in data.capacity}
@@ -157,8 +157,11 @@ def _roadmap(data: SiteInput, service: str) -> dict[str, Any] | None:
         return None
     entry = next((e for e in rep.entries if e.service == service), None)
     risks = [r for r in rep.risks if service in r.services]
-    return {"entry": entry, "risks": risks, "slipped": {s.stage: s for s in entry.slips}
-            if entry else {}}
+    return {
+        "entry": entry,
+        "risks": risks,
+        "slipped": {s.stage: s for s in entry.slips} if entry else {},
+    }
 
 
 def amount(value: float) -> str:
