@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from spo_gitops.errors import SpoError
+from spo_gitops.providers.properties import type_errors
 
 
 class ProviderError(SpoError, RuntimeError):
@@ -192,8 +193,6 @@ class Provider(ABC):
     def check_properties(self, type_: str, name: str, properties: Mapping[str, Any]) -> None:
         """ProviderError at the first property that breaks the type's schema (and how many
         more do); values of sensitive properties are never shown."""
-        from spo_gitops.providers.registry import type_errors  # the registry imports providers
-
         errors = type_errors(self.resource_type(type_), dict(properties))
         if errors:
             path, message = errors[0]
