@@ -145,9 +145,7 @@ def _write_record(project: Project, key: str, docs: list[Document]) -> bool:
     entries = [[d.file, d.index, d.line, d.valid, d.data] for d in docs]
     try:
         text = jsonio.dumps(
-            {"format": RECORD_FORMAT, "key": key, "documents": entries},
-            allow_nan=False,
-            separators=(",", ":"),
+            {"format": RECORD_FORMAT, "key": key, "documents": entries}, separators=(",", ":")
         )
     except (TypeError, ValueError):
         return False
