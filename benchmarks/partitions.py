@@ -121,6 +121,7 @@ def main() -> None:
                     if serial != args.resources or count != args.resources:
                         sys.exit(f"{runners} runner(s): serial {serial}, {count} resources")
                     times[runners].append(elapsed)
+                    print(f"{runners} runner(s): {elapsed:.2f} s", file=sys.stderr, flush=True)
                 ratios.append(times[1][-1] / times[args.runners][-1])
     finally:
         if server is not None:
