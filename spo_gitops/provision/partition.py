@@ -11,7 +11,8 @@ is the key):
   shards 0..N-1 together cover every resource exactly once.
 
 Partitions of one scheme (all shards of one N, all providers) are disjoint; runners should use
-one scheme at a time. Pure: no I/O.
+one scheme at a time. Pure: no I/O. What a partitioned runner validates, loads and compiles is
+``scope.py``'s business.
 """
 
 from __future__ import annotations
