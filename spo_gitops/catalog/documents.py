@@ -39,6 +39,10 @@ class Document:
     node: yaml.Node | None = field(default=None, repr=False, compare=False)
     valid: bool = False  # passed envelope and schema checks: ``model`` is available
     _model: Model | None = field(default=None, repr=False, compare=False)
+    # False for a document whose findings nobody reads (changed-only validation, an untouched
+    # file taken from the cache): its findings then point at its first line, without re-parsing
+    # the file for the place.
+    locate: bool = field(default=True, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         # Nodes stay in the process that parsed them, and models are rebuilt on demand:
@@ -70,6 +74,8 @@ class Document:
 
     def position(self, parts: Iterable[str | int] = (), *, key: bool = False) -> tuple[int, int]:
         node = self.node
+        if node is None and not self.locate:
+            return (self.line, 1)
         if node is None:
             nodes = _reparse(self.fs_path)
             node = nodes[self.index] if self.index < len(nodes) else None

@@ -138,11 +138,13 @@ def worktree(project: Project) -> Discovered:
     boundary = fence(project)
     found: dict[str, CatalogFile] = {}
     problems: list[Diagnostic] = []
+    prefix = f"{root}{os.sep}"
     for rel_root in roots(config):
         base = root if rel_root == "." else root / rel_root
         for rel in _walk(base, rel_root, boundary, problems):
-            if rel not in found and wanted(rel, config):
-                found[rel] = CatalogFile(str(root / rel), rel)
+            # under a root, a YAML name, not hidden: only the exclusions are left to ask
+            if rel not in found and (rel == rel_root or not excluded(rel, config)):
+                found[rel] = CatalogFile(prefix + rel.replace("/", os.sep), rel)
     return Discovered(list(found.values()), problems)
 
 

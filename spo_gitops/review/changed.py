@@ -274,6 +274,10 @@ def _run(
     diagnostics += _load(project, neighbours, workers, None, providers)
     change.cache.save()
 
+    for f in files:
+        if f.display not in touched:
+            for doc in f.docs:
+                doc.locate = False  # their findings are not reported: no re-parse for places
     findings = Findings([*project.diagnostics, *settings_findings, *discovered.diagnostics])
     findings.extend(d for d in diagnostics if d.file in touched)
     all_docs = [doc for f in files for doc in f.docs]
