@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-READY_TIMEOUT = 30.0  # seconds
+READY_TIMEOUT = 90.0  # seconds (a loaded CI machine is slow to start it)
 
 
 def require_tools() -> tuple[str, str]:
@@ -54,7 +54,7 @@ def serving(openmetrics: str, work: Path) -> Iterator[str]:
         [*backfill, str(source), str(data)],
         check=True,
         capture_output=True,
-        timeout=120,
+        timeout=300,
     )
     config = work / "prometheus.yml"
     config.write_text("global: {}\n")
