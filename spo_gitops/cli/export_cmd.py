@@ -44,8 +44,6 @@ def backstage(ctx: click.Context, output: Path, repo_url: str | None, template: 
     dependencies and pools), a Resource per pool, and catalog-info.yaml, the Location to
     register. With the Software Template, Backstage's form proposes a service as
     spo new service does and opens the pull request.
-
-    Example: spo export backstage -o backstage --repo-url https://github.com/acme/catalog/blob/main
     """
     from spo_gitops.export.backstage import export as to_backstage
     from spo_gitops.export.backstage_template import TEMPLATE_FILE, software_template

@@ -37,6 +37,9 @@ EXAMPLES: dict[str, str] = {
     "docs": "spo docs build -o site",
     "docs build": "spo docs build -o site --metrics metrics.csv",
     "drift": "spo drift --format markdown",
+    "export": "spo export backstage -o backstage",
+    "export backstage": "spo export backstage -o backstage "
+    "--repo-url https://github.com/acme/catalog/blob/main",
     "graph": "spo graph --format svg -o graph.svg",
     "init": "spo init my-catalog --org acme --team team-platform",
     "metrics": "spo metrics pull --incidents incidents.csv -o metrics.csv",
