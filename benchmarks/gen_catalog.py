@@ -2,8 +2,12 @@
 
 Shaped like the reference catalog: one document per file of 40-60 lines; parties ~5% of the
 documents (mostly teams, some suppliers and customers), resource pools ~2%, and for the rest per
-service a ServiceModel, a PortfolioEntry and an SLA, plus one SPI per ~5 services. Every reference
-resolves and services depend only on services with a lower index, so there are no cycles.
+service a ServiceModel, a PortfolioEntry and an SLA, plus one SPI per ~5 services and a reviewed
+Risk per ten tier-1 live services. Every reference resolves and services depend only on services
+with a lower index, so there are no cycles. Pools are sized from what the services draw (pipeline
+included) so that none is under- or overbooked; tier-1 services have no suppliers (a supplier
+underpinning many tier-1 services is a concentration warning); no pool is a budget, whose
+allocations would have to match the business cases.
 
     python benchmarks/gen_catalog.py OUTDIR [-n 10000] [--seed 1]
 """
@@ -29,6 +33,7 @@ FOLDERS = {
     "ServiceLevelAgreement": "slas",
     "ServiceProviderInterface": "spis",
     "ResourcePool": "pools",
+    "Risk": "risks",
 }
 STAGES = ["proposed", "defined", "analyzed", "approved", "chartered", "designed"]
 STAGES += ["transitioning", "live"]
@@ -88,12 +93,12 @@ def _party(rng: random.Random, name: str, kind: str, owner: str) -> dict[str, An
 
 
 def _pool(rng: random.Random, name: str, owner: str) -> dict[str, Any]:
-    kind, unit = rng.choice([("people", "FTE"), ("infrastructure", "vCPU"), ("budget", "EUR")])
+    kind, unit = rng.choice([("people", "FTE"), ("infrastructure", "vCPU"), ("licence", "seats")])
     spec = {
         "type": kind,
         "unit": unit,
-        "capacity": float(rng.randint(50, 5000)),
-        "thresholds": {"low": float(rng.randint(5, 30)), "high": float(rng.randint(70, 95))},
+        "capacity": 1.0,  # sized once the services are known (_size_pools)
+        "thresholds": {"low": 0.0, "high": float(rng.randint(85, 95))},
         "provider": owner,
     }
     return _doc("ResourcePool", _meta(rng, name, owner, f"Pool {name}"), spec)
@@ -117,7 +122,37 @@ def _service(rng: random.Random, i: int, c: dict[str, list[str]]) -> dict[str, A
         "dependsOn": sorted(lower),
         "suppliers": rng.sample(c["supplier"], min(len(c["supplier"]), rng.randint(0, 2))),
     }
+    if spec["tier"] == 1:
+        spec["suppliers"] = []
     return _doc("ServiceModel", _meta(rng, name, owner, f"Service {i}"), spec)
+
+
+def _size_pools(docs: list[dict[str, Any]]) -> None:
+    """Each pool's capacity: what every service draws on it (pipeline included) at 75 %."""
+    demand: dict[str, float] = {}
+    for d in docs:
+        if d["kind"] == "ServiceModel":
+            for r in d["spec"]["resources"]:
+                demand[r["pool"]] = demand.get(r["pool"], 0.0) + r["quantity"]
+    for d in docs:
+        if d["kind"] == "ResourcePool":
+            d["spec"]["capacity"] = float(
+                max(1, round(demand.get(d["metadata"]["name"], 1) / 0.75))
+            )
+
+
+def _risk(rng: random.Random, k: int, services: list[str], owner: str) -> dict[str, Any]:
+    spec = {
+        "category": "operational",
+        "status": "open",
+        "likelihood": rng.randint(1, 5),
+        "impact": rng.randint(1, 5),
+        "owner": f"{rng.choice(PEOPLE).title()} Risk Owner",
+        "mitigation": "Tested fail-over and a quarterly recovery drill.",
+        "reviews": {"last": "2026-09-01", "next": "2029-03-01"},
+        "services": services,
+    }
+    return _doc("Risk", _meta(rng, f"risk-{k:04d}", owner, f"Risk {k}"), spec)
 
 
 def _entry(rng: random.Random, i: int, owner: str) -> dict[str, Any]:
@@ -212,6 +247,18 @@ def generate(root: Path, documents: int = 10_000, seed: int = 1) -> dict[str, An
         model = _service(rng, i, c)
         owner = model["metadata"]["owner"]
         docs += [model, _entry(rng, i, owner), _sla(rng, i, owner, c)]
+    tiers = {d["metadata"]["name"]: d["spec"]["tier"] for d in docs if d["kind"] == "ServiceModel"}
+    live_tier1 = [
+        d["spec"]["service"]
+        for d in docs
+        if d["kind"] == "PortfolioEntry"
+        and d["spec"]["stage"] == "live"
+        and tiers[d["spec"]["service"]] == 1
+    ]
+    groups = [live_tier1[i : i + 10] for i in range(0, len(live_tier1), 10)]
+    docs += [_risk(rng, k, g, rng.choice(c["team"])) for k, g in enumerate(groups)]
+    spis = max(0, spis - len(groups))
+    _size_pools(docs)
     per_spi = max(1, -(-services // spis)) if spis else 0
     for k in range(spis):
         start = (k * per_spi) % max(services, 1)
