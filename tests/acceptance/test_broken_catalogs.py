@@ -29,6 +29,7 @@ def test_broken_variant_is_reported_where_it_breaks(
     target = tmp_path / "catalog" / path.name
     target.parent.mkdir()
     target.write_bytes(path.read_bytes())
+    (tmp_path / "spo.yaml").write_text("catalog:\n  paths: [catalog]\n")
     monkeypatch.chdir(tmp_path)
     result = run_spo("validate", "--format", "json")
     assert result.exit_code == 1
