@@ -58,6 +58,12 @@ CASES: list[tuple[str, bytes, str, int]] = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _project(in_tmp: Path) -> None:
+    """Each case is a catalog of its own (spo.yaml beside catalog/)."""
+    (in_tmp / "spo.yaml").write_text("catalog: {paths: [catalog]}\n")
+
+
 @pytest.mark.parametrize(("name", "content", "code", "line"), CASES, ids=[c[0] for c in CASES])
 def test_malformed_file_is_one_located_finding(
     in_tmp: Path, name: str, content: bytes, code: str, line: int
