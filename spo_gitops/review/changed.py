@@ -284,11 +284,13 @@ def _run(
     touched_docs = [doc for f in files if f.display in touched for doc in f.docs]
     index, duplicates = build_index(all_docs)
     cross: list[Diagnostic] = list(duplicates)
-    cross += catalog_checks(project, index, touched_docs, today)
-    policy_findings, capacity = _policies(
-        index, touched_docs, today, project.config.reconcile.provisioned_stages
-    )
-    cross += policy_findings
+    capacity: list[PoolUsage] = []
+    if touched:  # nothing touched, nothing to report: the catalog-wide checks are skipped
+        cross += catalog_checks(project, index, touched_docs, today)
+        policy_findings, capacity = _policies(
+            index, touched_docs, today, project.config.reconcile.provisioned_stages
+        )
+        cross += policy_findings
     findings.extend(d for d in cross if d.file in touched)
     findings.items = findings.sorted()
     return ChangedResult(
