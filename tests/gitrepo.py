@@ -124,7 +124,9 @@ def make_repo(root: Path) -> Path:
     write(
         root,
         {
-            "spo.yaml": "apiVersion: spo/v1\nkind: Project\ncatalog: {paths: [catalog]}\n",
+            # a fixed validation date: the SLA's validity (2026) never nears its end in a test
+            "spo.yaml": "apiVersion: spo/v1\nkind: Project\ncatalog: {paths: [catalog]}\n"
+            "validation: {date: 2026-06-01}\n",
             "catalog/parties.yaml": PARTIES,
             "catalog/services/payments.yaml": service("payments"),
             "catalog/services/banking.yaml": service("banking", depends=("payments",)),
