@@ -287,9 +287,7 @@ def _run(
     capacity: list[PoolUsage] = []
     if touched:  # nothing touched, nothing to report: the catalog-wide checks are skipped
         cross += catalog_checks(project, index, touched_docs, today)
-        policy_findings, capacity = _policies(
-            index, touched_docs, today, project.config.reconcile.provisioned_stages
-        )
+        policy_findings, capacity = _policies(index, touched_docs, today, project.config)
         cross += policy_findings
     findings.extend(d for d in cross if d.file in touched)
     findings.items = findings.sorted()
@@ -358,6 +356,17 @@ def _touched(files: list[_File], changed: list[_File], change: _Change, today: d
             for f in files
             for doc in f.docs
             if doc.kind == "ServiceModel" and _owner(doc) in parties
+        }
+    # A changed service changes how its direct dependents look too: whether what they depend on
+    # is ready (POL011/POL012), whether their agreements are backed by its OLAs/UCs (SPO419).
+    services = {name for kind, name in changed_refs if kind == "ServiceModel"}
+    if services:
+        changed_refs |= {
+            ("ServiceModel", doc.name)
+            for f in files
+            for doc, refs in zip(f.docs, f.refs, strict=True)
+            if doc.kind == "ServiceModel"
+            and any(k == "ServiceModel" and n in services for k, n in refs)
         }
     related = changed_refs | forward
     touched = {f.display for f in changed}
@@ -531,18 +540,20 @@ def _at_rev(
 
 
 def _policies(
-    index: Index, targets: list[Document], today: dt.date, provisioned: Sequence[str]
+    index: Index, targets: list[Document], today: dt.date, config: ProjectConfig
 ) -> tuple[list[Diagnostic], list[PoolUsage]]:
     """The policy stage's findings on ``targets`` (lookups still see the whole catalog) and the
     capacity rows of the touched pools."""
+    provisioned = config.reconcile.provisioned_stages
+    rate = config.portfolio.discount_rate
     if any(d.kind == "Policy" for d in targets):
         # a changed policy applies to everything
-        outcome = evaluate_policies(index, today, provisioned=provisioned)
+        outcome = evaluate_policies(index, today, provisioned=provisioned, discount_rate=rate)
         pools = {d.name for d in targets if d.kind == "ResourcePool"}
         return outcome.findings, [u for u in outcome.capacity if u.pool in pools]
     # compile findings and expired waivers are in the policies' own (untouched) files
     policies, _in_policy_files = compile_policies(index, today)
-    lookups = Lookups(index, today, provisioned)
+    lookups = Lookups(index, today, provisioned, rate)
     found: list[Diagnostic] = []
     if policies:
         # only the first definition of a name is a target, as in a full run

@@ -10,7 +10,8 @@ the implementation: documents are read with PyYAML's own SafeLoader, and a file 
   of a changed file mentions its entities' names (references both ways, over-approximated by
   plain string matching), or
 - it mentions a service that a changed portfolio entry, agreement, SPI, improvement plan or risk
-  is about, or a service owned by a changed Party (those change how the service looks), or
+  is about, or a service owned by a changed Party (those change how the service looks), or a
+  service that depends on a changed one (its readiness and backing change), or
 - a Policy changed (before or after the change) whose ``match.kinds`` include a kind it holds, or
 - it holds a Policy with an expired waiver, or the entity such a waiver names, or
 - spo.yaml changed (then every file).
@@ -127,6 +128,14 @@ def affected(before: dict[str, list[dict[str, Any]]], root: Path, config_changed
             if (
                 d.get("kind") == "ServiceModel"
                 and (d.get("metadata") or {}).get("owner") in parties
+            ):
+                names.add(str(_name(d)))
+    # a changed service changes how the services that depend on it look (readiness, backing)
+    for docs in after.values():
+        for d in docs:
+            if (
+                d.get("kind") == "ServiceModel"
+                and set((d.get("spec") or {}).get("dependsOn") or []) & names
             ):
                 names.add(str(_name(d)))
     out = set(changed)

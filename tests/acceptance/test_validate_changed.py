@@ -67,7 +67,10 @@ def test_findings_equal_the_full_run_on_touched_files_cold_and_warm(repo: Path) 
     assert cold == warm
     assert "catalog/services/network.yaml" in warm  # referred to by the deleted SLA
     assert "catalog/services/mobile-banking.yaml" in warm
-    assert len(warm) < len(catalog_files(load_project(repo)).files) / 2
+    # the network's agreement is gone: every service depending on the network is judged again
+    # (readiness, backing), so is most of this small catalog; what nothing reaches is not
+    assert len(warm) < len(catalog_files(load_project(repo)).files)
+    assert "catalog/pools/workplace-licences.yaml" not in warm
     result = validate_changed(load_project(repo), "main", today=TODAY)
     assert result.cache_misses == 0 and result.cache_hits > 50
     codes = {d.code for d in result.findings.items}
