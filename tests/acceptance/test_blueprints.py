@@ -33,7 +33,12 @@ spec:
   service: {name}
   stage: live
   domain: {domain}
-  approvals: [{{stage: approved, approver: team-a, date: 2025-01-15}}, {{stage: chartered, approver: team-a, date: 2025-02-15}}, {{stage: designed, approver: team-a, date: 2025-03-15}}, {{stage: transitioning, approver: team-a, date: 2025-04-15}}, {{stage: live, approver: team-a, date: 2025-05-15}}]
+  approvals:
+    - {{stage: approved, approver: team-a, date: 2025-01-15}}
+    - {{stage: chartered, approver: team-a, date: 2025-02-15}}
+    - {{stage: designed, approver: team-a, date: 2025-03-15}}
+    - {{stage: transitioning, approver: team-a, date: 2025-04-15}}
+    - {{stage: live, approver: team-a, date: 2025-05-15}}
 """
 
 

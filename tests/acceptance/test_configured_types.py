@@ -50,7 +50,12 @@ metadata: {{name: alerts, version: 1.0.0, owner: team-a}}
 spec:
   service: alerts
   stage: live
-  approvals: [{{stage: approved, approver: team-a, date: 2025-01-15}}, {{stage: chartered, approver: team-a, date: 2025-02-15}}, {{stage: designed, approver: team-a, date: 2025-03-15}}, {{stage: transitioning, approver: team-a, date: 2025-04-15}}, {{stage: live, approver: team-a, date: 2025-05-15}}]
+  approvals:
+    - {{stage: approved, approver: team-a, date: 2025-01-15}}
+    - {{stage: chartered, approver: team-a, date: 2025-02-15}}
+    - {{stage: designed, approver: team-a, date: 2025-03-15}}
+    - {{stage: transitioning, approver: team-a, date: 2025-04-15}}
+    - {{stage: live, approver: team-a, date: 2025-05-15}}
 """
 
 
