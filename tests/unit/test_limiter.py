@@ -133,4 +133,7 @@ def test_aws_throttling_cuts_the_limit(moto_url: str, aws_env: None) -> None:  #
         provider.list("portfolio")
     assert provider.limiter.stats.throttled == 1
     assert provider.limiter.limit == pytest.approx(start * 0.7)
-    assert provider.list("portfolio") == []
+    # the next call goes through (what the shared moto server holds depends on other tests)
+    before = calls["n"]
+    assert isinstance(provider.list("portfolio"), list)
+    assert calls["n"] > before
