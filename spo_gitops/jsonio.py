@@ -9,6 +9,7 @@ JSON reader. Everything spo writes goes through :func:`dumps`/:func:`dump`, whic
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import IO, Any
 
 
@@ -30,3 +31,20 @@ def dump(value: Any, fh: IO[str], **options: Any) -> None:
 def loads(text: str | bytes) -> Any:
     """:func:`json.loads` that refuses NaN and infinities (``NaN``, ``Infinity``)."""
     return json.loads(text, parse_constant=_refuse)
+
+
+def json_lines(text: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line number, object, problem) for every non-empty line of JSON lines text: the object
+    when the line is a JSON object, else None and what is wrong with the line."""
+    for n, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            obj = loads(raw)
+        except json.JSONDecodeError as e:
+            yield n, None, f"line is not JSON: {e.msg}"
+            continue
+        if not isinstance(obj, dict):
+            yield n, None, "line is not a JSON object"
+            continue
+        yield n, obj, None

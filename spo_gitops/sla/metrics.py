@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -200,16 +199,9 @@ def _parse_csv(text: str, display: str) -> tuple[list[Row], list[Diagnostic]]:
 def _parse_jsonl(text: str, display: str) -> tuple[list[Row], list[Diagnostic]]:
     rows: list[Row] = []
     found: list[Diagnostic] = []
-    for n, raw in enumerate(text.splitlines(), 1):
-        if not raw.strip():
-            continue
-        try:
-            obj = jsonio.loads(raw)
-        except json.JSONDecodeError as e:
-            found.append(_diag("SPO801", f"line is not JSON: {e.msg}", display, n))
-            continue
-        if not isinstance(obj, dict):
-            found.append(_diag("SPO801", "line is not a JSON object", display, n))
+    for n, obj, problem in jsonio.json_lines(text):
+        if obj is None:
+            found.append(_diag("SPO801", str(problem), display, n))
             continue
         missing = [c for c in COLUMNS if c != "priority" and c not in obj]
         if missing:

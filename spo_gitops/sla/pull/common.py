@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -45,16 +44,9 @@ def read_records(
     records: list[tuple[int, dict[str, str]]] = []
     found: list[Diagnostic] = []
     if text.lstrip().startswith("{"):
-        for n, raw in enumerate(text.splitlines(), 1):
-            if not raw.strip():
-                continue
-            try:
-                obj = jsonio.loads(raw)
-            except json.JSONDecodeError as e:
-                found.append(diag("SPO830", f"line is not JSON: {e.msg}", display, n))
-                continue
-            if not isinstance(obj, dict):
-                found.append(diag("SPO830", "line is not a JSON object", display, n))
+        for n, obj, problem in jsonio.json_lines(text):
+            if obj is None:
+                found.append(diag("SPO830", str(problem), display, n))
                 continue
             records.append((n, {str(k).lower(): _text(v) for k, v in obj.items()}))
         return records, found
