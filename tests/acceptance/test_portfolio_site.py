@@ -4,15 +4,12 @@ and repeated in the comments)."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.acceptance.test_site_browser import WAIT, _errors, _shot, browser  # noqa: F401
+from tests.acceptance.test_site_browser import _errors, _shot, browser, serve_folder  # noqa: F401
 from tests.helpers import run_spo
 from tests.portfolio_catalog import write_portfolio
 
@@ -24,21 +21,8 @@ def portfolio_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     result = run_spo("-C", str(root), "docs", "build", "-o", str(out))
     assert result.exit_code == 0, result.stderr
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(out))
-    )
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(WAIT)
+    with serve_folder(out) as url:
+        yield url
 
 
 def _cells(driver: Any, selector: str) -> list[str]:
