@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -10,6 +11,7 @@ from spo_gitops.catalog.validate import validate as run_validate
 from spo_gitops.cli.common import project_from, write_atomic
 from spo_gitops.cli.sla_cmd import show_diagnostics
 from spo_gitops.errors import UsageError
+from spo_gitops.sla.rollup import PER, Per
 
 
 @click.group()
@@ -42,6 +44,12 @@ def review() -> None:
     help="Periods of each objective shown, up to the end of the review period.",
 )
 @click.option(
+    "--per",
+    type=click.Choice(PER),
+    help="Show each SLA per its own measurement period, or per quarter (monthly SLAs reviewed "
+    "quarterly rolled up from their months). Default: quarter when --period is a quarter.",
+)
+@click.option(
     "-o",
     "--output",
     required=True,
@@ -55,12 +63,13 @@ def pack(
     period: str,
     metrics: tuple[Path, ...],
     periods: int,
+    per: str | None,
     output: Path,
 ) -> int:
     """One page per customer for the service review (HTML, and a markdown twin): attainment of
     every objective with charts, breaches with their improvement plans and action status,
     CSAT/NPS, escalation and reporting, portfolio changes coming. Offline and self-contained."""
-    from spo_gitops.sla import PeriodError
+    from spo_gitops.sla import PeriodError, default_per
     from spo_gitops.sla import report as build
     from spo_gitops.sla.pack import build_pack, review_period
     from spo_gitops.sla.pack import customers as all_customers
@@ -78,7 +87,9 @@ def pack(
         if result.index.get("Party", name) is None:
             raise UsageError(f"no Party {name!r}", hint="customers of SLAs: " + ", ".join(known))
     files = [(path, project.display(path.absolute())) for path in metrics]
-    rep = build(result.index, files, period=None)
+    rep = build(
+        result.index, files, period=None, per=cast(Per, per) if per else default_per(period)
+    )
     show_diagnostics(rep.diagnostics)
     for name in chosen:
         data = build_pack(rep, result.index, name, when, periods)

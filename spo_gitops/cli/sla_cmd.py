@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -14,7 +15,7 @@ from spo_gitops.cli.output import write_file, write_output
 from spo_gitops.cli.sla_rules_cmd import rules
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.errors import SpoError, UsageError
-from spo_gitops.sla import PeriodError, Series
+from spo_gitops.sla import PER, Per, PeriodError, Series, default_per
 from spo_gitops.sla import report as build
 from spo_gitops.sla.render import FORMATS, render
 
@@ -41,6 +42,14 @@ def sla() -> None:
     help="Measured values: CSV or JSON lines (README 'SLA reports'); repeatable.",
 )
 @click.option("--period", help="Report up to this period (YYYY-MM, YYYY-Qn or YYYY).")
+@click.option(
+    "--per",
+    type=click.Choice(PER),
+    help="Judge each SLA per its own measurement period, or per quarter: SLAs measured monthly "
+    "and reviewed quarterly are rolled up from their months (availability weighted by service "
+    "minutes, other metrics the mean). Default: quarter when --period is a quarter, else "
+    "measurement.",
+)
 @click.option(
     "--consecutive",
     type=click.IntRange(min=1),
@@ -72,6 +81,7 @@ def report(
     ctx: click.Context,
     metrics: tuple[Path, ...],
     period: str | None,
+    per: str | None,
     consecutive: int,
     fmt: str,
     output: Path | None,
@@ -103,6 +113,7 @@ def report(
                 period=period,
                 consecutive=consecutive,
                 worsening_margin=project.config.agreements.worsening_margin,
+                per=cast(Per, per) if per else default_per(period),
             )
     except PeriodError as e:
         raise UsageError(str(e), hint="e.g. --period 2026-06") from None

@@ -1,11 +1,12 @@
 """The metric registry: what every service-level metric is measured in, and which way is better.
 
 One entry per metric: its unit family (the units it may be stated in, each with its factor to
-the family's canonical unit), its direction (whether a higher value is better) and the range its
-values live in. Everything that judges a target or a measured value reads it from here: the
-document checks (units, ranges, directions), versioning (a target loosened, compared in the
-canonical unit), policies (``target_in(o, 'h')``), the SLA report, the cmdb provider's schema
-and the catalog site. Adding a metric is one entry in :data:`METRICS`.
+the family's canonical unit), its direction (whether a higher value is better), the range its
+values live in, and how monthly values roll up into a quarter's (:func:`rollup_of`). Everything
+that judges a target or a measured value reads it from here: the document checks (units,
+ranges, directions), versioning (a target loosened, compared in the canonical unit), policies
+(``target_in(o, 'h')``), the SLA report, the cmdb provider's schema and the catalog site.
+Adding a metric is one entry in :data:`METRICS`.
 
 A metric that is not in the registry (a custom one) may use any unit and must say its direction
 in the objective (``direction: higher-is-better`` or ``lower-is-better``); its range is its
@@ -20,6 +21,13 @@ from typing import Literal
 
 Direction = Literal["higher-is-better", "lower-is-better"]
 DIRECTIONS: tuple[Direction, ...] = ("higher-is-better", "lower-is-better")
+# How the months of a quarter make the quarter's value (sla/rollup.py applies it):
+# "service-minutes": weighted by each month's minutes of service hours, so the quarter's downtime
+# is the months' downtime summed (a share of time: availability);
+# "mean": the mean of the monthly values, judged against the same target. A metrics file holds
+# no incident counts, so a mean time (MTTR) is averaged per month, unweighted; a count is the
+# quarter's monthly average, against the monthly target.
+Rollup = Literal["service-minutes", "mean"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ class Metric:
     description: str
     minimum: float | None = None
     maximum: float | None = None
+    rollup: Rollup = "mean"
 
     @property
     def range(self) -> tuple[float | None, float | None]:
@@ -89,6 +98,7 @@ METRICS: dict[str, Metric] = {
             PERCENTAGE,
             _HIGHER,
             "share of the agreed service hours the service was available",
+            rollup="service-minutes",
         ),
         Metric(
             "first-contact-resolution",
@@ -144,6 +154,16 @@ def direction_of(name: str, declared: str | None) -> Direction | None:
     if declared in DIRECTIONS:
         return declared
     return None
+
+
+def rollup_of(name: str, unit: str) -> Rollup:
+    """How monthly values of metric ``name`` stated in ``unit`` roll up into a quarter's (see
+    :data:`Rollup`): a built-in metric's rule in its own unit family, else (a custom metric, or
+    a unit of another family) the mean."""
+    known = METRICS.get(name)
+    if known is not None and known.family is _FAMILY_OF.get(unit):
+        return known.rollup
+    return "mean"
 
 
 def canonical(value: float, unit: str) -> tuple[float, str]:

@@ -3,7 +3,8 @@
 ``load(index, files)`` reads metric files and matches their rows to the catalog's objectives;
 ``build_report`` turns the matches into attainment, margins, error budgets, trends and the list
 of services that need a service improvement plan; ``render`` writes it as text, markdown, json
-or html, and ``charts`` draws each objective over time against its target.
+or html, and ``charts`` draws each objective over time against its target. Per quarter,
+``rollup`` makes the quarters of SLAs measured monthly and reviewed quarterly from their months.
 """
 
 from __future__ import annotations
@@ -34,13 +35,16 @@ from spo_gitops.sla.metrics import (
     sla_objectives,
 )
 from spo_gitops.sla.periods import Period, PeriodError, parse_period, service_minutes
+from spo_gitops.sla.rollup import PER, Per, default_per
 
 __all__ = [
     "METRIC_CODES",
+    "PER",
     "Budget",
     "Improvement",
     "Measurement",
     "Objective",
+    "Per",
     "Period",
     "PeriodError",
     "Point",
@@ -49,6 +53,7 @@ __all__ = [
     "SlaReport",
     "Trend",
     "build_report",
+    "default_per",
     "load_measurements",
     "match_rows",
     "parse_metrics",
@@ -84,6 +89,7 @@ def report(
     period: str | None = None,
     consecutive: int = 2,
     worsening_margin: float = DEFAULT_WORSENING_MARGIN,
+    per: Per = "measurement",
 ) -> SlaReport:
     """Read ``files``, match them to the catalog and build the report (diagnostics included)."""
     objectives, measurements, found = load_measurements(index, files)
@@ -94,4 +100,5 @@ def report(
         consecutive=consecutive,
         diagnostics=found,
         worsening_margin=worsening_margin,
+        per=per,
     )

@@ -18,6 +18,10 @@ Pure functions over the catalog's objectives and the measurements matched to the
   steady (0.1 h < 5 % of 5 h).
 - *improvement plan*: an objective missed in the last N consecutive periods, or worsening in each
   of the last N periods, puts its service on the list (N defaults to 2).
+- *per quarter* (``per="quarter"``): the objectives of SLAs measured monthly and reviewed
+  quarterly are judged per quarter, rolled up from their months (sla/rollup.py); the rules above
+  then apply to the quarters: a quarter's trend is against the previous quarter, and N
+  consecutive missed quarters call for a plan.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Literal
 
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.models import metrics
+from spo_gitops.sla import rollup
 from spo_gitops.sla.metrics import Measurement, Objective
 from spo_gitops.sla.periods import Period, PeriodError, parse_period, service_minutes
 
@@ -66,6 +71,19 @@ class Point:
     budget: Budget | None
     file: str
     line: int
+    rolled_up: tuple[Point, ...] = ()  # a quarter's: the months it was rolled up from
+    expected_months: int = 0  # a quarter's: its months inside the SLA's validity
+
+    @property
+    def partial(self) -> bool:
+        """A quarter rolled up from fewer months than it has (sla/rollup.py)."""
+        return bool(self.rolled_up) and len(self.rolled_up) < self.expected_months
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Where the value was read: the row, or the rows of the months rolled up."""
+        points = self.rolled_up or (self,)
+        return tuple(f"{p.file}:{p.line}" for p in points)
 
 
 @dataclass(frozen=True)
@@ -106,6 +124,7 @@ class SlaReport:
     series: list[Series]
     improvements: list[Improvement]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    per: rollup.Per = "measurement"  # per quarter: monthly SLAs reviewed quarterly rolled up
 
     @property
     def breaches(self) -> list[tuple[Objective, Point]]:
@@ -132,10 +151,15 @@ def margin(objective: Objective, value: float) -> float:
     return diff if objective.direction == "higher-is-better" else -diff
 
 
-def budget(objective: Objective, period: Period, value: float) -> Budget | None:
+def budget(
+    objective: Objective, period: Period, value: float, minutes: int | None = None
+) -> Budget | None:
+    """The error budget of ``value`` over ``period`` (over ``minutes`` of service when given:
+    the months of a quarter measured)."""
     if not objective.is_availability:
         return None
-    minutes = service_minutes(period, objective.hours, objective.timezone, objective.holidays)
+    if minutes is None:
+        minutes = service_minutes(period, objective.hours, objective.timezone, objective.holidays)
     allowed = (1 - objective.target / 100) * minutes
     consumed = (1 - value / 100) * minutes
     return Budget(minutes, allowed, consumed)
@@ -185,8 +209,10 @@ def build_report(
     consecutive: int = 2,
     diagnostics: Iterable[Diagnostic] = (),
     worsening_margin: float = DEFAULT_WORSENING_MARGIN,
+    per: rollup.Per = "measurement",
 ) -> SlaReport:
-    """The report up to ``period`` (default: the latest period measured).
+    """The report up to ``period`` (default: the latest period measured), ``per`` measurement
+    period or per quarter (sla/rollup.py).
 
     Raises PeriodError when ``period`` is not a period label.
     """
@@ -202,27 +228,59 @@ def build_report(
         period = latest.label
     series = []
     for objective in objectives:
-        measured = by_objective.get(objective, {})
-        points = []
-        for p in sorted(measured):
-            m = measured[p]
-            prev = measured.get(p.previous())
-            points.append(
-                Point(
-                    p,
-                    m.value,
-                    attained(objective, m.value),
-                    margin(objective, m.value),
-                    trend(objective, prev.value if prev else None, m.value, worsening_margin),
-                    budget(objective, p, m.value),
-                    m.file,
-                    m.line,
-                )
-            )
+        points = _points(objective, by_objective.get(objective, {}), worsening_margin)
+        if rollup.applies(objective, per):
+            points = _quarters(objective, points, worsening_margin)
         if points:
             series.append(Series(objective, tuple(points)))
     improvements = [i for s in series for i in _improvements(s, consecutive)]
-    return SlaReport(period, consecutive, series, improvements, list(diagnostics))
+    return SlaReport(period, consecutive, series, improvements, list(diagnostics), per)
+
+
+def _points(
+    objective: Objective, measured: dict[Period, Measurement], worsening_margin: float
+) -> list[Point]:
+    points = []
+    for p in sorted(measured):
+        m = measured[p]
+        prev = measured.get(p.previous())
+        points.append(
+            Point(
+                p,
+                m.value,
+                attained(objective, m.value),
+                margin(objective, m.value),
+                trend(objective, prev.value if prev else None, m.value, worsening_margin),
+                budget(objective, p, m.value),
+                m.file,
+                m.line,
+            )
+        )
+    return points
+
+
+def _quarters(objective: Objective, months: list[Point], worsening_margin: float) -> list[Point]:
+    """The months' points rolled up into quarters (sla/rollup.py), judged as measured ones."""
+    points: list[Point] = []
+    values: dict[Period, float] = {}
+    for q in rollup.quarters(objective, months):
+        first = q.months[0]
+        points.append(
+            Point(
+                q.period,
+                q.value,
+                attained(objective, q.value),
+                margin(objective, q.value),
+                trend(objective, values.get(q.period.previous()), q.value, worsening_margin),
+                budget(objective, q.period, q.value, q.minutes),
+                first.file,
+                first.line,
+                q.months,
+                q.expected,
+            )
+        )
+        values[q.period] = q.value
+    return points
 
 
 def _consecutive_tail(points: tuple[Point, ...], n: int) -> tuple[Point, ...] | None:

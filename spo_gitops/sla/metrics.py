@@ -23,7 +23,7 @@ from spo_gitops.catalog.references import Index
 from spo_gitops.diagnostics import CODES, Diagnostic
 from spo_gitops.models import metrics
 from spo_gitops.models.metrics import Direction
-from spo_gitops.sla.periods import Period, PeriodError, PeriodKind, parse_period
+from spo_gitops.sla.periods import Period, PeriodError, PeriodKind, kind_of, parse_period
 
 # Stable codes of metric-file findings (8xx: service level reporting).
 METRIC_CODES: dict[str, str] = {k: v for k, v in CODES.items() if k.startswith("SPO8")}
@@ -49,6 +49,7 @@ class Objective:
     description: str | None = None
     timezone: str = "UTC"  # of the service hours
     holidays: frozenset[Any] = frozenset()  # dt.date: days the service hours are closed
+    review_cadence: str | None = None  # spec.reviews.cadence: quarterly, half-yearly, ...
 
     @property
     def label(self) -> str:
@@ -119,6 +120,7 @@ def sla_objectives(index: Index) -> list[Objective]:
                     description=o.get("description"),
                     timezone=str(window.get("timezone") or "UTC"),
                     holidays=holidays,
+                    review_cadence=(spec.get("reviews") or {}).get("cadence"),
                 )
             )
     return out
@@ -219,6 +221,30 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+_FORM = {"monthly": "YYYY-MM", "quarterly": "YYYY-Qn", "yearly": "YYYY"}
+_ROW = {"monthly": "a row per month", "quarterly": "a row per quarter", "yearly": "a row per year"}
+
+
+def _period_hint(o: Objective, label: str) -> str | None:
+    """What to do with a row written in another kind of period than the SLA's own."""
+    kind = kind_of(label)
+    if kind is None:
+        return None
+    hint = (
+        f"{o.sla} is measured {o.period_kind}: give {_ROW[o.period_kind]} ({_FORM[o.period_kind]})"
+    )
+    if o.period_kind == "monthly" and kind == "quarterly":
+        if o.review_cadence == "quarterly":
+            hint += (
+                "; for its quarterly reviews the months roll up into quarters (spo sla report "
+                f"--per quarter, spo review pack --period {label})"
+            )
+        else:
+            this = f"reviewed {o.review_cadence}" if o.review_cadence else "no review cadence"
+            hint += f"; months roll up into quarters for SLAs reviewed quarterly (this one: {this})"
+    return hint
+
+
 def match_rows(
     rows: Iterable[Row], objectives: list[Objective], services: Iterable[str]
 ) -> tuple[list[Measurement], list[Diagnostic]]:
@@ -297,7 +323,7 @@ def _match(
         try:
             period = parse_period(row.period, o.period_kind)
         except PeriodError as e:
-            return _diag("SPO806", str(e), *d)
+            return _diag("SPO806", str(e), *d, _period_hint(o, row.period))
         if period.end <= o.valid_from or period.start > o.valid_to:
             return _diag(
                 "SPO806",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from spo_gitops.sla.compute import Series
 from spo_gitops.sla.pack import Pack
-from spo_gitops.sla.render import num
+from spo_gitops.sla.render import months_text, num, period_text, rollup_note
 from spo_gitops.sla.svg import chart_svg
 
 
@@ -13,10 +13,22 @@ def _target(s: Series) -> str:
 
 
 def _values(s: Series) -> list[str]:
-    return [
-        f"{p.period.label}: {num(p.measured)}" + ("" if p.attained else " (breached)")
-        for p in s.points
-    ]
+    """'2026-06: 99.82 (breached)'; a quarter with its months: '2026-Q2: 99.863 (breached;
+    2026-04: 99.91, 2026-05: 99.86, 2026-06: 99.82)'."""
+    out = []
+    for p in s.points:
+        notes = ([] if p.attained else ["breached"]) + ([months_text(p)] if p.rolled_up else [])
+        out.append(
+            f"{period_text(p)}: {num(p.measured)}" + (f" ({'; '.join(notes)})" if notes else "")
+        )
+    return out
+
+
+def _note(pack: Pack) -> list[str]:
+    """How the quarters shown were rolled up, when some were."""
+    series = [*pack.series, *pack.satisfaction]
+    rolled = any(p.rolled_up for s in series for p in s.points)
+    return rollup_note(series, "quarter") if rolled else []
 
 
 def render_pack_markdown(pack: Pack) -> str:
@@ -26,14 +38,16 @@ def render_pack_markdown(pack: Pack) -> str:
         f"Review period {pack.period.label}; each objective over its last {pack.periods} periods "
         f"up to {pack.period.end.isoformat()} (exclusive). Services: {', '.join(pack.services)}.",
         "",
+        *(line for n in _note(pack) for line in (n, "")),
     ]
     out += ["## Breaches and improvement plans", ""]
     for b in pack.breaches:
         o = b.series.objective
         plans = ", ".join(b.plans) if b.plans else "**no open improvement plan**"
+        months = f" ({months_text(b.point)})" if b.point.rolled_up else ""
         out.append(
             f"- {o.sla} {o.label}: {num(b.point.measured)} {o.unit} against {_target(b.series)} "
-            f"in {b.point.period.label}; plan: {plans}"
+            f"in {period_text(b.point)}{months}; plan: {plans}"
         )
         for a in b.actions:
             late = " **overdue**" if a.overdue else ""
@@ -86,5 +100,12 @@ def render_pack_html(pack: Pack) -> str:
     env = environment("docs", html=True)
     charts = {s: Markup(chart_svg(s)) for s in [*pack.series, *pack.satisfaction]}
     return env.get_template("review-pack.html.j2").render(
-        pack=pack, charts=charts, num=num, target=_target
+        pack=pack,
+        charts=charts,
+        num=num,
+        target=_target,
+        note=_note(pack),
+        values=_values,
+        period_text=period_text,
+        months_text=months_text,
     )

@@ -86,6 +86,30 @@ def parse_period(text: str, kind: PeriodKind) -> Period:
     return Period(start, end, kind, text.strip())
 
 
+def kind_of(text: str) -> PeriodKind | None:
+    """The kind of period ``text`` is written as (None: it is no period label)."""
+    for kind, (pattern, _form) in _FORMS.items():
+        if pattern.match(text.strip()):
+            return kind
+    return None
+
+
+def quarter_of(period: Period) -> Period:
+    """The quarter ``period`` (a month) starts in."""
+    return parse_period(_label("quarterly", period.start), "quarterly")
+
+
+def months_of(period: Period) -> tuple[Period, ...]:
+    """The months of ``period``, in order."""
+    out = []
+    day = period.start
+    while day < period.end:
+        month = parse_period(_label("monthly", day), "monthly")
+        out.append(month)
+        day = month.end
+    return tuple(out)
+
+
 def service_minutes(
     period: Period,
     hours: str,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from spo_gitops import jsonio
+from spo_gitops.models.metrics import rollup_of
 from spo_gitops.sla.compute import Point, Series, SlaReport
+from spo_gitops.sla.rollup import RULE, Per
 
 Format = Literal["text", "markdown", "json", "html"]
 FORMATS: tuple[Format, ...] = ("text", "markdown", "json", "html")
@@ -30,29 +32,53 @@ def budget_text(point: Point) -> str:
     return f"{num(b.left)} of {num(b.allowed)} min left ({b.left_percent:.0f} %)"
 
 
+def period_text(point: Point) -> str:
+    """The period's label; a partial quarter says how many of its months were measured."""
+    if point.partial:
+        n, of = len(point.rolled_up), point.expected_months
+        return f"{point.period.label} (partial: {n} of {of} months)"
+    return point.period.label
+
+
+def months_text(point: Point) -> str:
+    """The months a quarter was rolled up from, with their values ('' for a measured period)."""
+    return ", ".join(f"{m.period.label}: {num(m.measured)}" for m in point.rolled_up)
+
+
+def _breach_extra(p: Point) -> str:
+    extra = f"; error budget {budget_text(p)}" if p.budget else ""
+    return extra + (f"; rolled up from {months_text(p)}" if p.rolled_up else "")
+
+
 def _rows(report: SlaReport) -> list[list[str]]:
     rows = []
     for s in report.series:
         p = s.latest
         assert p is not None
         o = s.objective
-        rows.append(
-            [
-                o.sla,
-                o.label,
-                f"{num(o.target)} {o.unit}",
-                p.period.label,
-                num(p.measured),
-                status(p),
-                ("+" if p.margin > 0 else "") + num(p.margin),
-                budget_text(p),
-                p.trend or "",
-            ]
-        )
+        row = [
+            o.sla,
+            o.label,
+            f"{num(o.target)} {o.unit}",
+            period_text(p),
+            num(p.measured),
+            status(p),
+            ("+" if p.margin > 0 else "") + num(p.margin),
+            budget_text(p),
+            p.trend or "",
+        ]
+        if report.per == "quarter":
+            row.append(months_text(p))
+        rows.append(row)
     return rows
 
 
 HEAD = ["sla", "objective", "target", "period", "measured", "status", "margin", "budget", "trend"]
+
+
+def head(report: SlaReport) -> list[str]:
+    """The table's columns: per quarter, the months each quarter was rolled up from too."""
+    return [*HEAD, "months"] if report.per == "quarter" else HEAD
 
 
 def _count(n: int, noun: str) -> str:
@@ -60,12 +86,54 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
+_KIND_NOUN = {"monthly": "month", "quarterly": "quarter", "yearly": "year"}
+
+
+def _periods(report: SlaReport) -> str:
+    """'6 periods'; per quarter, by kind: '2 quarters and 6 months'."""
+    periods = {p.period for s in report.series for p in s.points}
+    if report.per != "quarter":
+        return _count(len(periods), "period")
+    kinds = [k for k in ("quarterly", "monthly", "yearly") if any(p.kind == k for p in periods)]
+    counts = [_count(sum(p.kind == k for p in periods), _KIND_NOUN[k]) for k in kinds]
+    return " and ".join(counts) or _count(0, "period")
+
+
+def rollup_note(series: Sequence[Series], per: Per) -> list[str]:
+    """Per quarter: what was rolled up and how, and which quarters are partial."""
+    if per != "quarter":
+        return []
+    rolled = [s for s in series if any(p.rolled_up for p in s.points)]
+    lines = [
+        "Per quarter: the months of SLAs measured monthly and reviewed quarterly are rolled up "
+        f"into quarters: {RULE}. {_count(len(rolled), 'objective')} rolled up; the others stay "
+        "in their own measurement periods."
+    ]
+    partial: dict[tuple[str, int, int], int] = {}
+    for s in rolled:
+        for p in s.points:
+            if p.partial:
+                key = (p.period.label, len(p.rolled_up), p.expected_months)
+                partial[key] = partial.get(key, 0) + 1
+    if partial:
+        lines.append(
+            "Partial quarters (not every month measured): "
+            + "; ".join(
+                f"{label}, {n} of {of} months ({_count(k, 'objective')})"
+                for (label, n, of), k in sorted(partial.items())
+            )
+            + "."
+        )
+    elif rolled:
+        lines.append("Every quarter rolled up has all its months measured.")
+    return lines
+
+
 def _summary(report: SlaReport) -> list[str]:
-    periods = {p.period.label for s in report.series for p in s.points}
     return [
         f"SLA report up to {report.period or '-'}: "
         f"{_count(len(report.series), 'objective')} measured "
-        f"over {_count(len(periods), 'period')}; {len(report.breaches)} breached in their latest "
+        f"over {_periods(report)}; {len(report.breaches)} breached in their latest "
         f"period; {_count(len(report.services_needing_plan), 'service')} "
         f"{'needs' if len(report.services_needing_plan) == 1 else 'need'} an improvement plan "
         f"(after {_count(report.consecutive, 'consecutive period')} missed or worsening)."
@@ -73,14 +141,13 @@ def _summary(report: SlaReport) -> list[str]:
 
 
 def render_text(report: SlaReport) -> str:
-    lines = _summary(report)
+    lines = [*_summary(report), *rollup_note(report.series, report.per)]
     lines.append("")
     lines.append("Breached objectives:")
     for o, p in report.breaches or []:
-        extra = f"; error budget {budget_text(p)}" if p.budget else ""
         lines.append(
             f"  {o.sla} {o.label}: {num(p.measured)} {o.unit} against {num(o.target)} in "
-            f"{p.period.label} (margin {num(p.margin)}){extra}"
+            f"{period_text(p)} (margin {num(p.margin)}){_breach_extra(p)}"
         )
     if not report.breaches:
         lines.append("  none")
@@ -91,8 +158,8 @@ def render_text(report: SlaReport) -> str:
     if not report.improvements:
         lines.append("  none")
     lines.append("")
-    table = [HEAD, *_rows(report)]
-    widths = [max(len(r[i]) for r in table) for i in range(len(HEAD))]
+    table = [head(report), *_rows(report)]
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for r in table:
         lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
     return "\n".join(lines) + "\n"
@@ -104,12 +171,13 @@ def _md(text: str) -> str:
 
 def render_markdown(report: SlaReport, charts: Mapping[Series, str] | None = None) -> str:
     """Markdown; ``charts`` maps a series to the (relative) path of its chart image."""
-    lines = ["# Service level report", "", *_summary(report), "", "## Breached objectives", ""]
+    note = rollup_note(report.series, report.per)
+    lines = ["# Service level report", "", *_summary(report), ""]
+    lines += [*(f"{n}\n" for n in note), "## Breached objectives", ""]
     for o, p in report.breaches:
-        extra = f"; error budget {budget_text(p)}" if p.budget else ""
         lines.append(
             f"- **{o.sla}** {o.label}: {num(p.measured)} {o.unit} against a target of "
-            f"{num(o.target)} in {p.period.label} (margin {num(p.margin)}){extra}"
+            f"{num(o.target)} in {period_text(p)} (margin {num(p.margin)}){_breach_extra(p)}"
         )
     if not report.breaches:
         lines.append("None.")
@@ -118,8 +186,9 @@ def render_markdown(report: SlaReport, charts: Mapping[Series, str] | None = Non
         lines.append(f"- **{i.service}**: {i.message}")
     if not report.improvements:
         lines.append("None.")
-    lines += ["", "## Objectives", "", "| " + " | ".join(HEAD) + " |"]
-    lines.append("|" + "---|" * len(HEAD))
+    columns = head(report)
+    lines += ["", "## Objectives", "", "| " + " | ".join(columns) + " |"]
+    lines.append("|" + "---|" * len(columns))
     for r in _rows(report):
         lines.append("| " + " | ".join(_md(c) for c in r) + " |")
     if charts:
@@ -136,7 +205,7 @@ def _r(value: float) -> float:
 
 
 def to_json(report: SlaReport) -> dict[str, Any]:
-    def point(p: Point) -> dict[str, Any]:
+    def point(s: Series, p: Point) -> dict[str, Any]:
         b = p.budget
         return {
             "period": p.period.label,
@@ -153,12 +222,30 @@ def to_json(report: SlaReport) -> dict[str, Any]:
                 "left_minutes": _r(b.left),
                 "left_percent": _r(b.left_percent),
             },
-            "source": f"{p.file}:{p.line}",
+            "rollup": None
+            if not p.rolled_up
+            else {
+                "rule": rollup_of(s.objective.metric, s.objective.unit),
+                "months_expected": p.expected_months,
+                "partial": p.partial,
+                "months": [
+                    {
+                        "period": m.period.label,
+                        "measured": m.measured,
+                        "attained": m.attained,
+                        "service_minutes": m.budget.minutes if m.budget else None,
+                        "source": f"{m.file}:{m.line}",
+                    }
+                    for m in p.rolled_up
+                ],
+            },
+            "source": ", ".join(p.sources),
         }
 
     return {
         "format_version": FORMAT_VERSION,
         "period": report.period,
+        "per": report.per,
         "consecutive": report.consecutive,
         "objectives": [
             {
@@ -170,7 +257,7 @@ def to_json(report: SlaReport) -> dict[str, Any]:
                 "target": s.objective.target,
                 "unit": s.objective.unit,
                 "direction": s.objective.direction,
-                "points": [point(p) for p in s.points],
+                "points": [point(s, p) for p in s.points],
             }
             for s in report.series
         ],
@@ -210,10 +297,13 @@ def render_html(report: SlaReport, chart: Callable[[Series], str] | None = None)
     return env.get_template("sla-report.html.j2").render(
         report=report,
         summary=_summary(report)[0],
+        note=rollup_note(report.series, report.per),
         rows=_rows(report),
-        head=HEAD,
+        head=head(report),
         charts=charts,
         budget_text=budget_text,
+        period_text=period_text,
+        months_text=months_text,
         num=num,
     )
 
