@@ -12,6 +12,10 @@
 - the portfolio changes coming for the services it uses (and what they depend on): the stages
   planned after the review period's start.
 
+For a quarter the report is asked per quarter: the objectives of SLAs measured monthly and
+reviewed quarterly come as quarters rolled up from their months (sla/rollup.py), and the window,
+the breaches and the latest margin are theirs.
+
 Pure: the caller renders the pack (html or markdown) and writes it.
 """
 

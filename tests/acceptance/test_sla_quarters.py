@@ -232,6 +232,20 @@ def test_markdown_shows_the_months_of_each_quarter() -> None:
     ) in r.stdout
 
 
+def test_html_shows_the_months_of_each_quarter() -> None:
+    r = run_spo(
+        "-C", str(REPO), "sla", "report", "--metrics", SAMPLE, "--period", "2026-Q2", "-f", "html"
+    )  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    assert '<p class="rollup">Per quarter: the months of SLAs measured monthly' in r.stdout
+    breaches = r.stdout.split('id="breaches"')[1].split("</ul>")[0]
+    assert (
+        "99.863 percent against 99.9 in 2026-Q2 (margin -0.037); error budget -48.096 of 131.04 "
+        "min left (-37 %); rolled up from 2026-04: 99.91, 2026-05: 99.86, 2026-06: 99.82</li>"
+    ) in breaches
+    assert "<th>months</th>" in r.stdout
+
+
 QUARTER_ROW = """\
 service,metric,priority,period,value,unit
 open-banking-gateway,availability,,2026-Q2,99.86,percent
