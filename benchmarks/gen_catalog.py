@@ -208,7 +208,11 @@ def _spi(rng: random.Random, k: int, svcs: list[str], c: dict[str, list[str]]) -
     for process in rng.sample(PROCESSES, 2):
         raci = {owner: "AR", consumers[0]: "I", supplier: rng.choice(["C", "R", "CI"])}
         processes.append(
-            {"process": process, "activities": [{"activity": f"{process} handling", "raci": raci}]}
+            {
+                "process": process,
+                "owner": owner,
+                "activities": [{"activity": f"{process} handling", "raci": raci}],
+            }
         )
     spec = {
         "provider": owner,

@@ -64,6 +64,9 @@ CODES: dict[str, str] = {
     "SPO419": "SLA target not backed by the underpinning agreements of its dependencies",
     "SPO420": "service hours do not parse",
     "SPO421": "unknown time zone",
+    "SPO422": "SPI process without an owner",
+    "SPO423": "SPI process owner is not the Accountable of its activities",
+    "SPO424": "SPI process role held by neither a Party nor a member of one",
     # 6xx: changes between revisions (spo diff): versioning and lifecycle
     "SPO601": "spec changed without a version bump",
     "SPO602": "version lowered",

@@ -1,12 +1,17 @@
-"""Checks of one document beyond its schema: RACI rules, SLA sanity, durations, thresholds."""
+"""Checks of one document beyond its schema: RACI rules and process roles, SLA sanity,
+durations, thresholds; and the process roles of SPIs against the catalog's parties
+(:func:`process_roles`, one of the catalog-wide checks)."""
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from spo_gitops.catalog.documents import Document
+from spo_gitops.catalog.index import Index
+from spo_gitops.catalog.references import _walk
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.models import (
     ResourcePool,
@@ -15,7 +20,7 @@ from spo_gitops.models import (
     ServiceProviderInterface,
     metrics,
 )
-from spo_gitops.models.kinds import Objective
+from spo_gitops.models.kinds import Activity, Objective, Process
 from spo_gitops.sla.hours import HoursError, parse_hours, zone
 
 _DURATION_RE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d|w)$")
@@ -77,13 +82,39 @@ def _provisioning(
             )
 
 
+# Where an SPI names the roles of its processes. Each holder is a Party or a member one lists
+# (spec.members): not a reference to an entity, but review/changed.py follows them so that a change
+# to a Party's members re-checks the SPIs that name its members.
+ROLES: dict[str, tuple[str, ...]] = {
+    "owner": ("spec", "processes", "*", "owner"),
+    "manager": ("spec", "processes", "*", "managers", "*"),
+    "practitioner": ("spec", "processes", "*", "practitioners", "*"),
+}
+
+
+def _accountable(activity: Activity) -> list[str]:
+    return [party for party, roles in activity.raci.items() if "A" in roles]
+
+
+def _label(process: Process, activity: Activity) -> str:
+    return f"{process.process} / {activity.activity!r}"
+
+
 def _spi(doc: Document, spi: ServiceProviderInterface) -> Iterator[Diagnostic]:
     for p, process in enumerate(spi.spec.processes):
+        if process.owner is None:
+            yield doc.diag(
+                "SPO422",
+                f"{process.process} process has no owner",
+                ["spec", "processes", p],
+                hint="add owner: the Party, or a member of it, accountable for the process "
+                "across the organisation (the Accountable of its activities)",
+            )
         for a, activity in enumerate(process.activities):
             where: list[str | int] = ["spec", "processes", p, "activities", a]
-            accountable = [party for party, roles in activity.raci.items() if "A" in roles]
+            accountable = _accountable(activity)
             responsible = [party for party, roles in activity.raci.items() if "R" in roles]
-            label = f"{process.process} / {activity.activity!r}"
+            label = _label(process, activity)
             for party, roles in activity.raci.items():
                 repeated = sorted({r for r in roles if roles.count(r) > 1}, key="RACI".index)
                 if repeated:
@@ -116,6 +147,51 @@ def _spi(doc: Document, spi: ServiceProviderInterface) -> Iterator[Diagnostic]:
                 f"escalation after {level.after!r} is not a positive duration",
                 ["spec", "escalation", e, "after"],
             )
+
+
+def process_roles(docs: Iterable[Document], index: Index) -> Iterator[Diagnostic]:
+    """The roles of each SPI process against the parties of the catalog: every owner, manager and
+    practitioner is a Party or a member one lists (SPO424), and wherever an activity of the
+    process gives an A, the Accountable is the owner or a Party the owner is a member of
+    (SPO423). An activity without exactly one A is SPO401's, an Accountable that is no Party
+    SPO302's, a missing owner SPO422's."""
+    for doc in docs:
+        spi = doc.model
+        if not isinstance(spi, ServiceProviderInterface):
+            continue
+        for role, path in ROLES.items():
+            for where, value, _key in _walk(doc.data, path):
+                if isinstance(value, str) and not index.is_party_or_member(value):
+                    name = spi.spec.processes[int(where[2])].process
+                    close = difflib.get_close_matches(value, index.party_and_member_names(), n=1)
+                    yield doc.diag(
+                        "SPO424",
+                        f"{name} process {role} {value!r} is neither a Party nor a member of one",
+                        list(where),
+                        hint=(f"did you mean {close[0]}? " if close else "")
+                        + "name a Party, or a member listed in a Party's spec.members",
+                    )
+        for p, process in enumerate(spi.spec.processes):
+            owner = process.owner
+            if owner is None or not index.is_party_or_member(owner):
+                continue
+            for a, activity in enumerate(process.activities):
+                accountable = _accountable(activity)
+                if len(accountable) != 1 or index.get("Party", accountable[0]) is None:
+                    continue  # SPO401's, or SPO302's
+                party = accountable[0]
+                if index.is_member(owner, party):
+                    continue
+                own = index.parties_of(owner) or [owner]
+                yield doc.diag(
+                    "SPO423",
+                    f"{_label(process, activity)}: the Accountable is {party}, not the process "
+                    f"owner {owner} nor a Party {owner} is a member of",
+                    ["spec", "processes", p, "activities", a, "raci", party],
+                    hint=f"the owner stays accountable: give 'A' to {' or '.join(own)} (and "
+                    f"'R' to {party} if it does the work), or choose an owner who is {party} or "
+                    "one of its members",
+                )
 
 
 def _sla(doc: Document, sla: ServiceLevelAgreement) -> Iterator[Diagnostic]:

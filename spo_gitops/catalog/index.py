@@ -129,3 +129,31 @@ class Index:
     def is_member(self, who: str, party: str) -> bool:
         """``who`` is ``party`` itself or one of its members."""
         return who == party or who in self.members_of(party)
+
+    @cached_property
+    def _listed_by(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for party, members in self._members.items():
+            for member in members:
+                out[member].append(party)
+        return out
+
+    def parties_listing(self, who: str) -> list[str]:
+        """The Parties that list ``who`` among their members, in catalog order."""
+        return list(self._listed_by.get(who, ()))
+
+    def is_party_or_member(self, who: str) -> bool:
+        """``who`` is a Party of the catalog or a member some Party lists."""
+        return self.get("Party", who) is not None or who in self._listed_by
+
+    def party_and_member_names(self) -> list[str]:
+        """Every Party's name and every member a Party lists (for did-you-mean hints)."""
+        return sorted(
+            {name for kind, name in self.by_ref if kind == "Party"} | set(self._listed_by)
+        )
+
+    def parties_of(self, who: str) -> list[str]:
+        """The Parties ``who`` is or is a member of (every ``party`` with ``is_member(who,
+        party)``): ``who`` itself first when it is one, then those listing it."""
+        own = [who] if who in self._members else []
+        return own + [p for p in self.parties_listing(who) if p != who]

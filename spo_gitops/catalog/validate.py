@@ -16,7 +16,7 @@ from typing import Any
 
 from spo_gitops.catalog import files
 from spo_gitops.catalog.agreements import agreement_checks
-from spo_gitops.catalog.checks import document_checks
+from spo_gitops.catalog.checks import document_checks, process_roles
 from spo_gitops.catalog.documents import Document, load_file
 from spo_gitops.catalog.files import Discovered
 from spo_gitops.catalog.loader import Limits
@@ -201,6 +201,7 @@ def catalog_checks(
     found: list[Diagnostic] = []
     found.extend(check_references(docs, index))
     found.extend(check_cycles(index))
+    found.extend(process_roles(docs, index))
     found.extend(check_portfolio(index))
     found.extend(agreement_checks(project, index, today))
     found.extend(approval_trail(index, project.config.lifecycle, today))

@@ -233,6 +233,21 @@ class Process(Model):
         "service-level",
         "supplier",
     ] = Field(description="The service management process.")
+    owner: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Process owner, accountable for the process across the organisation: a Party "
+        "or a member of one (e.g. daniel.okafor). Every Accountable of the process's activities "
+        "is the owner or a Party the owner is a member of.",
+    )
+    managers: list[str] = Field(
+        default_factory=list,
+        description="Process managers, who run the process day to day: Parties or their members.",
+    )
+    practitioners: list[str] = Field(
+        default_factory=list,
+        description="Process practitioners, who carry out its activities: Parties or members.",
+    )
     activities: list[Activity] = Field(min_length=1, description="Activities with their RACI.")
 
 

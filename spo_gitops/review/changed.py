@@ -4,8 +4,10 @@ The files that differ between REV and the working tree (untracked catalog files 
 *changed*; the entities they define, now and at REV, are the changed entities. Validated with
 them are the files of every entity that refers to a changed entity (its referrers, owners
 included) and of every entity a changed entity refers to, now or at REV (a policy on a service
-reads its SLAs, a pool's capacity depends on its consumers). Those are the *touched* files: their
-findings are exactly those of a full run, restricted to them.
+reads its SLAs, a pool's capacity depends on its consumers), and, for a changed Party, of every
+SPI whose process roles name it or a member it lists, now or at REV (a role is held by a Party or
+a member of one). Those are the *touched* files: their findings are exactly those of a full run,
+restricted to them.
 
 Cross-document checks (duplicate names, references, cycles, portfolio entries, policies) need
 every entity, not only the touched ones. Parsing 10,000 files for that takes seconds, so the
@@ -31,6 +33,7 @@ from typing import Any
 
 from spo_gitops import __version__, jsonio
 from spo_gitops.catalog import files as catalog_files
+from spo_gitops.catalog.checks import ROLES
 from spo_gitops.catalog.documents import Document, EntityKey, check_document
 from spo_gitops.catalog.loader import decode, parse_text
 from spo_gitops.catalog.references import (
@@ -60,7 +63,7 @@ from spo_gitops.policy.lookups import Lookups
 
 CACHE_DIR = ".spo"
 CACHE_FILE = "index.json"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: an entry's references hold the names of roles and members too
 # The modules that decide what a document's data is and whether it is valid.
 _FINGERPRINT_SOURCES = ("catalog", "models")
 
@@ -75,9 +78,22 @@ class ChangedResult(ValidationResult):
     full: bool = False  # spo.yaml changed: everything was validated
 
 
+# A name that is no reference but that a Party change reaches: an SPI's process role is held by a
+# Party or a member one lists (catalog/checks.py), so (NAME, holder) is in the SPI's references
+# and (NAME, member) in a Party's; a changed Party touches the SPIs naming it or its members.
+NAME = "name"
+_NAMES: dict[str, list[tuple[str, ...]]] = {
+    "ServiceProviderInterface": list(ROLES.values()),
+    "Party": [("spec", "members", "*")],
+}
+
+
 def outgoing(kind: str, data: dict[str, Any], *, owners: bool = True) -> list[EntityKey]:
-    """The entities a document refers to, through the fields validation checks."""
+    """The entities a document refers to, through the fields validation checks, and the names
+    of :data:`NAME`."""
     out: list[EntityKey] = []
+    for path in _NAMES.get(kind, []):
+        out.extend((NAME, v) for _where, v, _is_key in _walk(data, path) if isinstance(v, str))
     for path, target, _types in REFERENCES.get(kind, []):
         if path == ("metadata", "owner") and not owners:
             continue
@@ -333,6 +349,9 @@ def _touched(files: list[_File], changed: list[_File], change: _Change, today: d
         forward.update(refs)
         if kind in SERVICE_FACETS:
             facets_of.update(r for r in refs if r[0] == "ServiceModel")
+        if kind == "Party":  # who holds a role is judged by the Parties and who they list
+            changed_refs.add((NAME, name))
+            changed_refs.update(r for r in refs if r[0] == NAME)
 
     for f in changed:
         for doc, refs in zip(f.docs, f.refs, strict=True):

@@ -62,7 +62,12 @@ def _raci_table(process: dict[str, Any]) -> dict[str, Any]:
             if p not in parties:
                 parties.append(p)
     rows = [(a["activity"], [a["raci"].get(p, "") for p in parties]) for a in process["activities"]]
-    return {"process": process["process"], "parties": parties, "rows": rows}
+    roles = [
+        ("owner", [process["owner"]] if process.get("owner") else []),
+        ("managers", process.get("managers", [])),
+        ("practitioners", process.get("practitioners", [])),
+    ]
+    return {"process": process["process"], "parties": parties, "rows": rows, "roles": roles}
 
 
 class _Catalog:

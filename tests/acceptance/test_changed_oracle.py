@@ -12,6 +12,8 @@ the implementation: documents are read with PyYAML's own SafeLoader, and a file 
 - it mentions a service that a changed portfolio entry, agreement, SPI, improvement plan or risk
   is about, or a service owned by a changed Party (those change how the service looks), or a
   service that depends on a changed one (its readiness and backing change), or
+- it mentions a member that a changed Party lists, before or after (an SPI's process roles are
+  held by Parties or their members), or
 - a Policy changed (before or after the change) whose ``match.kinds`` include a kind it holds, or
 - it holds a Policy with an expired waiver, or the entity such a waiver names, or
 - spo.yaml changed (then every file).
@@ -123,6 +125,8 @@ def affected(before: dict[str, list[dict[str, Any]]], root: Path, config_changed
                     names |= {s for s in services if isinstance(s, str)}
                 if d.get("kind") == "Party" and _name(d):
                     parties.add(str(_name(d)))
+                if d.get("kind") == "Party":
+                    names |= {m for m in spec.get("members") or [] if isinstance(m, str)}
     for docs in after.values():
         for d in docs:
             if (
@@ -243,6 +247,11 @@ CORPUS: dict[str, tuple[Callable[[Path], None], bool]] = {
         False,
     ),
     "party": (_edit("catalog/parties/team-data.yaml", "type: team", "type: supplier"), False),
+    # a process owner taken off the team that is the Accountable of the processes he owns
+    "party-member-leaves": (
+        _edit("catalog/parties/team-service-management.yaml", "    - daniel.okafor\n", ""),
+        False,
+    ),
     "pool-shrinks": (
         _edit("catalog/pools/service-desk-agents.yaml", "capacity: 60", "capacity: 10"),
         False,

@@ -85,6 +85,7 @@ spec:
   services: [hosting]
   processes:
     - process: incident
+      owner: team-ops
       activities:
         - activity: Restore servers
           raci: {cloudco: R, team-ops: A}

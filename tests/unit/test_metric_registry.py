@@ -115,6 +115,7 @@ spec:
   services: [pay]
   processes:
     - process: incident
+      owner: team-a
       activities:
         - activity: Restore service
           raci: {team-a: %s, retail: R}
@@ -133,7 +134,7 @@ def test_raci_letters_count_once(tmp_path: Path, letters: str, expected: list[st
 def test_a_repeated_raci_letter_is_reported_at_the_party(tmp_path: Path) -> None:
     root = catalog(tmp_path, HEAD + RACI % "AA")
     (d,) = validate(load_project(root)).findings.items
-    assert (d.line, d.pointer) == (35, "/spec/processes/0/activities/0/raci/team-a")
+    assert (d.line, d.pointer) == (36, "/spec/processes/0/activities/0/raci/team-a")
     assert "A more than once" in d.message
 
 
