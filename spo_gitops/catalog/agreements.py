@@ -20,6 +20,8 @@ Agreements come in three types (``spec.type``), and the parties must fit the typ
 - UC, an underpinning contract: ``provider`` is the supplier (required), ``customer`` a team,
   and the supplier's SPI (``spec.provider`` the supplier) covers the service.
 
+A board (a decision body: it approves stages of the portfolio) is party to none of them.
+
 A party of the wrong type is SPO303; a UC without a supplier SPO308, one that no SPI of its
 supplier covers SPO309 (errors). These read the agreement, its parties and the SPIs of its
 service.
@@ -40,7 +42,7 @@ from spo_gitops.catalog.documents import Document
 from spo_gitops.catalog.index import Index
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Diagnostic
-from spo_gitops.models import Party, ServiceLevelAgreement, ServiceModel, metrics
+from spo_gitops.models import ServiceLevelAgreement, ServiceModel, metrics
 from spo_gitops.models.kinds import Objective
 
 DEFAULT_EXPIRY_WARNING_DAYS = 60
@@ -128,12 +130,6 @@ def _agreements(index: Index) -> Iterator[tuple[Document, ServiceLevelAgreement]
             yield doc, doc.model
 
 
-def _party_type(index: Index, name: str) -> str | None:
-    doc = index.get("Party", name)
-    model = doc.model if doc is not None and doc.valid else None
-    return model.spec.type if isinstance(model, Party) else None
-
-
 def check_parties(index: Index) -> Iterator[Diagnostic]:
     """SPO303, SPO308, SPO309: each agreement's counterparties fit its type."""
     for doc, sla in _agreements(index):
@@ -143,7 +139,7 @@ def check_parties(index: Index) -> Iterator[Diagnostic]:
             ("customer", spec.customer, customer_type),
             ("provider", spec.provider, provider_type),
         ):
-            have = _party_type(index, name) if name is not None else None
+            have = index.party_type(name) if name is not None else None
             if have is not None and have != wanted:
                 yield doc.diag(
                     "SPO303",
@@ -161,7 +157,7 @@ def check_parties(index: Index) -> Iterator[Diagnostic]:
                 ["spec", "type"],
                 hint="set spec.provider to the supplier (a Party of type supplier)",
             )
-        elif _party_type(index, spec.provider) == "supplier" and not any(
+        elif index.party_type(spec.provider) == "supplier" and not any(
             (spi.data.get("spec") or {}).get("provider") == spec.provider
             for spi in index.spis_of(spec.service)
         ):

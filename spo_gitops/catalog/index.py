@@ -1,8 +1,9 @@
 """The catalog index: entities by kind and name, and the lookups every later stage needs.
 
-"The stage of a service", "its portfolio entry", "its SLAs", "the members of a team": each is
-computed here, once per catalog, on first use; policies, compile, the SLA report, the site and
-the portfolio views read them from the index instead of walking raw documents again.
+"The stage of a service", "its portfolio entry", "its SLAs", "the members of a team", "the
+parties someone belongs to": each is computed here, once per catalog, on first use; policies,
+compile, the SLA report, the site and the portfolio views read them from the index instead of
+walking raw documents again.
 """
 
 from __future__ import annotations
@@ -157,3 +158,17 @@ class Index:
         party)``): ``who`` itself first when it is one, then those listing it."""
         own = [who] if who in self._members else []
         return own + [p for p in self.parties_listing(who) if p != who]
+
+    @cached_property
+    def _party_types(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for party in self.valid("Party"):
+            kind = _spec(party).get("type")
+            if isinstance(kind, str):
+                out[party.name] = kind
+        return out
+
+    def party_type(self, name: str) -> str | None:
+        """The ``spec.type`` of Party ``name`` (team, board, supplier, customer), None when it
+        is not a valid Party."""
+        return self._party_types.get(name)

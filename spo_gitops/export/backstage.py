@@ -1,7 +1,7 @@
 """The catalog as Backstage entities, for a Backstage instance to ingest.
 
-- a **Group** per Party (``spec.type`` team, supplier or customer), with its title and the first
-  contact's email as its profile;
+- a **Group** per Party (``spec.type`` team, board, supplier or customer), with its title and
+  the first contact's email as its profile;
 - a **Component** per ServiceModel (``spec.type: service``): owned by its team, its lifecycle
   from the portfolio stage, part of the **System** of its business domain, depending on the
   services it depends on and the **Resource** of every pool it draws on;

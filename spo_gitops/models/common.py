@@ -45,6 +45,12 @@ Stage = Literal[
 ]
 STAGES: tuple[str, ...] = Stage.__args__  # type: ignore[attr-defined]
 
+PartyType = Literal["team", "board", "supplier", "customer"]
+PARTY_TYPES: tuple[str, ...] = PartyType.__args__  # type: ignore[attr-defined]
+# The parties inside the organisation: they own entities' records and take its decisions
+# (an approval on the portfolio's trail is theirs); suppliers and customers are outside it.
+INTERNAL_PARTY_TYPES = frozenset({"team", "board"})
+
 
 class Model(BaseModel):
     """Base of every model: camelCase in YAML, unknown fields refused, immutable."""

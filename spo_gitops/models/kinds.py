@@ -16,6 +16,7 @@ from spo_gitops.models.common import (
     Model,
     Name,
     PartyMetadata,
+    PartyType,
     Percent,
     Stage,
 )
@@ -42,9 +43,10 @@ class Contact(Model):
 
 
 class PartySpec(Model):
-    type: Literal["team", "supplier", "customer"] = Field(
-        description="team: an internal team; supplier: an external provider; customer: who "
-        "receives the services."
+    type: PartyType = Field(
+        description="team: an internal team; board: an internal decision body (portfolio "
+        "board, change advisory board, ...) that approves stages; supplier: an external "
+        "provider; customer: who receives the services."
     )
     handle: str | None = Field(
         default=None,
@@ -52,11 +54,15 @@ class PartySpec(Model):
         description="Code-host handle of a team (e.g. @acme/payments), for CODEOWNERS.",
     )
     contacts: list[Contact] = Field(default_factory=list, description="Who to contact.")
-    members: list[str] = Field(default_factory=list, description="Members of a team.")
+    members: list[str] = Field(
+        default_factory=list,
+        description="Members of a team or board: people's handles (e.g. daniel.okafor) or "
+        "other parties' names.",
+    )
 
 
 class Party(Model):
-    """A team, supplier or customer."""
+    """A team, board, supplier or customer."""
 
     api_version: ApiVersion = _API
     kind: Literal["Party"]
@@ -171,7 +177,11 @@ class BusinessCase(Model):
 
 class Approval(Model):
     stage: Stage = Field(description="The stage this approval admits the service to.")
-    approver: str = Field(min_length=1, description="Who approved (person or board).")
+    approver: str = Field(
+        min_length=1,
+        description="Who approved: a Party of type board or team (e.g. change-advisory-board), "
+        "or a member of one (a person's handle from its spec.members).",
+    )
     date: dt.date = Field(description="When (YYYY-MM-DD).")
     reference: str | None = Field(default=None, description="Minutes, ticket or decision id.")
 

@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from spo_gitops import jsonio
-from spo_gitops.models.common import NAME_PATTERN, STAGES
+from spo_gitops.models.common import NAME_PATTERN, PARTY_TYPES, STAGES
 from spo_gitops.models.metrics import UNITS
 from spo_gitops.providers.base import (
     Observed,
@@ -182,10 +182,10 @@ ALLOCATION = _obj(
 )
 
 PARTY = _obj(
-    "A team, supplier or customer.",
+    "A team, board, supplier or customer.",
     {
         "title": _d(_TEXT, "Human-readable name."),
-        "type": {"enum": ["team", "supplier", "customer"], "description": "Kind of party."},
+        "type": {"enum": list(PARTY_TYPES), "description": "Kind of party."},
         "email": _d(_TEXT, "Contact e-mail address."),
         "labels": _LABELS,
     },
@@ -204,7 +204,7 @@ TYPES: dict[str, ResourceType] = {
             "Capacity of a pool allocated to a service.",
             replace_on=frozenset({"pool", "service"}),
         ),
-        ResourceType("party", PARTY, "A team, supplier or customer."),
+        ResourceType("party", PARTY, "A team, board, supplier or customer."),
     )
 }
 
