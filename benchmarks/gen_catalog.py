@@ -87,7 +87,7 @@ def _party(rng: random.Random, name: str, kind: str, owner: str) -> dict[str, An
         {"name": f"{person.title()} {i}", "email": f"{person}{i}@example.com", "role": role}
         for i, role in enumerate(["owner", "deputy"][: rng.randint(1, 2)])
     ]
-    if kind == "team":
+    if kind in ("team", "board"):
         spec["members"] = [f"{p}.{name}" for p in rng.sample(PEOPLE, rng.randint(3, 8))]
     return _doc("Party", _meta(rng, name, owner, f"{kind.title()} {name}"), spec)
 
@@ -261,13 +261,14 @@ def generate(root: Path, documents: int = 10_000, seed: int = 1) -> dict[str, An
     ]
     groups = [live_tier1[i : i + 10] for i in range(0, len(live_tier1), 10)]
     docs += [_risk(rng, k, g, rng.choice(c["team"])) for k, g in enumerate(groups)]
-    spis = max(0, spis - len(groups))
+    spis = max(0, spis - len(groups) - 1)  # one document for the board
     _size_pools(docs)
     per_spi = max(1, -(-services // spis)) if spis else 0
     for k in range(spis):
         start = (k * per_spi) % max(services, 1)
         covered = [f"svc-{j:05d}" for j in range(start, min(start + per_spi, services))]
         docs.append(_spi(rng, k, covered or ["svc-00000"], c))
+    docs.append(_party(rng, "portfolio-board", "board", c["team"][0]))  # the approver of all
 
     (root / "policies").mkdir(parents=True, exist_ok=True)
     (root / "spo.yaml").write_text(SPO_YAML, encoding="utf-8")

@@ -67,6 +67,8 @@ CODES: dict[str, str] = {
     "SPO422": "SPI process without an owner",
     "SPO423": "SPI process owner is not the Accountable of its activities",
     "SPO424": "SPI process role held by neither a Party nor a member of one",
+    "SPO425": "approver is not a Party or a member of one",
+    "SPO426": "approver is a supplier or customer, not a board or team of the organisation",
     # 6xx: changes between revisions (spo diff): versioning and lifecycle
     "SPO601": "spec changed without a version bump",
     "SPO602": "version lowered",

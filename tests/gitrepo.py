@@ -46,7 +46,7 @@ spec:
 
 def entry(name: str, stage: str, version: str = "1.0.0", approvals: tuple[str, ...] = ()) -> str:
     recs = "".join(
-        f"\n    - {{stage: {s}, approver: Board, date: 2026-01-0{i + 1}, reference: B-{i}}}"
+        f"\n    - {{stage: {s}, approver: team-a, date: 2026-01-0{i + 1}, reference: B-{i}}}"
         for i, s in enumerate(approvals)
     )
     return f"""\

@@ -130,7 +130,7 @@ def _case(inv: int, cost: int, benefit: int, years: int) -> str:
 
 
 def _approvals(*pairs: tuple[str, str]) -> str:
-    rows = "".join(f"    - {{stage: {s}, approver: Board, date: {d}}}\n" for s, d in pairs)
+    rows = "".join(f"    - {{stage: {s}, approver: team-a, date: {d}}}\n" for s, d in pairs)
     return "  approvals:\n" + rows
 
 

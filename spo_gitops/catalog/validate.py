@@ -32,6 +32,7 @@ from spo_gitops.config import Project
 from spo_gitops.diagnostics import Diagnostic, Findings
 from spo_gitops.policy import PoolUsage, evaluate_policies
 from spo_gitops.portfolio import portfolio_checks
+from spo_gitops.review.lifecycle import check_approvers as approvers
 from spo_gitops.review.lifecycle import check_trail as approval_trail
 
 LoadProgress = Callable[[int, int], None]
@@ -205,6 +206,7 @@ def catalog_checks(
     found.extend(check_portfolio(index))
     found.extend(agreement_checks(project, index, today))
     found.extend(approval_trail(index, project.config.lifecycle, today))
+    found.extend(approvers(index))
     found.extend(portfolio_checks(index, project.config, today))
     found.extend(check_plans(index, today))
     found.extend(_blueprint_findings(project, docs, index))

@@ -5,9 +5,9 @@ The files that differ between REV and the working tree (untracked catalog files 
 them are the files of every entity that refers to a changed entity (its referrers, owners
 included) and of every entity a changed entity refers to, now or at REV (a policy on a service
 reads its SLAs, a pool's capacity depends on its consumers), and, for a changed Party, of every
-SPI whose process roles name it or a member it lists, now or at REV (a role is held by a Party or
-a member of one). Those are the *touched* files: their findings are exactly those of a full run,
-restricted to them.
+SPI whose process roles and every portfolio entry whose approvals name it or a member it lists,
+now or at REV (a role is held, an approval given, by a Party or a member of one). Those are the
+*touched* files: their findings are exactly those of a full run, restricted to them.
 
 Cross-document checks (duplicate names, references, cycles, portfolio entries, policies) need
 every entity, not only the touched ones. Parsing 10,000 files for that takes seconds, so the
@@ -63,7 +63,7 @@ from spo_gitops.policy.lookups import Lookups
 
 CACHE_DIR = ".spo"
 CACHE_FILE = "index.json"
-CACHE_FORMAT = 2  # 2: an entry's references hold the names of roles and members too
+CACHE_FORMAT = 3  # 2: the names of roles and members in references; 3: of approvers too
 # The modules that decide what a document's data is and whether it is valid.
 _FINGERPRINT_SOURCES = ("catalog", "models")
 
@@ -79,11 +79,13 @@ class ChangedResult(ValidationResult):
 
 
 # A name that is no reference but that a Party change reaches: an SPI's process role is held by a
-# Party or a member one lists (catalog/checks.py), so (NAME, holder) is in the SPI's references
-# and (NAME, member) in a Party's; a changed Party touches the SPIs naming it or its members.
+# Party or a member one lists (catalog/checks.py), and so is an approval of a portfolio entry
+# given (review/lifecycle.py), so (NAME, holder) is in the SPI's or entry's references and (NAME,
+# member) in a Party's; a changed Party touches the SPIs and entries naming it or its members.
 NAME = "name"
 _NAMES: dict[str, list[tuple[str, ...]]] = {
     "ServiceProviderInterface": list(ROLES.values()),
+    "PortfolioEntry": [("spec", "approvals", "*", "approver")],
     "Party": [("spec", "members", "*")],
 }
 

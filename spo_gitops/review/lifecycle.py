@@ -15,7 +15,11 @@ On every snapshot (``spo validate``), the approval trail of each portfolio entry
   approval (``lifecycle.approvalRequired``) has its record in ``spec.approvals`` (SPO416); a
   retired service may have left the pipeline at any stage, so its trail is not completed;
 - the records are dated in stage order: a later stage is never approved before an earlier one
-  (SPO417), and never after the validation date (SPO418).
+  (SPO417), and never after the validation date (SPO418);
+- each record's approver is a Party inside the organisation (a board or a team) or a member of
+  one (its ``spec.members``, ``Index.parties_of``): anyone else is SPO425; a supplier or a
+  customer, or someone who is a member of such parties only, is SPO426 (their sign-off is not
+  the organisation's decision).
 
 Removing the approval of a stage the service had reached is a breaking change (versioning.py).
 """
@@ -23,6 +27,7 @@ Removing the approval of a stage the service had reached is a breaking change (v
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +35,7 @@ from spo_gitops.catalog.documents import Document
 from spo_gitops.config import LifecycleConfig
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.models import PortfolioEntry
-from spo_gitops.models.common import STAGES
+from spo_gitops.models.common import INTERNAL_PARTY_TYPES, STAGES
 
 if TYPE_CHECKING:
     from spo_gitops.catalog.references import Index
@@ -183,3 +188,89 @@ def _trail(
             )
         if latest is None or approval.date >= latest[1]:
             latest = (approval.stage, approval.date)
+
+
+# --- who approved, on every snapshot ------------------------------------------------------------
+
+
+def check_approvers(index: Index) -> Iterator[Diagnostic]:
+    """SPO425-SPO426 for every valid portfolio entry: each approver is a board or team, or a
+    member of one. Each finding reads its PortfolioEntry and the Parties (names, types,
+    members), nothing else; a Party that is invalid stands for nobody (its own findings say
+    why), but an approver naming it is not reported a second time."""
+    hints = _Hints(index)
+    for doc in sorted(index.of_kind("PortfolioEntry"), key=lambda d: d.name):
+        entry = doc.model if doc.valid else None
+        if not isinstance(entry, PortfolioEntry):
+            continue
+        for i, approval in enumerate(entry.spec.approvals):
+            yield from _approver(doc, index, hints, i, approval.stage, approval.approver)
+
+
+def _approver(
+    doc: Document, index: Index, hints: _Hints, i: int, stage: str, who: str
+) -> Iterator[Diagnostic]:
+    where: list[str | int] = ["spec", "approvals", i, "approver"]
+    parties = index.parties_of(who)
+    if any(index.party_type(p) in INTERNAL_PARTY_TYPES for p in parties):
+        return
+    if parties:
+        if who in parties:
+            what = f"is a {index.party_type(who)}"
+        else:
+            kinds = " or ".join(sorted({str(index.party_type(p)) for p in parties}))
+            what = f"is a member of {', '.join(sorted(parties))} ({kinds}) only"
+        yield doc.diag(
+            "SPO426",
+            f"approval of {stage}: approver {who} {what}, not a board or team of the organisation",
+            where,
+            hint="the trail records the organisation's own decisions: name the board or team "
+            "that took it, or one of its members (a supplier's or customer's representative who "
+            "sits on a board can be listed in its spec.members)",
+        )
+        return
+    if index.get("Party", who) is not None:
+        return  # an invalid Party: reported in its own file
+    yield doc.diag(
+        "SPO425",
+        f"approval of {stage}: approver {who!r} is not a Party or a member of one",
+        where,
+        hint=hints.of(who),
+    )
+
+
+class _Hints:
+    """Did-you-mean among the boards and teams (by name or title) and their members, worked
+    out once per catalog and once per spelling (a catalog written before approvers were
+    checked repeats the same few board titles)."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self._spelt: dict[str, str] | None = None  # casefolded spelling -> the name to write
+        self._hints: dict[str, str] = {}
+
+    def spelt(self) -> dict[str, str]:
+        if self._spelt is None:
+            self._spelt = {}
+            for party in sorted(self.index.valid("Party"), key=lambda d: d.name):
+                if self.index.party_type(party.name) not in INTERNAL_PARTY_TYPES:
+                    continue
+                title = (party.data.get("metadata") or {}).get("title")
+                for text in (party.name, title if isinstance(title, str) else None):
+                    if text:
+                        self._spelt.setdefault(text.casefold(), party.name)
+                for member in sorted(self.index.members_of(party.name)):
+                    self._spelt.setdefault(member.casefold(), member)
+        return self._spelt
+
+    def of(self, who: str) -> str:
+        if who not in self._hints:
+            spelt = self.spelt()
+            close = difflib.get_close_matches(who.casefold(), list(spelt), n=1)
+            self._hints[who] = (
+                f"did you mean {spelt[close[0]]}? An approver is a Party's name or a member's "
+                "handle"
+                if close
+                else "add a Party of type board or use a party's member"
+            )
+        return self._hints[who]

@@ -255,6 +255,13 @@ def build_site(data: SiteInput, progress: Callable[[str], None] | None = None) -
             for d in cat.spis
             if doc.name == _spec(d)["provider"] or doc.name in _spec(d)["consumers"]
         ]
+        # the decisions of a board (or team): its own approvals and its members'
+        approvals = [
+            {"service": service, **a}
+            for service, entry in sorted(cat.entries.items())
+            for a in _spec(entry).get("approvals", [])
+            if cat.index.is_member(str(a["approver"]), doc.name)
+        ]
         files[f"parties/{doc.name}.html"] = render(
             "party.html.j2",
             "../",
@@ -265,6 +272,7 @@ def build_site(data: SiteInput, progress: Callable[[str], None] | None = None) -
             supplied=supplied,
             slas=slas,
             spis=spis,
+            approvals=approvals,
             sla_spec=_spec,
         )
     for doc in cat.pools:

@@ -13,7 +13,8 @@ the implementation: documents are read with PyYAML's own SafeLoader, and a file 
   is about, or a service owned by a changed Party (those change how the service looks), or a
   service that depends on a changed one (its readiness and backing change), or
 - it mentions a member that a changed Party lists, before or after (an SPI's process roles are
-  held by Parties or their members), or
+  held by Parties or their members, an approval is given by a board or team or a member of one),
+  or
 - a Policy changed (before or after the change) whose ``match.kinds`` include a kind it holds, or
 - it holds a Policy with an expired waiver, or the entity such a waiver names, or
 - spo.yaml changed (then every file).
@@ -250,6 +251,16 @@ CORPUS: dict[str, tuple[Callable[[Path], None], bool]] = {
     # a process owner taken off the team that is the Accountable of the processes he owns
     "party-member-leaves": (
         _edit("catalog/parties/team-service-management.yaml", "    - daniel.okafor\n", ""),
+        False,
+    ),
+    # the change manager leaves the CAB: the decommissioning she approved is no evidence
+    "board-member-leaves": (
+        _edit("catalog/parties/boards.yaml", "    - lucy.harper\n", ""),
+        False,
+    ),
+    # a board recorded as an outside body: its approvals are not the bank's decisions
+    "board-retyped": (
+        _edit("catalog/parties/boards.yaml", "type: board", "type: customer"),
         False,
     ),
     "pool-shrinks": (

@@ -15,7 +15,7 @@ from tests.gitrepo import commit, git
 from tests.helpers import Result, run_spo
 
 APPROVALS = "".join(
-    f"\n    - {{stage: {s}, approver: Board, date: 2026-01-0{i + 1}, reference: B-{i}}}"
+    f"\n    - {{stage: {s}, approver: team-a, date: 2026-01-0{i + 1}, reference: B-{i}}}"
     for i, s in enumerate(["approved", "chartered", "designed", "transitioning", "live"])
 )
 CATALOG = f"""\

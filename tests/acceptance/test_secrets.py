@@ -63,11 +63,11 @@ spec:
   service: alerts
   stage: live
   approvals:
-    - {{stage: approved, approver: Board, date: 2026-01-01, reference: B-1}}
-    - {{stage: chartered, approver: Board, date: 2026-01-02, reference: B-2}}
-    - {{stage: designed, approver: Board, date: 2026-01-03, reference: B-3}}
-    - {{stage: transitioning, approver: Board, date: 2026-01-04, reference: B-4}}
-    - {{stage: live, approver: Board, date: 2026-01-05, reference: B-5}}
+    - {{stage: approved, approver: team-a, date: 2026-01-01, reference: B-1}}
+    - {{stage: chartered, approver: team-a, date: 2026-01-02, reference: B-2}}
+    - {{stage: designed, approver: team-a, date: 2026-01-03, reference: B-3}}
+    - {{stage: transitioning, approver: team-a, date: 2026-01-04, reference: B-4}}
+    - {{stage: live, approver: team-a, date: 2026-01-05, reference: B-5}}
 """
 
 

@@ -28,7 +28,7 @@ DAY = dt.date(2026, 12, 1)
 def run(
     tmp_path: Path, stage: str, approvals: list[tuple[str, str]], config: str = ""
 ) -> list[tuple[str, int, str]]:
-    records = "".join(f"\n    - {{stage: {s}, approver: Board, date: {d}}}" for s, d in approvals)
+    records = "".join(f"\n    - {{stage: {s}, approver: team-a, date: {d}}}" for s, d in approvals)
     text = (
         PARTIES
         + "apiVersion: spo/v1\nkind: PortfolioEntry\n"
