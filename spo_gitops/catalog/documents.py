@@ -193,8 +193,9 @@ def check_document(doc: Document) -> list[Diagnostic]:
 def load_file(
     fs_path: str, display: str, limits: Limits
 ) -> tuple[list[Document], list[Diagnostic]]:
-    """Read and parse one file, and check each of its documents on its own."""
-    parsed, _text = read_file(fs_path, display, limits)
+    """Read and parse one file, and check each of its documents on its own (a file in the plain
+    subset without a node graph: positions are recovered from ``fs_path`` when asked for)."""
+    parsed, _text = read_file(fs_path, display, limits, plain=True)
     return documents_of(parsed, fs_path)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from spo_gitops import __version__
+from spo_gitops.catalog import heap
 from spo_gitops.cli.habits import VERBOSITY, add_common_options, no_color_option
 from spo_gitops.errors import SpoError
 from spo_gitops.redaction import scrub
@@ -190,6 +191,7 @@ def _bug_report(exc: BaseException) -> Path:
 def main(argv: list[str] | None = None) -> Any:
     """Run the CLI and map every outcome to a documented exit code."""
     cwd = os.getcwd()  # -C changes directory for one invocation only
+    heap.short_lived()
     try:
         code = cli.main(args=argv, prog_name="spo", standalone_mode=False)
     except click.exceptions.Exit as e:

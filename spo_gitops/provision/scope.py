@@ -42,11 +42,11 @@ from pathlib import Path
 from typing import Any
 
 from spo_gitops import __version__, jsonio
-from spo_gitops.catalog import files
+from spo_gitops.catalog import files, heap
 from spo_gitops.catalog.documents import Document
 from spo_gitops.catalog.index import Index
 from spo_gitops.catalog.references import build_index
-from spo_gitops.catalog.validate import ValidationResult, _gc_paused, validate
+from spo_gitops.catalog.validate import ValidationResult, validate
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Findings
 from spo_gitops.fsutil import write_atomic
@@ -129,7 +129,7 @@ def _validation_lock(project: Project) -> Iterator[None]:
 
 def _read_record(project: Project, key: str) -> list[list[Any]] | None:
     try:
-        with _gc_paused(), open(_record_path(project), encoding="utf-8") as fh:
+        with heap.bulk(), open(_record_path(project), encoding="utf-8") as fh:
             raw = json.load(fh)
     except (OSError, ValueError):
         return None
@@ -149,7 +149,7 @@ def _write_record(project: Project, key: str, docs: list[Document]) -> bool:
         )
     except (TypeError, ValueError):
         return False
-    with _gc_paused():
+    with heap.bulk():
         if json.loads(text)["documents"] != entries:
             return False
     path = _record_path(project)
@@ -180,7 +180,7 @@ def validated_catalog(project: Project) -> tuple[ValidationResult, bool]:
         entries = _read_record(project, key)
         docs = _documents(entries, discovered) if entries is not None else None
         if docs is not None:
-            with _gc_paused():
+            with heap.bulk():
                 index, _ = build_index(docs)
             shown = sorted({d.file for d in docs})
             return ValidationResult(docs, Findings([]), shown, index), True
