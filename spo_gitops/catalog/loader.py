@@ -606,6 +606,30 @@ _DOCUMENT_START = re.compile(r"^---(?=[ \r\n#]|\Z)[^\n]*", re.M)
 _BARE_MARKER = re.compile(r"---[ \r]*(?:#[^\n]*)?")
 
 
+_QUOTED = re.compile(r"'[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"")
+
+
+def _flow_spans_lines(text: str) -> bool:
+    """True when a flow collection may continue on a later line: yaml-rs accepts implicit keys
+    that run over two lines there (``{na\n me: x}``), which YAML forbids. A line that opens more
+    brackets than it closes (quoted strings and comments left out) sends the file to libyaml."""
+    pos, size = 0, len(text)
+    while pos < size:
+        found = [i for i in (text.find("[", pos), text.find("{", pos)) if i >= 0]
+        if not found:
+            return False
+        at = min(found)
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        end = size if end < 0 else end
+        line = _QUOTED.sub("", text[start:end])
+        line = "" if line.lstrip().startswith("#") else line.split(" #", 1)[0]
+        if line.count("[") + line.count("{") != line.count("]") + line.count("}"):
+            return True
+        pos = end + 1
+    return False
+
+
 def _plain_subset(text: str) -> bool:
     if any(marker in text for marker in _PLAIN_NEVER) or text.startswith(("...", "%")):
         return False
@@ -617,7 +641,9 @@ def _plain_subset(text: str) -> bool:
         return False
     if "\r" in text and text.count("\r") != text.count("\r\n"):
         return False  # a lone CR breaks lines for YAML, not for the line count here
-    return _CONTROL.search(text) is None
+    if _CONTROL.search(text) is not None:
+        return False
+    return not (("[" in text or "{" in text) and _flow_spans_lines(text))
 
 
 def _chunks(text: str) -> list[tuple[int, str]] | None:

@@ -102,6 +102,9 @@ def test_the_known_disagreements_take_the_libyaml_path() -> None:
         "? [a]\n: b\n",
         "k: a\x01b\n",
         "k: |\n  a\tb\n",
+        "k: v\r",
+        "k: {na\n me: x}\n",  # an implicit key over two lines: YAML forbids it, yaml-rs does not
+        "k: {a: b,\n  c: d}\n",
     ]:
         assert loader._plain_documents(text, LIMITS) is None, text
 
