@@ -100,6 +100,16 @@ class Repository:
             return None
         return bytes(blob.data_stream.read())
 
+    def read_blob(self, blob_id: str) -> bytes | None:
+        """The content of the blob ``blob_id`` (from :meth:`blob_ids`), or None when the
+        repository has no such blob. Reads through git's object database directly, without
+        walking the trees of a revision (a folder of 10,000 files is one large tree object)."""
+        try:
+            stream = self._repo.odb.stream(bytes.fromhex(blob_id))  # type: ignore[attr-defined]
+        except ValueError:  # not hex, or no such object (git cat-file answers "missing")
+            return None
+        return bytes(stream.read())
+
     def changed_files(self, base: str, head: str | None = None) -> list[str]:
         """Files that differ between ``base`` and ``head`` (default: the working tree, untracked
         files included), relative to the repository root."""

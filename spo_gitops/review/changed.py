@@ -442,7 +442,13 @@ def _policy_reach(
             continue
         if not catalog_files.wanted(rel[len(inside) :], project.config):
             continue
-        content = change.repo.read(change.rev, rel)
+        cached = change.cache.get(rel, change.blobs[rel])  # the file at REV, as last parsed
+        if cached is not None:
+            for entry in cached:
+                if entry[3] == "Policy":
+                    kinds |= _policy_kinds(entry[6])
+            continue
+        content = change.repo.read_blob(change.blobs[rel])
         if content is None or b"Policy" not in content:
             continue
         text, _ = decode(content[: project.limits.max_file_size], rel)
@@ -537,7 +543,7 @@ def _at_rev(
     entries = cache.get(rel, blob)
     if entries is not None:
         return [(e[3], e[4], [(k, n) for k, n in e[5]]) for e in entries]
-    content = repo.read(rev, rel)
+    content = repo.read_blob(blob)
     if content is None:
         return []
     text, _problem = decode(content[: project.limits.max_file_size + 1], display)
