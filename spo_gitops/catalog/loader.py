@@ -30,7 +30,7 @@ from spo_gitops.diagnostics import Diagnostic
 try:
     import yaml_rs
 except ImportError:  # pragma: no cover - the libyaml path gives the same results, slower
-    yaml_rs = None
+    yaml_rs = None  # type: ignore[assignment]
 
 _TAG = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL = (_TAG + t for t in ("str", "int", "float", "bool", "null"))
