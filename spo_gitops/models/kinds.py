@@ -385,6 +385,9 @@ class Match(Model):
             "ServiceProviderInterface",
             "ServiceLevelAgreement",
             "ResourcePool",
+            "Risk",
+            "ImprovementPlan",
+            "HolidayCalendar",
         ]
     ] = Field(min_length=1, description="Kinds the policy applies to.")
     labels: dict[str, str] = Field(default_factory=dict, description="Label selector (all match).")

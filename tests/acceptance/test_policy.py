@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
+from tests.gitrepo import reference_repo
 from tests.helpers import run_spo
 
 CASES = sorted((REPO / "policies" / "tests").glob("*/fail"))
@@ -122,3 +124,43 @@ def test_policy_test_shows_a_diff_on_mismatch(reference: Path) -> None:
     assert "FAIL  POL003-live-service-active-sla/fail" in result.stdout
     assert "- expected POL003 ServiceModel:old (not found)" in result.stdout
     assert "+ unexpected POL003 ServiceModel:svc" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "file"),
+    [
+        ("Risk", "card-processor-failure", "catalog/risks/card-processor-failure.yaml"),
+        (
+            "ImprovementPlan",
+            "service-desk-first-contact-2026",
+            "catalog/improvement-plans/service-desk-fcr.yaml",
+        ),
+        ("HolidayCalendar", "uk-bank-holidays", "catalog/calendars/uk-bank-holidays.yaml"),
+    ],
+)
+def test_a_policy_applies_to_risks_improvement_plans_and_calendars(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, name: str, file: str
+) -> None:
+    root = reference_repo(tmp_path / "repo")
+    (root / "policies" / "extra.yaml").write_text(
+        f"""apiVersion: spo/v1
+kind: Policy
+metadata:
+  name: extra-{kind.lower()}
+  version: 1.0.0
+  owner: team-service-management
+spec:
+  code: POL990
+  severity: error
+  match:
+    kinds: [{kind}]
+  assert: self.metadata.name != '{name}'
+  message: "{{{{ self.metadata.name }}}} is singled out"
+""",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(root)
+    result = run_spo("validate", "--format", "json")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    found = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "POL990"]
+    assert [(f["file"], f["message"]) for f in found] == [(file, f"{name} is singled out")]
