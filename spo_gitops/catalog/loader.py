@@ -594,13 +594,12 @@ def parse_plain_first(text: str, path: str, limits: Limits) -> ParsedFile:
 # +0x1 and -0o7 as numbers, expands aliases and ignores tags; libyaml refuses control
 # characters. Each marker below sends a file to the libyaml path; the scan costs ~0.02 s for
 # 10,000 files because every pattern starts with a literal character.
-_PLAIN_NEVER = ("\t", "<<", "0b", "0B", "0X", "\n...", "\n%")
+_PLAIN_NEVER = ("<<", "0b", "0B", "0X", "\n...", "\n%")
 # an anchor, alias or tag where a node starts: after the indentation, "key: ", "- ", "? " or a
 # flow indicator ("a && b" inside a value is text)
 _NODE_PROPERTY = re.compile(r"(?:^[ ]*|:[ ]*|[-?][ ]+|[\[\{,][ ]*)[&*!]", re.M)
 _NUMBER_UNDERSCORE = re.compile(r"_(?:(?=[0-9])|(?<=[0-9]_))")
 _SIGNED_RADIX = re.compile(r"[+-]0[xo]")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 # a document start marker on a line of its own (a comment may follow)
 _DOCUMENT_START = re.compile(r"^---(?=[ \r\n#]|\Z)[^\n]*", re.M)
 _BARE_MARKER = re.compile(r"---[ \r]*(?:#[^\n]*)?")
@@ -630,6 +629,30 @@ def _flow_spans_lines(text: str) -> bool:
     return False
 
 
+# one scan for what ends the plain path at once (tabs, control characters libyaml refuses) and
+# for the indicators that may not start a plain scalar (checked in their context)
+_SPECIAL = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff>|%@`]")
+_INDICATORS = frozenset(">|%@`")
+_BLOCK_HEADER = re.compile(r"[-+0-9]*[ ]*(?:#[^\n]*)?\r?(?:\n|$)")
+
+
+def _special_characters(text: str) -> bool:
+    """True for a tab or a control character anywhere, or for ``>``, ``|``, ``%``, ``@`` or a
+    backquote starting a node other than as a block scalar header (``key: >-``): YAML forbids a
+    plain scalar starting so (``{a: >b}``), and yaml-rs reads some of them as text."""
+    for hit in _SPECIAL.finditer(text):
+        char, at = hit.group(), hit.start()
+        if char not in _INDICATORS:
+            return True
+        before = text[text.rfind("\n", 0, at) + 1 : at].rstrip(" ")
+        if before and before[-1] not in ":-?[{," and not before.endswith("---"):
+            continue  # inside a scalar: text
+        if char in "|>" and _BLOCK_HEADER.match(text, at + 1):
+            continue
+        return True
+    return False
+
+
 def _plain_subset(text: str) -> bool:
     if any(marker in text for marker in _PLAIN_NEVER) or text.startswith(("...", "%")):
         return False
@@ -641,7 +664,7 @@ def _plain_subset(text: str) -> bool:
         return False
     if "\r" in text and text.count("\r") != text.count("\r\n"):
         return False  # a lone CR breaks lines for YAML, not for the line count here
-    if _CONTROL.search(text) is not None:
+    if _special_characters(text):
         return False
     return not (("[" in text or "{" in text) and _flow_spans_lines(text))
 

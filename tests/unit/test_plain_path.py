@@ -31,12 +31,13 @@ CATALOG_FILES = sorted(
 
 # Plain scalars whose type parsers disagree on: YAML 1.2 core schema numbers and their near
 # misses, YAML 1.1 spellings, dates, sexagesimal numbers, radix prefixes, underscores.
-SPELLINGS = """0 1 7 9 00 007 010 0o17 0o8 0x1F 0X1F 0xg 0b101 0B1 1_000 _1 1_ 1__0 0x1_0 +1 -1 +0 -0
-1. .5 +.5 -.5 1.5 1e3 1E3 1e+3 1e-3 1.5e3 .5e3 1.e3 +1e3 e3 1e .inf .Inf .INF +.inf -.inf inf
+_SPELLED = """0 1 7 9 00 007 010 0o17 0o8 0x1F 0X1F 0xg 0b101 0B1 1_000 _1 1_ 1__0 0x1_0 +1 -1
++0 -0 1. .5 +.5 -.5 1.5 1e3 1E3 1e+3 1e-3 1.5e3 .5e3 1.e3 +1e3 e3 1e .inf .Inf .INF +.inf -.inf inf
 .nan .NaN .NAN nan -.nan true True TRUE tRue false False FALSE yes no on off y n Yes null Null
 NULL nUll ~ 2026-01-01 2026-1-1 2026-01-01T10:00:00Z 12:30 1:20:30 190:20:30 0. 1..2 1.2.3
 1e3.5 0x 0o +0x1 -0x1 +0o7 -0o7 1e400 -1e400 123456789012345678901234567890 0e0 .e3 08 09 0e
-0.0 -0.0 +. -. 0b 1,000""".split()
+0.0 -0.0 +. -. 0b 1,000"""
+SPELLINGS = _SPELLED.split()
 
 
 Read = list[tuple[int, int, Any]]  # (index, first line, data) of each document
@@ -105,6 +106,9 @@ def test_the_known_disagreements_take_the_libyaml_path() -> None:
         "k: v\r",
         "k: {na\n me: x}\n",  # an implicit key over two lines: YAML forbids it, yaml-rs does not
         "k: {a: b,\n  c: d}\n",
+        "k: [a, >b]\n",  # a plain scalar may not start with an indicator
+        "k: |x\n",
+        "k: @x\n",
     ]:
         assert loader._plain_documents(text, LIMITS) is None, text
 
