@@ -23,13 +23,6 @@ _FORMS: dict[PeriodKind, tuple[re.Pattern[str], str]] = {
     "quarterly": (re.compile(r"^(\d{4})-Q([1-4])$"), "YYYY-Qn, e.g. 2026-Q1"),
     "yearly": (re.compile(r"^(\d{4})$"), "YYYY, e.g. 2026"),
 }
-# The first grammar of service hours, still read by sla/pull/common.py; sla/hours.py has the
-# whole one (several windows, overnight, time zones, holidays).
-_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-_HOURS = re.compile(
-    r"^(?P<d1>[A-Za-z]{3})(?:-(?P<d2>[A-Za-z]{3}))?\s+"
-    r"(?P<h1>\d{2}):(?P<m1>\d{2})-(?P<h2>\d{2}):(?P<m2>\d{2})$"
-)
 
 
 @dataclass(frozen=True, order=True)

@@ -35,6 +35,36 @@ def test_service_hours_count_only_the_window() -> None:
     assert service_hours_between(late_sat, mon, "Mon-Sat 07:00-20:00") == pytest.approx(2.0)
 
 
+def test_service_hours_of_a_restore_follow_the_sla_grammar() -> None:
+    # the grammar of sla/hours.py: an overnight window, a holiday calendar, a time zone
+    utc = dt.UTC
+    tue_5 = dt.datetime(2026, 3, 10, 5, 0, tzinfo=utc)
+    tue_23 = dt.datetime(2026, 3, 10, 23, 0, tzinfo=utc)
+    # Mon-Fri 22:00-06:00: 05:00-06:00 and 22:00-23:00 on Tuesday: 2 hours (not 18)
+    assert service_hours_between(tue_5, tue_23, "Mon-Fri 22:00-06:00") == pytest.approx(2.0)
+    # Friday 1 May 17:00 to Tuesday 5 May 09:00, Mon-Fri 08:00-18:00, Monday 4 May a bank
+    # holiday: Friday 1 h + Tuesday 1 h = 2 hours (12 without the calendar)
+    fri = dt.datetime(2026, 5, 1, 17, 0, tzinfo=utc)
+    tue = dt.datetime(2026, 5, 5, 9, 0, tzinfo=utc)
+    hours = "Mon-Fri 08:00-18:00"
+    assert service_hours_between(fri, tue, hours) == pytest.approx(12.0)
+    assert service_hours_between(fri, tue, hours, "UTC", {dt.date(2026, 5, 4)}) == pytest.approx(
+        2.0
+    )
+    # two windows a day: Mon 09:00-12:00 and 13:00-17:00, incident 11:00-14:00: 1 + 1 hours
+    mon_11 = dt.datetime(2026, 3, 9, 11, 0, tzinfo=utc)
+    mon_14 = dt.datetime(2026, 3, 9, 14, 0, tzinfo=utc)
+    two = "Mon-Fri 09:00-12:00 13:00-17:00"
+    assert service_hours_between(mon_11, mon_14, two) == pytest.approx(2.0)
+    # London wall clock: 08:00-18:00 local is 07:00-17:00 UTC in May; 17:30 UTC is after hours
+    london_fri = dt.datetime(2026, 5, 1, 16, 30, tzinfo=utc)
+    london_end = dt.datetime(2026, 5, 1, 17, 30, tzinfo=utc)
+    assert service_hours_between(london_fri, london_end, hours, "Europe/London") == pytest.approx(
+        0.5
+    )
+    assert service_hours_between(fri, tue, "no such hours") is None
+
+
 def test_servicenow_export_mttr_per_priority_in_service_hours(index: object) -> None:
     path = EXAMPLES / "incidents-servicenow.csv"
     shown = "examples/metrics/incidents-servicenow.csv"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from spo_gitops import jsonio
 from spo_gitops.catalog.references import Index
 from spo_gitops.diagnostics import Diagnostic
+from spo_gitops.sla.hours import HoursError, parse_hours, service_seconds, zone
 from spo_gitops.sla.metrics import Objective
-from spo_gitops.sla.periods import _DAYS, _HOURS, Period, PeriodKind, _label, parse_period
+from spo_gitops.sla.periods import Period, PeriodKind, _label, parse_period
 
 MAX_DAYS = 3660  # a record spanning more service days than this is refused, not iterated
 
@@ -125,50 +126,24 @@ def in_validity(period: Period, objective: Objective) -> bool:
     return bool(period.end > objective.valid_from and period.start <= objective.valid_to)
 
 
-def _windows(hours: str) -> dict[int, tuple[int, int]] | None:
-    """Weekday -> (first minute, end minute) of service; None for round-the-clock service.
-    The grammar is the one of :func:`spo_gitops.sla.periods.service_minutes`."""
-    text = hours.strip()
-    m = _HOURS.match(text)
-    if text.lower() in ("24x7", "24/7") or m is None:
+def service_hours_between(
+    start: dt.datetime,
+    end: dt.datetime,
+    hours: str,
+    timezone: str = "UTC",
+    holidays: Collection[dt.date] = (),
+) -> float | None:
+    """Hours of service between two instants under the SLA's service hours (the grammar of
+    :mod:`spo_gitops.sla.hours`: days, several windows, overnight windows, a time zone, a
+    holiday calendar). None when the hours or the zone do not parse (validate reports them) or
+    the span covers more than MAX_DAYS days."""
+    try:
+        window, tz = parse_hours(hours), zone(timezone)
+    except HoursError:
         return None
-    d1 = m.group("d1").lower()
-    d2 = (m.group("d2") or m.group("d1")).lower()
-    if d1 not in _DAYS or d2 not in _DAYS:
+    if not window.always and (end.date() - start.date()).days > MAX_DAYS:
         return None
-    first, last = _DAYS.index(d1), _DAYS.index(d2)
-    start = int(m.group("h1")) * 60 + int(m.group("m1"))
-    end = int(m.group("h2")) * 60 + int(m.group("m2"))
-    if end <= start:
-        return None
-    return {(first + i) % 7: (start, end) for i in range((last - first) % 7 + 1)}
-
-
-def service_hours_between(start: dt.datetime, end: dt.datetime, hours: str) -> float | None:
-    """Hours of service between two local timestamps (of the SLA's time zone): all of them for
-    ``24x7``, else only those inside the service window (``Mon-Fri 08:00-18:00``). None when the
-    span covers more than MAX_DAYS days."""
-    windows = _windows(hours)
-    if windows is None:
-        return (end.astimezone(dt.UTC) - start.astimezone(dt.UTC)).total_seconds() / 3600
-    if (end.date() - start.date()).days > MAX_DAYS:
-        return None
-    total = 0.0
-    day = start.date()
-    while day <= end.date():
-        window = windows.get(day.weekday())
-        if window is not None:
-            open_at = dt.datetime.combine(day, dt.time(), start.tzinfo) + dt.timedelta(
-                minutes=window[0]
-            )
-            close_at = dt.datetime.combine(day, dt.time(), start.tzinfo) + dt.timedelta(
-                minutes=window[1]
-            )
-            lo, hi = max(start, open_at), min(end, close_at)
-            if hi > lo:  # in UTC: a day that changes the clocks has 23 or 25 hours
-                total += (hi.astimezone(dt.UTC) - lo.astimezone(dt.UTC)).total_seconds()
-        day += dt.timedelta(days=1)
-    return total / 3600
+    return service_seconds(window, start, end, tz, holidays) / 3600
 
 
 def render_metrics(values: Iterable[Value], sources: Iterable[str] = ()) -> str:

@@ -232,7 +232,11 @@ def _values(o: Objective, timed: list[_Timed]) -> list[Value]:
             by_period[p.label].append(t)
     for label, ts in by_period.items():
         if o.metric in _MTTR:
-            hours = [service_hours_between(t.opened, t.resolved, o.hours) for t in ts if t.resolved]
+            hours = [
+                service_hours_between(t.opened, t.resolved, o.hours, o.timezone, o.holidays)
+                for t in ts
+                if t.resolved
+            ]
             known = [h for h in hours if h is not None]
             if known:
                 out.append(Value(o.service, o.metric, prio, label, sum(known) / len(known), "h"))
