@@ -601,7 +601,7 @@ _NODE_PROPERTY = re.compile(r"(?:^[ ]*|:[ ]*|[-?][ ]+|[\[\{,][ ]*)[&*!]", re.M)
 _NUMBER_UNDERSCORE = re.compile(r"_(?:(?=[0-9])|(?<=[0-9]_))")
 _SIGNED_RADIX = re.compile(r"[+-]0[xo]")
 # a document start marker on a line of its own (a comment may follow)
-_DOCUMENT_START = re.compile(r"^---(?=[ \r\n#]|\Z)[^\n]*", re.M)
+_DOCUMENT_START = re.compile(r"^---(?=[ \r\n]|\Z)[^\n]*", re.M)
 _BARE_MARKER = re.compile(r"---[ \r]*(?:#[^\n]*)?")
 
 

@@ -113,6 +113,20 @@ def test_the_known_disagreements_take_the_libyaml_path() -> None:
         assert loader._plain_documents(text, LIMITS) is None, text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\n---\nb: 2\n",
+        "# head\n---\na: 1\n--- # second\nb: 2\n",
+        "a: 1\n---#x\nb: 2\n",  # not a marker: '---' must be followed by a space or a break
+        "a: |\n  x\n---\nb: 2\n",
+    ],
+)
+def test_several_documents_read_as_libyaml_reads_them(text: str) -> None:
+    slow, plain = _slow(text), _plain(text)
+    assert plain is None or _same(plain, slow), (plain, slow)
+
+
 def test_nesting_beyond_the_limit_takes_the_libyaml_path() -> None:
     deep = "".join("  " * i + f"k{i}:\n" for i in range(70)) + "  " * 70 + "v\n"
     assert loader._plain_documents(deep, LIMITS) is None
