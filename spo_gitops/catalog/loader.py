@@ -608,10 +608,15 @@ _BARE_MARKER = re.compile(r"---[ \r]*(?:#[^\n]*)?")
 _QUOTED = re.compile(r"'[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"")
 
 
-def _flow_spans_lines(text: str) -> bool:
-    """True when a flow collection may continue on a later line: yaml-rs accepts implicit keys
-    that run over two lines there (``{na\n me: x}``), which YAML forbids. A line that opens more
-    brackets than it closes (quoted strings and comments left out) sends the file to libyaml."""
+_GLUED_COLON = re.compile(r":(?! )")
+
+
+def _flow_outside_subset(text: str) -> bool:
+    """True when a flow collection may continue on a later line, or holds a colon glued to the
+    text after it: yaml-rs accepts implicit keys that run over two lines there
+    (``{na\n me: x}``), which YAML forbids, and reads ``{date:? x}`` otherwise than libyaml. A
+    line that opens more brackets than it closes, or with a glued colon (quoted strings and
+    comments left out), sends the file to libyaml."""
     pos, size = 0, len(text)
     while pos < size:
         found = [i for i in (text.find("[", pos), text.find("{", pos)) if i >= 0]
@@ -625,21 +630,24 @@ def _flow_spans_lines(text: str) -> bool:
         line = "" if line.lstrip().startswith("#") else line.split(" #", 1)[0]
         if line.count("[") + line.count("{") != line.count("]") + line.count("}"):
             return True
+        if ":" in line and _GLUED_COLON.search(line):
+            return True
         pos = end + 1
     return False
 
 
 # one scan for what ends the plain path at once (tabs, control characters libyaml refuses) and
 # for the indicators that may not start a plain scalar (checked in their context)
-_SPECIAL = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff>|%@`]")
-_INDICATORS = frozenset(">|%@`")
+_SPECIAL = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff>|%@`?]")
+_INDICATORS = frozenset(">|%@`?")
 _BLOCK_HEADER = re.compile(r"[-+0-9]*[ ]*(?:#[^\n]*)?\r?(?:\n|$)")
 
 
 def _special_characters(text: str) -> bool:
-    """True for a tab or a control character anywhere, or for ``>``, ``|``, ``%``, ``@`` or a
-    backquote starting a node other than as a block scalar header (``key: >-``): YAML forbids a
-    plain scalar starting so (``{a: >b}``), and yaml-rs reads some of them as text."""
+    """True for a tab or a control character anywhere, or for ``>``, ``|``, ``%``, ``@``, a
+    backquote or ``?`` starting a node other than as a block scalar header (``key: >-``): YAML
+    forbids a plain scalar starting so (``{a: >b}``), yaml-rs reads some of them as text, and
+    explicit keys (``? key``) are left to libyaml."""
     for hit in _SPECIAL.finditer(text):
         char, at = hit.group(), hit.start()
         if char not in _INDICATORS:
@@ -666,7 +674,7 @@ def _plain_subset(text: str) -> bool:
         return False  # a lone CR breaks lines for YAML, not for the line count here
     if _special_characters(text):
         return False
-    return not (("[" in text or "{" in text) and _flow_spans_lines(text))
+    return not (("[" in text or "{" in text) and _flow_outside_subset(text))
 
 
 def _chunks(text: str) -> list[tuple[int, str]] | None:

@@ -109,6 +109,9 @@ def test_the_known_disagreements_take_the_libyaml_path() -> None:
         "k: [a, >b]\n",  # a plain scalar may not start with an indicator
         "k: |x\n",
         "k: @x\n",
+        "k: [?]\n",
+        "k: {date:? 1}\n",
+        "k: [a:, b]\n",
     ]:
         assert loader._plain_documents(text, LIMITS) is None, text
 
