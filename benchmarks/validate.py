@@ -221,7 +221,7 @@ def main() -> int:
         reference = None
         if not args.skip_check_jsonschema:
             schemas = Path(tmp) / "schemas" / "v1"
-            export = "from spo_gitops import schema; from pathlib import Path; import sys; "
+            export = "from spo_gitops.catalog import schema; from pathlib import Path; import sys; "
             export += "schema.export(Path(sys.argv[1]))"
             subprocess.run([sys.executable, "-c", export, str(schemas.parent)], check=True)
             commands = check_jsonschema_commands(root, schemas)
