@@ -115,22 +115,35 @@ def _load_all(
             if progress and (n % _CHUNK == 0 or n == total):
                 progress(n, total)
         return docs, diagnostics
+    # The parent process loads a share of the chunks itself while workers - 1 processes load the
+    # rest: it would otherwise wait idle, and what it loads needs no pickling back.
     chunks = [list(items[i : i + _CHUNK]) for i in range(0, total, _CHUNK)]
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     context = multiprocessing.get_context(method)
     done = 0
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for chunk, results in zip(
-            chunks,
-            pool.map(_load_chunk, chunks, [limits] * len(chunks), [providers] * len(chunks)),
-            strict=True,
-        ):
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
+        futures = {
+            i: pool.submit(_load_chunk, chunk, limits, providers)
+            for i, chunk in enumerate(chunks)
+            if i % workers
+        }
+        own = {}
+        for i in range(0, len(chunks), workers):
+            own[i] = [_load_one(fs, display, limits, providers) for fs, display in chunks[i]]
+            done += len(chunks[i])
+            if progress:
+                progress(done, total)
+        for i, chunk in enumerate(chunks):
+            if i in own:
+                results = own.pop(i)
+            else:
+                results = futures.pop(i).result()
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
             for file_docs, file_diags in results:
                 docs.extend(file_docs)
                 diagnostics.extend(file_diags)
-            done += len(chunk)
-            if progress:
-                progress(done, total)
     return docs, diagnostics
 
 
