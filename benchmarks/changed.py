@@ -1,6 +1,6 @@
 """Benchmark `spo validate --changed-since HEAD` on a pull request touching 5 files.
 
-Generates a catalog (benchmarks/gen_catalog.py) with the reference catalog's policies, commits it
+Generates a catalog (benchmarks/gen_catalog.py) with the shipped policies, commits it
 in a fresh git repository, changes 5 files (2 services, an SLA, a portfolio entry and a pool) and
 times, each in a fresh `spo` process: the full `spo validate`, `--changed-since HEAD` with no cache
 (.spo/ removed: what a CI runner without a restored cache pays) and with a warm cache; best of N.
@@ -18,10 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_catalog import generate
+import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gen_catalog import generate, shipped_policies
+
 TARGET_SECONDS = 1.0
 SPO = [sys.executable, "-c", "from spo_gitops.cli.main import main; main()"]
 
@@ -33,8 +34,8 @@ def git(root: Path, *args: str) -> None:
 
 def make_repo(root: Path, documents: int) -> None:
     generate(root, documents)
-    for policy in sorted((ROOT / "policies").glob("*.yaml")):
-        shutil.copy(policy, root / "policies" / policy.name)
+    policies = yaml.safe_dump_all(shipped_policies(), sort_keys=False)
+    (root / "policies" / "shipped.yaml").write_text(policies, encoding="utf-8")
     git(root, "init", "-q", "-b", "main")
     git(root, "-c", "user.name=bench", "-c", "user.email=b@example.com", "add", "-A")
     git(

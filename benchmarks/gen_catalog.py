@@ -155,6 +155,22 @@ def _risk(rng: random.Random, k: int, services: list[str], owner: str) -> dict[s
     return _doc("Risk", _meta(rng, f"risk-{k:04d}", owner, f"Risk {k}"), spec)
 
 
+def _business_case(rng: random.Random) -> dict[str, Any]:
+    """A case that pays back at the shipped 8 % discount rate (POL007): the yearly net benefit
+    covers the investment within 2.5 years, less than the annuity factor of 3 years at 8 %
+    (2.577)."""
+    investment = float(rng.randint(10, 900) * 1000)
+    cost = float(rng.randint(5, 300) * 1000)
+    benefit = cost + round(investment / 2.5, -3) + rng.randint(1, 300) * 1000
+    return {
+        "currency": "EUR",
+        "investment": investment,
+        "annualCost": cost,
+        "annualBenefit": float(benefit),
+        "horizonYears": rng.randint(3, 7),
+    }
+
+
 def _entry(rng: random.Random, i: int, owner: str) -> dict[str, Any]:
     stage_index = rng.randrange(len(STAGES))
     approvals = [
@@ -167,25 +183,25 @@ def _entry(rng: random.Random, i: int, owner: str) -> dict[str, Any]:
         "stage": STAGES[stage_index],
         "domain": rng.choice(WORDS),
         "sponsor": f"{rng.choice(PEOPLE).title()} Sponsor",
-        "businessCase": {
-            "currency": "EUR",
-            "investment": float(rng.randint(10, 900) * 1000),
-            "annualCost": float(rng.randint(5, 300) * 1000),
-            "annualBenefit": float(rng.randint(20, 900) * 1000),
-            "horizonYears": rng.randint(3, 7),
-        },
+        "businessCase": _business_case(rng),
         "approvals": approvals,
     }
     return _doc("PortfolioEntry", _meta(rng, f"svc-{i:05d}", owner, f"Entry {i}"), spec)
 
 
-def _sla(rng: random.Random, i: int, owner: str, c: dict[str, list[str]]) -> dict[str, Any]:
+def _sla(
+    rng: random.Random, i: int, owner: str, c: dict[str, list[str]], tier: int
+) -> dict[str, Any]:
     objectives = []
     for metric, unit, (low, high) in rng.sample(OBJECTIVES, rng.randint(2, 4)):
         target = round(rng.uniform(low, high), 2)
         objectives.append({"metric": metric, "target": target, "unit": unit})
         if rng.random() < 0.5:
             objectives[-1]["priority"] = rng.choice(["P1", "P2", "P3"])
+    if tier == 1:  # what the shipped policy POL004 asks of tier-1 SLAs
+        objectives = [o for o in objectives if o["metric"] not in ("availability", "mttr")]
+        objectives.insert(0, {"metric": "availability", "target": 99.95, "unit": "percent"})
+        objectives.insert(1, {"metric": "mttr", "priority": "P1", "target": 4.0, "unit": "h"})
     spec = {
         "service": f"svc-{i:05d}",
         "customer": rng.choice(c["customer"]),
@@ -215,7 +231,7 @@ def _spi(rng: random.Random, k: int, svcs: list[str], c: dict[str, list[str]]) -
             }
         )
     spec = {
-        "provider": owner,
+        "provider": supplier,  # the supplier is bound by the SPI as its provider
         "consumers": consumers,
         "services": svcs,
         "processes": processes,
@@ -226,6 +242,30 @@ def _spi(rng: random.Random, k: int, svcs: list[str], c: dict[str, list[str]]) -
         ],
     }
     return _doc("ServiceProviderInterface", _meta(rng, f"spi-{k:04d}", owner, f"SPI {k}"), spec)
+
+
+def _settle(rng: random.Random, docs: list[dict[str, Any]]) -> None:
+    """What the shipped policies ask of the whole: a service relies only on suppliers bound by
+    an SPI covering it (POL005), and a live or transitioning service depends only on live
+    services (POL011, POL012)."""
+    bound: dict[str, str] = {}
+    for d in docs:
+        if d["kind"] == "ServiceProviderInterface":
+            for svc in d["spec"]["services"]:
+                bound.setdefault(svc, d["spec"]["provider"])
+    stage = {
+        d["spec"]["service"]: d["spec"]["stage"] for d in docs if d["kind"] == "PortfolioEntry"
+    }
+    for d in docs:
+        if d["kind"] != "ServiceModel":
+            continue
+        spec, name = d["spec"], d["metadata"]["name"]
+        supplier = bound.get(name)
+        spec["suppliers"] = (
+            [supplier] if supplier and spec["tier"] > 1 and rng.random() < 0.5 else []
+        )
+        if stage.get(name) in ("live", "transitioning"):
+            spec["dependsOn"] = [s for s in spec["dependsOn"] if stage.get(s) == "live"]
 
 
 def generate(root: Path, documents: int = 10_000, seed: int = 1) -> dict[str, Any]:
@@ -250,7 +290,7 @@ def generate(root: Path, documents: int = 10_000, seed: int = 1) -> dict[str, An
     for i in range(services):
         model = _service(rng, i, c)
         owner = model["metadata"]["owner"]
-        docs += [model, _entry(rng, i, owner), _sla(rng, i, owner, c)]
+        docs += [model, _entry(rng, i, owner), _sla(rng, i, owner, c, model["spec"]["tier"])]
     tiers = {d["metadata"]["name"]: d["spec"]["tier"] for d in docs if d["kind"] == "ServiceModel"}
     live_tier1 = [
         d["spec"]["service"]
@@ -261,7 +301,7 @@ def generate(root: Path, documents: int = 10_000, seed: int = 1) -> dict[str, An
     ]
     groups = [live_tier1[i : i + 10] for i in range(0, len(live_tier1), 10)]
     docs += [_risk(rng, k, g, rng.choice(c["team"])) for k, g in enumerate(groups)]
-    spis = max(0, spis - len(groups) - 1)  # one document for the board
+    spis = max(0, spis - len(groups) - 2)  # two documents for the board and the policy owner
     _size_pools(docs)
     per_spi = max(1, -(-services // spis)) if spis else 0
     for k in range(spis):
@@ -269,6 +309,9 @@ def generate(root: Path, documents: int = 10_000, seed: int = 1) -> dict[str, An
         covered = [f"svc-{j:05d}" for j in range(start, min(start + per_spi, services))]
         docs.append(_spi(rng, k, covered or ["svc-00000"], c))
     docs.append(_party(rng, "portfolio-board", "board", c["team"][0]))  # the approver of all
+    # the owner of the shipped policies, so that a catalog with them resolves every reference
+    docs.append(_party(rng, "team-service-management", "team", c["team"][0]))
+    _settle(rng, docs)
 
     (root / "policies").mkdir(parents=True, exist_ok=True)
     (root / "spo.yaml").write_text(SPO_YAML, encoding="utf-8")
@@ -282,6 +325,19 @@ def generate(root: Path, documents: int = 10_000, seed: int = 1) -> dict[str, An
         counts["bytes"] += len(data)
         counts["kinds"][doc["kind"]] = counts["kinds"].get(doc["kind"], 0) + 1
     return counts
+
+
+def shipped_policies() -> list[dict[str, Any]]:
+    """The repository's shipped policies without their waivers (whose entities are the
+    reference catalog's, not the generated one's)."""
+    import yaml
+
+    docs: list[dict[str, Any]] = []
+    for path in sorted((Path(__file__).resolve().parent.parent / "policies").glob("*.yaml")):
+        docs.extend(d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d)
+    for d in docs:
+        d["spec"].pop("waivers", None)
+    return docs
 
 
 def main() -> None:

@@ -18,25 +18,16 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_catalog import generate
+from gen_catalog import generate, shipped_policies
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 1.0
 
 
-def shipped() -> list[dict[str, object]]:
-    docs = []
-    for path in sorted((REPO / "policies").glob("*.yaml")):
-        docs.extend(d for d in yaml.safe_load_all(path.read_text()) if d)
-    for d in docs:
-        d["spec"].pop("waivers", None)  # their entities are not in the generated catalog
-    return docs
-
-
 def write_policies(root: Path, count: int) -> None:
     folder = root / "policies"
     folder.mkdir(exist_ok=True)
-    base, out = shipped(), []
+    base, out = shipped_policies(), []
     for i in range(count):
         doc = yaml.safe_load(yaml.safe_dump(base[i % len(base)]))
         doc["metadata"]["name"] = f"{doc['metadata']['name']}-{i}"
