@@ -20,7 +20,6 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gen_catalog import generate, shipped_policies
 
-REPO = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 1.0
 
 
