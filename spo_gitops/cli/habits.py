@@ -99,6 +99,12 @@ def verbosity() -> int:
     return int(ctx.find_root().meta.get(VERBOSITY, 0)) if ctx is not None else 0
 
 
+def detail(message: str) -> None:
+    """More detail on stderr (what was read, how long it took): shown with -v."""
+    if verbosity() >= 1:
+        click.echo(message, err=True)
+
+
 def info(message: str) -> None:
     """A note on stderr (what was written, what was skipped): left out with -q."""
     if verbosity() >= 0:

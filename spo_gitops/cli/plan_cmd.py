@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import difflib
 import sys
+import time
 from pathlib import Path
 
 import click
 
 from spo_gitops import __version__
 from spo_gitops.cli.common import progress_bar, project_from, require_catalog, use_color
+from spo_gitops.cli.habits import detail
 from spo_gitops.cli.output import format_option, write_file, write_output
 from spo_gitops.config import Project
 from spo_gitops.errors import Cancelled, SpoError, UsageError
@@ -111,7 +113,13 @@ def plan(
     """Show (and save) what apply would change to make the providers match the catalog."""
     project = project_from(ctx)
     require_catalog(project)
+    started = time.perf_counter()
     want = _desired(project, partition)
+    compiled = time.perf_counter()
+    detail(
+        f"spo: {len(want.compiled.resources):,} desired resource(s) compiled in "
+        f"{compiled - started:.2f} s (validation included)"
+    )
     with progress_bar("planning"):
         result, _ = _plan_or_findings(
             project,
@@ -121,6 +129,10 @@ def plan(
             partition=partition,
             want=want,
         )
+    detail(
+        f"spo: planned {len(result.actions):,} action(s) in {time.perf_counter() - compiled:.2f} s"
+        + (" (providers read)" if refresh else " (from the state, without reading providers)")
+    )
     _check_targets(targets, want, result)
     if out is not None:
         write_file(out, planfile.dumps(result))

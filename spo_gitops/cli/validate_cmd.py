@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from spo_gitops.cli.common import (
     require_files,
     use_color,
 )
+from spo_gitops.cli.habits import detail
 from spo_gitops.cli.output import format_option, output_option, write_output
 from spo_gitops.config import Project
 from spo_gitops.errors import UsageError
@@ -120,11 +122,20 @@ def validate(
     project = project_from(ctx)
     if not paths:
         require_config(project)
+    started = time.perf_counter()
     with progress_bar("validating") as progress:
         if since is not None:
             result = changed_since(project, since, paths, jobs=jobs, progress=progress)
         else:
             result = run_validate(project, paths, jobs=jobs, progress=progress)
+    took = time.perf_counter() - started
+    detail(
+        f"spo: {len(result.documents):,} document(s) in {len(result.files):,} file(s) checked "
+        f"in {took:.2f} s; {len(result.findings.items):,} finding(s)"
+    )
+    hits, misses = getattr(result, "cache_hits", None), getattr(result, "cache_misses", None)
+    if hits is not None:
+        detail(f"spo: cache (.spo/index.json): {hits:,} file(s) taken from it, {misses:,} parsed")
     if not paths and since is None:
         require_files(project, result.files)
     findings = result.findings

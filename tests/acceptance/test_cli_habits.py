@@ -140,6 +140,22 @@ def test_quiet_leaves_out_what_was_written(project: Path) -> None:
     assert run_spo("-q", "validate", "--format", "json", "-o", "r.json").stderr == ""
 
 
+def test_verbose_tells_what_was_checked_and_planned(project: Path) -> None:
+    # the catalog: 3 documents in 1 file; 1 cmdb resource; nothing applied yet: 1 action
+    plain = run_spo("validate", "--format", "json", "-o", "r.json")
+    assert "document(s)" not in plain.stderr
+    loud = run_spo("-v", "validate", "--format", "json", "-o", "r.json")
+    assert "spo: 3 document(s) in 1 file(s) checked in " in loud.stderr
+    assert "; 0 finding(s)" in loud.stderr
+    # -v and -q cancel out
+    assert "document(s)" not in run_spo("-v", "-q", "validate", "-f", "json", "-o", "r.json").stderr
+    planned = run_spo("-v", "plan", "-o", "p.json")
+    assert "spo: 1 desired resource(s) compiled in " in planned.stderr
+    assert "spo: planned 1 action(s) in " in planned.stderr
+    changed = run_spo("-v", "validate", "--changed-since", "HEAD")
+    assert "spo: cache (.spo/index.json): " in changed.stderr
+
+
 def test_show_prints_a_saved_plan_and_refuses_an_altered_one(project: Path) -> None:
     assert run_spo("plan", "-o", "p.json").exit_code == 0
     text = run_spo("show", "p.json")
