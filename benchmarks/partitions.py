@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,22 @@ def _schema_url(dsn: str) -> str:
     return f"{dsn}{'&' if '?' in dsn else '?'}options=-csearch_path%3D{name}"
 
 
+def _machine_cpu() -> float:
+    """CPU seconds the whole machine has been busy (all cores; /proc/stat): the runners, the
+    PostgreSQL server and anything else running."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _runner_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+CPU: dict[int, list[tuple[float, float]]] = {}  # runners -> (runner CPU s, machine CPU s) per run
+
+
 def run(root: Path, dsn: str, runners: int) -> tuple[float, Objects, int, int]:
     """One reconcile from empty: wall time, the cmdb's objects, the state's serial and size."""
     (root / ".spo" / "validated.json").unlink(missing_ok=True)
@@ -66,7 +83,7 @@ def run(root: Path, dsn: str, runners: int) -> tuple[float, Objects, int, int]:
         if runners == 1
         else [[*base, "--partition", f"shard:{i}/{runners}"] for i in range(runners)]
     )
-    start = time.perf_counter()
+    start, runner_cpu, machine_cpu = time.perf_counter(), _runner_cpu(), _machine_cpu()
     procs = [
         subprocess.Popen(c, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for c in commands
@@ -76,6 +93,7 @@ def run(root: Path, dsn: str, runners: int) -> tuple[float, Objects, int, int]:
         if proc.returncode != 0:
             sys.exit(f"spo reconcile failed ({proc.returncode}):\n{out[-2000:]!r}\n{err[-2000:]!r}")
     elapsed = time.perf_counter() - start
+    CPU.setdefault(runners, []).append((_runner_cpu() - runner_cpu, _machine_cpu() - machine_cpu))
     with psycopg.connect(env["BENCH_CMDB_DSN"]) as conn:
         rows = conn.execute("SELECT type, name, properties FROM ci").fetchall()
     with psycopg.connect(env["BENCH_STATE_DSN"]) as conn:
@@ -126,10 +144,19 @@ def main() -> None:
     finally:
         if server is not None:
             server.stop()
-    print(f"{'runners':>7}  {'resources':>9}  {'wall (best) s':>13}  {'resources/s':>11}")
+    head = f"{'runners':>7}  {'resources':>9}  {'wall (best) s':>13}  {'resources/s':>11}"
+    print(head + f"  {'runner CPU s':>12}  {'machine CPU s':>13}  {'cores busy':>10}")
     for runners, measured in times.items():
         best = min(measured)
-        print(f"{runners:>7}  {args.resources:>9,}  {best:>13.2f}  {args.resources / best:>11,.0f}")
+        runner, machine = CPU[runners][measured.index(best)]
+        print(
+            f"{runners:>7}  {args.resources:>9,}  {best:>13.2f}  {args.resources / best:>11,.0f}"
+            f"  {runner:>12.2f}  {machine:>13.2f}  {machine / best:>10.2f}"
+        )
+    print(
+        f"cores on this machine: {os.cpu_count()} (machine CPU: runners, the PostgreSQL server and"
+        " anything else running; cores busy = machine CPU / wall)"
+    )
     shown = ", ".join(f"{r:.2f}x" for r in ratios)
     print(f"speed-up of {args.runners} runners over 1, run by run: {shown}")
     print(f"best against best: {min(times[1]) / min(times[args.runners]):.2f}x (target >= 1.5x)")

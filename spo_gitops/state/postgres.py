@@ -13,9 +13,11 @@ A partition scope holds the global key shared and its own key exclusive (as the 
 does with file locks). ``unlock(id)`` only removes the row: a live holder keeps its advisory lock
 until it exits, and its writes are refused from then on (each write checks the row).
 
-Writes go through one connection per instance, guarded by a mutex; every write is one transaction
-that bumps ``meta.serial`` (a row lock, so the serial only grows, by one per write, across every
-process). The password of the DSN is never shown: errors name the redacted DSN.
+Transactions run on a small pool of connections per instance (``POOL_SIZE``; the first one
+checks and migrates the schema), so that the threads of an apply do not wait in line for one
+connection; every write is one transaction that bumps ``meta.serial`` (a row lock, so the
+serial only grows, by one per write, across every process and connection). The password of
+the DSN is never shown: errors name the redacted DSN.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,8 +34,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from spo_gitops.errors import SpoError
 from spo_gitops.extras import guard
-from spo_gitops.state.base import GLOBAL, Phase, ResourceState
-from spo_gitops.state.sql import SqlState, now
+from spo_gitops.state.base import GLOBAL, LockInfo, Phase, ResourceState
+from spo_gitops.state.sql import LockNotHeldError, SqlState, now
 
 with guard("PostgreSQL access (the postgres state backend, cmdb on PostgreSQL)"):
     import psycopg
@@ -159,11 +162,16 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
         "updated = excluded.updated, depends_on = excluded.depends_on"
     )
 
+    POOL_SIZE = 4  # connections for transactions (lock holders have their own)
+
     def __init__(self, dsn: str) -> None:
         super().__init__()
         self.dsn = dsn
         self.display = redact_dsn(dsn)
         self._schema = ""
+        self._pool = threading.Condition()
+        self._idle: list[psycopg.Connection[Any]] = []
+        self._opened = 0  # connections of the pool, idle or in use
 
     # --- connection and transactions ----------------------------------------------------------
     def _fail(self, e: BaseException) -> StateDatabaseError:
@@ -246,27 +254,139 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
         got = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
         return int(got[0]) if got else 0
 
+    def _borrow(self) -> psycopg.Connection[Any]:
+        """An idle connection of the pool, a new one while the pool is not full, else the next
+        one given back."""
+        with self._mutex:
+            first = self._conn
+            if first is None or first.closed:
+                first = self._connect()  # checks and migrates the schema
+                with self._pool:
+                    self._idle.append(first)
+                    self._opened += 1
+        with self._pool:
+            while not self._idle and self._opened >= self.POOL_SIZE:
+                self._pool.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._opened += 1
+        try:
+            return self._open()
+        except BaseException:
+            with self._pool:
+                self._opened -= 1
+                self._pool.notify()
+            raise
+
+    def _give_back(self, conn: psycopg.Connection[Any]) -> None:
+        with self._pool:
+            if conn.closed:
+                self._opened -= 1
+            else:
+                self._idle.append(conn)
+            self._pool.notify()
+
     @contextmanager
     def _tx(self, write: bool = True) -> Iterator[psycopg.Connection[Any]]:
-        """One transaction on the shared connection; database errors become StateDatabaseError.
-        Reads see one consistent snapshot (repeatable read)."""
-        with self._mutex:
-            conn = self._connect()
+        """One transaction on a connection of the pool; database errors become
+        StateDatabaseError. Reads see one consistent snapshot (repeatable read)."""
+        conn = self._borrow()
+        try:
+            conn.execute("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ")
             try:
-                conn.execute("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ")
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except psycopg.Error as e:
+            if not conn.closed and conn.info.transaction_status != 0:  # not idle
                 try:
-                    yield conn
-                except BaseException:
                     conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-            except psycopg.Error as e:
-                if not conn.closed and conn.info.transaction_status != 0:  # not idle
-                    try:
-                        conn.execute("ROLLBACK")
-                    except psycopg.Error:
-                        conn.close()
-                raise self._fail(e) from None
+                except psycopg.Error:
+                    conn.close()
+            raise self._fail(e) from None
+        finally:
+            self._give_back(conn)
+
+    @contextmanager
+    def _statement(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection of the pool for statements that are each their own transaction
+        (autocommit): a write that is one statement holds its row locks only inside the
+        server, never across a round trip (a thread of a busy process may wait milliseconds
+        for the interpreter before it could send COMMIT)."""
+        conn = self._borrow()
+        try:
+            yield conn
+        except psycopg.Error as e:
+            raise self._fail(e) from None
+        finally:
+            self._give_back(conn)
+
+    # put and remove: the lock check, the write and the serial bump in one statement
+    _WRITE = (
+        "WITH held AS (SELECT 1 FROM locks WHERE scope = %s AND id = %s), "
+        "written AS ({write}) "
+        "UPDATE meta SET serial = serial + 1 WHERE EXISTS (SELECT 1 FROM written) "
+        "RETURNING serial"
+    )
+    _PUT = _WRITE.format(
+        write="INSERT INTO resources (address, provider, type, name, id, properties, hash, "
+        "entity, protected, updated, depends_on) "
+        "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s WHERE EXISTS (SELECT 1 FROM held) "
+        "ON CONFLICT (address) DO UPDATE SET provider = excluded.provider, "
+        "type = excluded.type, name = excluded.name, id = excluded.id, "
+        "properties = excluded.properties, hash = excluded.hash, "
+        "entity = excluded.entity, protected = excluded.protected, "
+        "updated = excluded.updated, depends_on = excluded.depends_on RETURNING 1"
+    )
+    _REMOVE = _WRITE.format(
+        write="DELETE FROM resources WHERE address = %s AND EXISTS (SELECT 1 FROM held) RETURNING 1"
+    )
+    _REMOVE_NOTHING = (  # forgetting an address the state does not hold still bumps the serial
+        "WITH held AS (SELECT 1 FROM locks WHERE scope = %s AND id = %s) "
+        "UPDATE meta SET serial = serial + 1 WHERE EXISTS (SELECT 1 FROM held) RETURNING serial"
+    )
+
+    def _written(self, conn: psycopg.Connection[Any], lock: LockInfo, row: Any) -> int:
+        if row is None:  # the lock row is not ours: say why, as every backend does
+            self._check_lock(conn, lock)
+            raise LockNotHeldError(f"state write refused: lock {lock.id} is not held")
+        return int(row[0])
+
+    def put(self, lock: LockInfo, resource: ResourceState) -> int:
+        r = resource
+        properties, depends_on = self._encode(r)
+        with self._lock_guard:
+            held = lock.id in self._held
+        values = (r.address, r.provider, r.type, r.name, r.id, properties, r.hash, r.entity)
+        with self._statement() as conn:
+            if not held:
+                self._check_lock(conn, lock)
+            row = conn.execute(
+                self._PUT,
+                (lock.scope, lock.id, *values, r.protected, r.updated or now(), depends_on),
+            ).fetchone()
+            return self._written(conn, lock, row)
+
+    def remove(self, lock: LockInfo, address: str) -> int:
+        with self._lock_guard:
+            held = lock.id in self._held
+        with self._statement() as conn:
+            if not held:
+                self._check_lock(conn, lock)
+            row = conn.execute(self._REMOVE, (lock.scope, lock.id, address)).fetchone()
+            if row is None:
+                row = conn.execute(self._REMOVE_NOTHING, (lock.scope, lock.id)).fetchone()
+            return self._written(conn, lock, row)
+
+    def close(self) -> None:
+        super().close()
+        with self._pool:
+            idle, self._idle = self._idle, []
+            self._opened -= len(idle)
+        for conn in idle:
+            conn.close()
 
     # --- JSON columns: jsonb ----------------------------------------------------------------
     def _encode(self, resource: ResourceState) -> tuple[Any, Any]:
@@ -311,7 +431,7 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
         self, apply_id: int, address: str, action: str, phase: Phase, detail: str = ""
     ) -> None:
         try:
-            with self._tx() as conn:
+            with self._statement() as conn:  # one statement: its own transaction
                 conn.execute(
                     "INSERT INTO apply_actions (apply_id, address, action, phase, at, detail) "
                     "VALUES (%s, %s, %s, %s, %s, %s)",
