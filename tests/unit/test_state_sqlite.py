@@ -257,6 +257,21 @@ def test_unlock_removes_only_the_lock_with_that_id(state: StateBackend) -> None:
     state.release(again)
 
 
+def test_writes_under_a_force_removed_lock_are_refused_and_change_nothing(
+    state: StateBackend,
+) -> None:
+    lock = state.lock("apply")
+    assert state.put(lock, res("a")) == 1
+    assert state.remove(lock, "cmdb.service.never-stored") == 2  # a write, though a no-op
+    assert state.unlock(lock.id) == lock  # spo state unlock, while this process still runs
+    with pytest.raises(SpoError, match="not held"):
+        state.put(lock, res("b"))
+    with pytest.raises(SpoError, match="not held"):
+        state.remove(lock, "cmdb.service.a")
+    snap = state.snapshot()
+    assert snap.serial == 2 and set(snap.resources) == {"cmdb.service.a"}
+
+
 def test_journal_and_history(state: StateBackend) -> None:
     lock = state.lock("apply", plan="sha256:p1")
     first = state.journal_begin(lock, plan="sha256:p1", commit="c1" * 20, who="ci@runner")
