@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -43,3 +45,16 @@ def tiny_catalog(root: Path) -> Path:
     (work / "spo.yaml").write_text("catalog:\n  paths: [catalog]\n")
     (work / "catalog" / "team.yaml").write_text(PARTY)
     return work
+
+
+def json_stream(text: str) -> list[Any]:
+    """The JSON values written one after the other in ``text`` (the YAML test suite's
+    ``in.json``: one value per document)."""
+    decoder, i, out = json.JSONDecoder(), 0, []
+    while True:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i >= len(text):
+            return out
+        value, i = decoder.raw_decode(text, i)
+        out.append(value)

@@ -16,7 +16,7 @@ import pytest
 from spo_gitops.catalog import loader
 from spo_gitops.catalog.loader import Limits, parse_plain_first, parse_text
 from tests.conftest import REPO
-from tests.helpers import run_spo
+from tests.helpers import json_stream, run_spo
 
 pytestmark = pytest.mark.skipif(loader.yaml_rs is None, reason="yaml-rs is not installed")
 
@@ -138,17 +138,6 @@ def test_nesting_beyond_the_limit_takes_the_libyaml_path() -> None:
     assert loader._plain_documents(shallow, LIMITS) is not None
 
 
-def _expected(case: dict[str, Any]) -> list[Any]:
-    decoder, text, i, out = json.JSONDecoder(), case["json"], 0, []
-    while True:
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i >= len(text):
-            return out
-        value, i = decoder.raw_decode(text, i)
-        out.append(value)
-
-
 def test_on_the_yaml_test_suite_the_plain_path_is_never_wrong() -> None:
     cases = json.loads(SUITE.read_text("utf-8"))["cases"]
     taken = 0
@@ -159,7 +148,7 @@ def test_on_the_yaml_test_suite_the_plain_path_is_never_wrong() -> None:
         taken += 1
         assert not case["fail"], f"{case['id']}: invalid YAML accepted"
         if case["json"] is not None:  # a few valid cases come without the suite's JSON
-            assert [data for _, _, data in plain] == _expected(case), case["id"]
+            assert [data for _, _, data in plain] == json_stream(case["json"]), case["id"]
     assert taken >= 40
 
 

@@ -16,21 +16,11 @@ from typing import Any
 import pytest
 
 from spo_gitops.catalog.loader import Limits, load_values
+from tests.helpers import json_stream
 
 SUITE = Path(__file__).parent.parent / "fixtures" / "yaml-test-suite" / "cases.json"
 CASES: list[dict[str, Any]] = json.loads(SUITE.read_text("utf-8"))["cases"]
 KNOWN_WRONG = {"652Z", "HM87-1", "L24T-1", "S4JQ", "Y2GN"}
-
-
-def _json_stream(text: str) -> list[Any]:
-    decoder, i, out = json.JSONDecoder(), 0, []
-    while True:
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i >= len(text):
-            return out
-        value, i = decoder.raw_decode(text, i)
-        out.append(value)
 
 
 def _outcome(case: dict[str, Any]) -> str:
@@ -40,7 +30,7 @@ def _outcome(case: dict[str, Any]) -> str:
         return "refused" if errors else "accepted"
     if errors:
         return "refused"
-    expected = _json_stream(case["json"])
+    expected = json_stream(case["json"])
     return "right" if values == expected or (values == [] and expected == [None]) else "wrong"
 
 
