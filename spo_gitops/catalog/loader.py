@@ -739,7 +739,10 @@ def _plain_documents(text: str, limits: Limits) -> list[tuple[int, dict[str, Any
             data = yaml_rs.loads(
                 piece, parse_datetime=False, duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error
             )
-        except Exception:  # any refusal: the libyaml path reports it with its place
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # a refusal, or a panic in the Rust code (pyo3's
+            # PanicException is a BaseException): the libyaml path reports it with its place
             return None
         if type(data) is not dict or not _json_shaped(data, 1, limits.max_depth):
             return None

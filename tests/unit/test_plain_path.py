@@ -212,3 +212,21 @@ def test_findings_and_their_positions_do_not_depend_on_the_path(
     without = _findings(root)
     assert with_plain == without
     assert len(with_plain) >= 20
+
+
+def test_a_panic_in_the_parser_hands_the_file_to_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    # pyo3 turns a Rust panic into PanicException, a BaseException: never a traceback
+    class PanicException(BaseException):
+        pass
+
+    class Panicking:
+        DuplicateKeyPolicy = loader.yaml_rs.DuplicateKeyPolicy
+
+        @staticmethod
+        def loads(*args: Any, **kwargs: Any) -> Any:
+            raise PanicException("index out of bounds")
+
+    monkeypatch.setattr(loader, "yaml_rs", Panicking)
+    parsed = parse_plain_first("k: v\n", "x.yaml", LIMITS)
+    assert [d.data for d in parsed.documents] == [{"k": "v"}] and not parsed.diagnostics
+    assert parsed.documents[0].node is not None  # read by libyaml
