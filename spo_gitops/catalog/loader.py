@@ -696,12 +696,13 @@ def _chunks(text: str) -> list[tuple[int, str]] | None:
     return pieces
 
 
-_LEAVES = frozenset({str, int, bool, type(None)})
+_LEAVES = frozenset({str, bool, type(None)})
 _STRING = frozenset({str})
+_BIG = 2**63  # integers beyond go to libyaml (which refuses those of over 4,300 digits)
 
 
 def _json_shaped(value: dict[str, Any] | list[Any], depth: int, limit: int) -> bool:
-    """String keys, finite numbers, at most ``limit`` levels of collections."""
+    """String keys, finite numbers, integers within 64 bits, at most ``limit`` levels."""
     if depth > limit:
         return False
     if type(value) is dict:
@@ -717,7 +718,13 @@ def _json_shaped(value: dict[str, Any] | list[Any], depth: int, limit: int) -> b
         if kind is dict or kind is list:
             if not _json_shaped(child, depth + 1, limit):
                 return False
-        elif kind is float and not math.isfinite(child):
+        elif kind is float:
+            if not math.isfinite(child):
+                return False
+        elif kind is int:
+            if not -_BIG < child < _BIG:
+                return False
+        elif kind not in _LEAVES:
             return False
     return True
 

@@ -112,6 +112,8 @@ def test_the_known_disagreements_take_the_libyaml_path() -> None:
         "k: [?]\n",
         "k: {date:? 1}\n",
         "k: [a:, b]\n",
+        "k: " + "9" * 5000 + "\n",  # libyaml's path refuses an integer of over 4,300 digits
+        "k: 9223372036854775808\n",
     ]:
         assert loader._plain_documents(text, LIMITS) is None, text
 
