@@ -132,6 +132,41 @@ def test_several_documents_read_as_libyaml_reads_them(text: str) -> None:
     assert plain is None or _same(plain, slow), (plain, slow)
 
 
+TEXT_FORMS = [
+    "k: \U0001f600\n",
+    "k: \u00a0x\n",
+    "k: x\u3000y\n",
+    'k: "\\u00e9\\U0001F600"\n',
+    'k: "\\x41\\N\\_\\L\\P"\n',
+    'k: "a\\\n  b"\n',
+    "k: 'it''s'\n",
+    "k: >\n  a\n\n  b\n",
+    "k: |+\n  a\n\n",
+    "k: |2\n   a\n",
+    "k: >-\n  a\n  b\n\n",
+    "k: a\n  b\n  c\n",
+    'k: "a\n\n  b"\n',
+    "k: [a, b, ]\n",
+    "k: {a: 1, }\n",
+    "k: [ ]\n",
+    "k:\n",
+    "k: --\n",
+    "k: a#c\n",
+    "k: 'a # c'\n",
+    "k: x:y\n",
+    "k: http://a\n",
+    "k: [a b]\n",
+    "k: {a b: c}\n",
+]
+
+
+@pytest.mark.parametrize("text", TEXT_FORMS)
+def test_scalar_styles_read_as_libyaml_reads_them(text: str) -> None:
+    plain = _plain(text)
+    assert plain is not None  # all of these are in the plain subset
+    assert _same(plain, _slow(text))
+
+
 def test_nesting_beyond_the_limit_takes_the_libyaml_path() -> None:
     deep = "".join("  " * i + f"k{i}:\n" for i in range(70)) + "  " * 70 + "v\n"
     assert loader._plain_documents(deep, LIMITS) is None
