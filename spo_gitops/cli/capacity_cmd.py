@@ -8,6 +8,7 @@ import click
 
 from spo_gitops.catalog.validate import validate as run_validate
 from spo_gitops.cli.common import emit, project_from
+from spo_gitops.report.formats import formats, render
 
 
 @click.group()
@@ -20,7 +21,7 @@ def capacity() -> None:
     "-f",
     "--format",
     "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
+    type=click.Choice(formats("forecast")),
     default="text",
     show_default=True,
 )
@@ -38,7 +39,6 @@ def forecast(ctx: click.Context, fmt: str, quarters: int | None, output: Path | 
     provisioned stages, until a planned retirement) plus the pipeline's (from its planned
     go-live), against capacity; and the first quarter each pool overbooks."""
     from spo_gitops.portfolio.forecast import forecast as build
-    from spo_gitops.portfolio.render import render_forecast
 
     project = project_from(ctx)
     result = run_validate(project)
@@ -53,5 +53,5 @@ def forecast(ctx: click.Context, fmt: str, quarters: int | None, output: Path | 
         project.config.reconcile.provisioned_stages,
         quarters or project.config.portfolio.forecast_quarters,
     )
-    emit(render_forecast(pools, fmt), output)  # type: ignore[arg-type]
+    emit(render("forecast", fmt, pools), output)
     return 0

@@ -8,6 +8,7 @@ import click
 
 from spo_gitops.catalog.validate import validate as run_validate
 from spo_gitops.cli.common import emit, project_from
+from spo_gitops.report.formats import formats, render
 
 
 @click.group()
@@ -20,7 +21,7 @@ def portfolio() -> None:
     "-f",
     "--format",
     "fmt",
-    type=click.Choice(["text", "markdown", "json", "html"]),
+    type=click.Choice(formats("portfolio")),
     default="text",
     show_default=True,
 )
@@ -33,7 +34,6 @@ def report(ctx: click.Context, fmt: str, output: Path | None) -> int:
     domain, stage and sponsor; lead time per stage (approval dates, else the entry's git
     history); the run budget; slipped plans; risks. Dates are judged on the validation date."""
     from spo_gitops.portfolio.history import stage_history
-    from spo_gitops.portfolio.render import render
     from spo_gitops.portfolio.report import build_report
 
     project = project_from(ctx)
@@ -50,5 +50,5 @@ def report(ctx: click.Context, fmt: str, output: Path | None) -> int:
         provisioned=project.config.reconcile.provisioned_stages,
         history=lambda services: stage_history(project, result.index, services),
     )
-    emit(render(rep, fmt), output)  # type: ignore[arg-type]
+    emit(render("portfolio", fmt, rep), output)
     return 0

@@ -15,9 +15,10 @@ from spo_gitops.cli.output import write_file, write_output
 from spo_gitops.cli.sla_rules_cmd import rules
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.errors import SpoError, UsageError
+from spo_gitops.report.formats import formats
+from spo_gitops.report.formats import render as render_result
 from spo_gitops.sla import PER, Per, PeriodError, Series, default_per
 from spo_gitops.sla import report as build
-from spo_gitops.sla.render import FORMATS, render
 
 
 def show_diagnostics(diagnostics: list[Diagnostic]) -> None:
@@ -58,7 +59,7 @@ def sla() -> None:
     help="Periods missed or worsening in a row that call for an improvement plan.",
 )
 @click.option(
-    "-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True
+    "-f", "--format", "fmt", type=click.Choice(formats("sla")), default="text", show_default=True
 )
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file."
@@ -127,7 +128,7 @@ def report(
                 drawn[s] = chart_svg(s)
                 if update:
                     update(n, len(rep.series))
-        text = render(rep, "html", chart_svg=drawn.__getitem__)
+        text = render_result("sla", "html", rep, chart=drawn.__getitem__)
     elif fmt == "markdown" and output is not None:
         from spo_gitops.sla.charts import chart, chart_name
         from spo_gitops.sla.svg import chart_svg
@@ -141,9 +142,9 @@ def report(
                 write_file(output.parent / paths[s], data)
                 if update:
                     update(n, len(rep.series))
-        text = render(rep, "markdown", chart_paths=paths)
+        text = render_result("sla", "markdown", rep, charts=paths)
     else:
-        text = render(rep, fmt)  # type: ignore[arg-type]
+        text = render_result("sla", fmt, rep)
     missing_plans = False
     if require_plans:
         from spo_gitops.sla.improvement import render_review, review_json, review_plans

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from spo_gitops import jsonio
 from spo_gitops.models.common import STAGES
@@ -12,9 +12,6 @@ from spo_gitops.portfolio.report import PortfolioReport, Rollup
 from spo_gitops.site import amount
 from spo_gitops.templating import environment
 
-Format = Literal["text", "markdown", "json", "html"]
-FORMATS: tuple[Format, ...] = ("text", "markdown", "json", "html")
-FORECAST_FORMATS: tuple[Format, ...] = ("text", "markdown", "json")
 FORMAT_VERSION = 1
 
 
@@ -279,15 +276,6 @@ def render_html(rep: PortfolioReport) -> str:
     return env.get_template("portfolio-report.html.j2").render(rep=rep, **template_helpers())
 
 
-def render(rep: PortfolioReport, fmt: Format) -> str:
-    return {
-        "text": render_text,
-        "markdown": render_markdown,
-        "json": render_json,
-        "html": render_html,
-    }[fmt](rep)
-
-
 # --- capacity forecast -------------------------------------------------------------------------
 
 
@@ -327,10 +315,19 @@ def forecast_data(pools: list[PoolForecast]) -> dict[str, Any]:
     }
 
 
-def render_forecast(pools: list[PoolForecast], fmt: Format) -> str:
-    if fmt == "json":
-        return jsonio.dumps(forecast_data(pools), indent=2) + "\n"
-    markdown = fmt == "markdown"
+def forecast_json(pools: list[PoolForecast]) -> str:
+    return jsonio.dumps(forecast_data(pools), indent=2) + "\n"
+
+
+def forecast_text(pools: list[PoolForecast]) -> str:
+    return _forecast(pools, markdown=False)
+
+
+def forecast_markdown(pools: list[PoolForecast]) -> str:
+    return _forecast(pools, markdown=True)
+
+
+def _forecast(pools: list[PoolForecast], *, markdown: bool) -> str:
     out = ["# Capacity forecast" if markdown else "Capacity forecast", ""]
     for p in pools:
         title = f"{p.pool} ({amount(p.capacity)} {p.unit})"

@@ -1,6 +1,7 @@
 """How each result type is rendered in each format: the one table the commands pick from.
 
-A result type (``findings``, ``plan``, ``drift``, ``diff``, ``sla``, ``graph``, ``state``) maps
+A result type (``findings``, ``plan``, ``drift``, ``diff``, ``sla``, ``portfolio``, ``forecast``,
+``graph``, ``state``) maps
 format names to the function that turns that result into text (``module:function``, imported on
 first use, so that ``spo validate`` does not import the SLA or graph code). Every renderer takes
 the result and returns a ``str`` ending in a newline; a few take keyword options of their own
@@ -44,6 +45,17 @@ TABLE: dict[str, dict[str, str]] = {
         "markdown": "spo_gitops.sla.render:render_markdown",
         "json": "spo_gitops.sla.render:render_json",
         "html": "spo_gitops.sla.render:render_html",
+    },
+    "portfolio": {
+        "text": "spo_gitops.portfolio.render:render_text",
+        "markdown": "spo_gitops.portfolio.render:render_markdown",
+        "json": "spo_gitops.portfolio.render:render_json",
+        "html": "spo_gitops.portfolio.render:render_html",
+    },
+    "forecast": {
+        "text": "spo_gitops.portfolio.render:forecast_text",
+        "markdown": "spo_gitops.portfolio.render:forecast_markdown",
+        "json": "spo_gitops.portfolio.render:forecast_json",
     },
     "graph": {
         "dot": "spo_gitops.report.graph:to_dot",

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 from spo_gitops import jsonio
 from spo_gitops.models.metrics import rollup_of
 from spo_gitops.sla.compute import Point, Series, SlaReport
 from spo_gitops.sla.rollup import RULE, Per
 
-Format = Literal["text", "markdown", "json", "html"]
-FORMATS: tuple[Format, ...] = ("text", "markdown", "json", "html")
 FORMAT_VERSION = 1
 
 
@@ -306,19 +304,3 @@ def render_html(report: SlaReport, chart: Callable[[Series], str] | None = None)
         months_text=months_text,
         num=num,
     )
-
-
-def render(
-    report: SlaReport,
-    fmt: Format,
-    *,
-    chart_svg: Callable[[Series], str] | None = None,
-    chart_paths: Mapping[Series, str] | None = None,
-) -> str:
-    if fmt == "json":
-        return render_json(report)
-    if fmt == "markdown":
-        return render_markdown(report, chart_paths)
-    if fmt == "html":
-        return render_html(report, chart_svg)
-    return render_text(report)
