@@ -670,6 +670,9 @@ def _plain_subset(text: str) -> bool:
         return False
     if "\r" in text and text.count("\r") != text.count("\r\n"):
         return False  # a lone CR breaks lines for YAML, not for the line count here
+    tail = text[text.rfind("\n") + 1 :]
+    if tail and not tail.strip(" \r"):
+        return False  # spaces after the last line break: libyaml keeps fewer in a literal
     if _special_characters(text):
         return False
     return not (("[" in text or "{" in text) and _flow_outside_subset(text))
