@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from spo_gitops.catalog.validate import validate as run_validate
-from spo_gitops.cli.common import emit, project_from
+from spo_gitops.cli.common import emit, project_from, read_catalog
 from spo_gitops.report.formats import formats, render
 
 
@@ -41,12 +40,7 @@ def forecast(ctx: click.Context, fmt: str, quarters: int | None, output: Path | 
     from spo_gitops.portfolio.forecast import forecast as build
 
     project = project_from(ctx)
-    result = run_validate(project)
-    if result.findings.has_errors:
-        click.echo(
-            "spo: warning: the catalog has errors (spo validate); invalid documents are left out",
-            err=True,
-        )
+    result = read_catalog(project)
     pools = build(
         result.index,
         project.today(),

@@ -7,13 +7,16 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import click
 
 from spo_gitops.config import Project, load_project
 from spo_gitops.errors import EmptyCatalogError
 from spo_gitops.fsutil import write_atomic as write_atomic  # re-exported for the commands
+
+if TYPE_CHECKING:
+    from spo_gitops.catalog.validate import ValidationResult
 
 
 def project_from(ctx: click.Context) -> Project:
@@ -51,6 +54,20 @@ def require_catalog(project: Project) -> None:
 
     require_config(project)
     require_files(project, worktree(project).files)
+
+
+def read_catalog(project: Project) -> ValidationResult:
+    """The validated catalog for a command that reports on it (an SLA report, the portfolio,
+    alerting rules): it goes on with the valid documents, and warns when others were left out."""
+    from spo_gitops.catalog.validate import validate
+
+    result = validate(project)
+    if result.findings.has_errors:
+        click.echo(
+            "spo: warning: the catalog has errors (spo validate); invalid documents are left out",
+            err=True,
+        )
+    return result
 
 
 def emit(text: str, output: Path | None, what: str = "the output") -> None:

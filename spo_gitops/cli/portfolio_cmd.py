@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from spo_gitops.catalog.validate import validate as run_validate
-from spo_gitops.cli.common import emit, project_from
+from spo_gitops.cli.common import emit, project_from, read_catalog
 from spo_gitops.report.formats import formats, render
 
 
@@ -37,12 +36,7 @@ def report(ctx: click.Context, fmt: str, output: Path | None) -> int:
     from spo_gitops.portfolio.report import build_report
 
     project = project_from(ctx)
-    result = run_validate(project)
-    if result.findings.has_errors:
-        click.echo(
-            "spo: warning: the catalog has errors (spo validate); invalid documents are left out",
-            err=True,
-        )
+    result = read_catalog(project)
     rep = build_report(
         result.index,
         project.today(),

@@ -9,8 +9,7 @@ from typing import cast
 import click
 
 from spo_gitops import jsonio
-from spo_gitops.catalog.validate import validate as run_validate
-from spo_gitops.cli.common import progress_bar, project_from, require_catalog
+from spo_gitops.cli.common import progress_bar, project_from, read_catalog, require_catalog
 from spo_gitops.cli.output import write_file, write_output
 from spo_gitops.cli.sla_rules_cmd import rules
 from spo_gitops.diagnostics import Diagnostic
@@ -99,12 +98,7 @@ def report(
             hint="name the CSV or JSON lines files of measured values (spo metrics pull)",
         )
     require_catalog(project)
-    result = run_validate(project)
-    if result.findings.has_errors:
-        click.echo(
-            "spo: warning: the catalog has errors (spo validate); invalid documents are left out",
-            err=True,
-        )
+    result = read_catalog(project)
     files = [(path, project.display(path.absolute())) for path in metrics]
     try:
         with progress_bar("computing attainment"):

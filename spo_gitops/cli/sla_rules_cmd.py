@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from spo_gitops.catalog.validate import validate as run_validate
-from spo_gitops.cli.common import emit, project_from
+from spo_gitops.cli.common import emit, project_from, read_catalog
 
 
 @click.command("rules")
@@ -21,12 +20,7 @@ def rules(ctx: click.Context, output: Path | None) -> int:
     from spo_gitops.sla.rules import render_rules, rule_groups
 
     project = project_from(ctx)
-    result = run_validate(project)
-    if result.findings.has_errors:
-        click.echo(
-            "spo: warning: the catalog has errors (spo validate); invalid documents are left out",
-            err=True,
-        )
+    result = read_catalog(project)
     data, skipped = rule_groups(project, result.index)
     for s in skipped:
         o = s.objective

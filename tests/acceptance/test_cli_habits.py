@@ -211,3 +211,19 @@ def test_a_declined_apply_is_cancelled_not_interrupted(
     assert "spo: error: Apply cancelled." in result.stderr
     assert "interrupted" not in result.stderr
     assert run_spo("state", "list").stdout == "no resources\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["portfolio", "report"], ["capacity", "forecast"], ["sla", "rules"]],
+)
+def test_a_report_on_a_catalog_with_errors_warns_and_goes_on(
+    project: Path, command: list[str]
+) -> None:
+    (project / "catalog" / "broken.yaml").write_text("apiVersion: spo/v1\nkind: Nothing\n")
+    result = run_spo(*command)
+    assert result.exit_code == 0, result.stderr
+    assert "spo: warning: the catalog has errors (spo validate)" in result.stderr
+    clean = project / "catalog" / "broken.yaml"
+    clean.unlink()
+    assert "warning" not in run_spo(*command).stderr
