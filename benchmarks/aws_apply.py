@@ -13,14 +13,15 @@ Run: python benchmarks/aws_apply.py [-n 200] [--latency 0.05] [--rate 50]
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from served import print_runs, server, stats
 
 SERVER = """
 import json, sys, threading, time
@@ -61,25 +62,12 @@ sys.stdin.read()
 """
 
 
-def stats(url: str) -> dict[str, float]:
-    import urllib.request
-
-    with urllib.request.urlopen(f"{url}/_stats", timeout=10) as resp:
-        data: dict[str, float] = json.load(resp)
-    return data
-
-
 def measure(args: argparse.Namespace, adaptive: bool, parallelism: int) -> dict[str, float]:
     from spo_gitops.providers import ProviderContext, ProviderError
     from spo_gitops.providers.aws import AwsProvider, AwsSettings
 
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(args.latency), str(args.rate), str(args.burst)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
+    argv = [sys.executable, "-c", SERVER, str(args.latency), str(args.rate), str(args.burst)]
+    with server(argv, quiet=True) as url:
         settings = AwsSettings(endpoint_url=url, parallelism=parallelism, adaptive=adaptive)
         provider = AwsProvider(settings, ProviderContext(Path("."), Path(".")))
         failed = 0
@@ -109,12 +97,6 @@ def measure(args: argparse.Namespace, adaptive: bool, parallelism: int) -> dict[
             "throttled share": (after["throttled"] - before["throttled"]) / max(calls, 1),
             "failed creates": failed,
         }
-    finally:
-        assert server.stdin is not None
-        server.stdin.close()
-        server.wait(timeout=30)
-        if server.stdout is not None:
-            server.stdout.close()
 
 
 def main() -> None:
@@ -136,9 +118,7 @@ def main() -> None:
         f"{args.resources} portfolios, {args.latency * 1000:g} ms per call, "
         f"{args.rate:g} calls/s allowed, {args.threads} threads"
     )
-    print(f"{'':<22}" + "".join(f"{name:>28}" for name in runs))
-    for key in next(iter(runs.values())):
-        print(f"{key:<22}" + "".join(f"{r[key]:>28.3f}" for r in runs.values()))
+    print_runs(runs)
 
 
 if __name__ == "__main__":

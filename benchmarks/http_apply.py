@@ -25,10 +25,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from spo_gitops.testing.catalogs import write_provisioned_catalog
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from served import print_runs, server, stats
 
 REPO = Path(__file__).resolve().parent.parent
 SPO = [sys.executable, "-m", "spo_gitops.cli.main"]
@@ -55,13 +57,6 @@ def write_project(root: Path, resources: int, url: str, settings: dict[str, obje
         path.write_text(path.read_text().replace("provider: cmdb", "provider: http"))
 
 
-def stats(url: str, since: float) -> dict[str, float]:
-    """What the server answered since then (its own count and clock)."""
-    with urllib.request.urlopen(f"{url}/_stats?since={since}", timeout=10) as resp:
-        data: dict[str, float] = json.load(resp)
-    return data
-
-
 def spo(root: Path, *args: str, ok: tuple[int, ...] = (0,)) -> tuple[float, str]:
     start = time.perf_counter()
     done = subprocess.run([*SPO, *args], cwd=root, capture_output=True, text=True, timeout=600)
@@ -72,26 +67,22 @@ def spo(root: Path, *args: str, ok: tuple[int, ...] = (0,)) -> tuple[float, str]
 
 
 def measure(args: argparse.Namespace, settings: dict[str, object]) -> dict[str, float]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.restserver", "--latency", str(args.latency), "--rate",
-         str(args.rate), "--burst", str(args.burst), "--unique-names", "--idempotency"],
-        cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
+    argv = [sys.executable, "-m", "tests.restserver", "--latency", str(args.latency)]
+    argv += ["--rate", str(args.rate), "--burst", str(args.burst)]
+    argv += ["--unique-names", "--idempotency"]
+    with server(argv, cwd=REPO) as url:
         with tempfile.TemporaryDirectory(prefix="spo-http-") as tmp:
             root = Path(tmp)
             write_project(root, args.resources, url, settings)
             spo(root, "plan", "-o", "plan.json", "--format", "json")
             start = time.time()
             apply_s, out = spo(root, "apply", "plan.json", "--auto-approve", ok=(0, 1))
-            applied = stats(url, start)
+            applied = stats(url, f"?since={start}")
             summary = re.search(r"(\d+) failed", out)
             failed = int(summary[1]) if summary else args.resources
             start = time.time()
             noop_s, _ = spo(root, "plan", "--detailed-exitcode")
-            refreshed = stats(url, start)
+            refreshed = stats(url, f"?since={start}")
             validate_s, _ = spo(root, "validate")  # the part of a plan that is not refresh
         calls = applied["calls"]
         floor = args.resources / args.rate
@@ -109,12 +100,6 @@ def measure(args: argparse.Namespace, settings: dict[str, object]) -> dict[str, 
             "refresh calls": refreshed["calls"],
             "refresh calls s": refreshed["last"] - refreshed["first"] + args.latency,
         }
-    finally:
-        assert server.stdin is not None
-        server.stdin.close()
-        server.wait(timeout=30)
-        if server.stdout is not None:
-            server.stdout.close()
 
 
 def main() -> None:
@@ -133,12 +118,7 @@ def main() -> None:
         f"{args.resources} resources, {args.latency * 1000:g} ms per call, "
         f"{args.rate:g} calls/s allowed: floor {floor:.2f} s"
     )
-    names = list(next(iter(runs.values())))
-    print(f"{'':<20}" + "".join(f"{name:>28}" for name in runs) + f"{'goal':>10}")
-    for key in names:
-        cells = "".join(f"{r[key]:>28.3f}" for r in runs.values())
-        goal = GOALS.get(key)
-        print(f"{key:<20}{cells}{'' if goal is None else f'≤ {goal:g}':>10}")
+    print_runs(runs, GOALS)
 
 
 if __name__ == "__main__":
