@@ -52,8 +52,9 @@ def write_catalog(root: Path, deps: list[str]) -> None:
     commit(root, "catalog")
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def committed_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git repository holding CATALOG (one service with a long dependency list), the working
+    directory of the test."""
     root = tmp_path / "p"
     (root / "catalog").mkdir(parents=True)
     (root / "spo.yaml").write_text("catalog:\n  paths: [catalog]\n")
@@ -66,6 +67,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("SPO_PLAN_SIGNING_KEY", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     return root
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return committed_project(tmp_path, monkeypatch)
 
 
 def applied(project: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.acceptance.test_cli_habits import LONG, write_catalog
+from tests.acceptance.test_cli_habits import committed_project
 from tests.conftest import REPO
 from tests.gitrepo import commit, git, make_repo, service, write
 from tests.helpers import run_spo
@@ -84,17 +84,7 @@ def test_diff(tmp_path: Path) -> None:
 
 @pytest.fixture
 def provisioned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "p"
-    (root / "catalog").mkdir(parents=True)
-    (root / "spo.yaml").write_text("catalog:\n  paths: [catalog]\n")
-    (root / ".gitignore").write_text(".spo/\n*.json\n")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test")
-    git(root, "config", "user.email", "test@example.com")
-    write_catalog(root, LONG)
-    monkeypatch.chdir(root)
-    monkeypatch.delenv("SPO_PLAN_SIGNING_KEY", raising=False)
-    return root
+    return committed_project(tmp_path, monkeypatch)
 
 
 def test_plan_drift_and_state_list(provisioned: Path) -> None:
