@@ -9,6 +9,8 @@ stripped (a few that only say *how* to reach git or a remote are kept).
 from __future__ import annotations
 
 import os
+import re
+import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -89,26 +91,61 @@ class Repository:
 
     def read(self, rev: str, path: str) -> bytes | None:
         """The content of ``path`` at ``rev``, or None when it has no such file."""
-        import git as gitpython
-
-        repo = self._repo
-        try:
-            blob = repo.commit(rev).tree / path  # type: ignore[attr-defined]
-        except (KeyError, ValueError, gitpython.BadName):
-            return None
-        if blob.type != "blob":
-            return None
-        return bytes(blob.data_stream.read())
+        if "\n" in rev or "\n" in path:
+            return None  # no such file: git names none with a line break (and the object
+            # name below is one line of git's batch protocol)
+        return self._blob(f"{rev}:{path}")
 
     def read_blob(self, blob_id: str) -> bytes | None:
         """The content of the blob ``blob_id`` (from :meth:`blob_ids`), or None when the
-        repository has no such blob. Reads through git's object database directly, without
-        walking the trees of a revision (a folder of 10,000 files is one large tree object)."""
-        try:
-            stream = self._repo.odb.stream(bytes.fromhex(blob_id))  # type: ignore[attr-defined]
-        except ValueError:  # not hex, or no such object (git cat-file answers "missing")
+        repository has no such blob."""
+        if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", blob_id):
             return None
-        return bytes(stream.read())
+        return self._blob(blob_id)
+
+    def read_many(self, rev: str, paths: Sequence[str]) -> dict[str, bytes | None]:
+        """:meth:`read` of many files at once: one ``git cat-file --batch`` run for all of them
+        (a request and an answer per file cost ~0.7 ms of process ping-pong each)."""
+        out: dict[str, bytes | None] = dict.fromkeys(paths)
+        asked = [p for p in out if "\n" not in p and "\n" not in rev]
+        if not asked:
+            return out
+        request = "".join(f"{rev}:{p}\n" for p in asked).encode("utf-8", "surrogateescape")
+        try:
+            done = subprocess.run(
+                ["git", "cat-file", "--batch"],
+                input=request,
+                cwd=self.root,
+                env=no_git_env(),
+                capture_output=True,
+                check=True,
+            )
+        except (OSError, subprocess.CalledProcessError) as e:
+            raise GitError(f"git cat-file failed: {e}") from e
+        data, at = done.stdout, 0
+        for path in asked:
+            end = data.index(b"\n", at)
+            header = data[at:end].split(b" ")
+            at = end + 1
+            if len(header) != 3 or header[-1] in (b"missing", b"ambiguous"):
+                continue  # no such object: None
+            size = int(header[2])
+            if header[1] == b"blob":
+                out[path] = data[at : at + size]
+            at += size + 1  # the content and its closing line break
+        return out
+
+    def _blob(self, name: str) -> bytes | None:
+        """The blob git names ``name`` (an id, or ``rev:path``), None when it names none or
+        something else. One request to the ``git cat-file --batch`` process the repository
+        keeps running: no revision's trees are walked in Python (a folder of 10,000 files is
+        one large tree object, and walking it for each file made reading a revision's files
+        quadratic)."""
+        try:
+            _id, kind, _size, data = self._repo.git.get_object_data(name)  # type: ignore[attr-defined]
+        except ValueError:  # git cat-file answers "missing"
+            return None
+        return bytes(data) if kind == b"blob" else None
 
     def changed_files(self, base: str, head: str | None = None) -> list[str]:
         """Files that differ between ``base`` and ``head`` (default: the working tree, untracked

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from spo_gitops.catalog import files as catalog_files
+from spo_gitops.catalog import heap
 from spo_gitops.catalog.documents import Document, load_file, load_text
 from spo_gitops.catalog.loader import decode, parse_text
 from spo_gitops.catalog.references import Index, build_index
@@ -114,13 +115,20 @@ def _syntax_only(found: list[Diagnostic]) -> list[Diagnostic]:
 
 def read_revision(project: Project, repo: Repository, rev: str) -> CatalogSnapshot:
     """The catalog at ``rev``: spo.yaml and the catalog files read from git's objects."""
+    with heap.bulk():
+        return _read_revision(project, repo, rev)
+
+
+def _read_revision(project: Project, repo: Repository, rev: str) -> CatalogSnapshot:
     commit = repo.resolve(rev)
     prefix = repo.relative(project.root)
     config = _config_at(repo, commit, prefix, project)
     docs: list[Document] = []
     found: list[Diagnostic] = []
-    for file in catalog_files.revision_files(repo, commit, prefix, config):
-        data = repo.read(commit, file.path) or b""
+    files = catalog_files.revision_files(repo, commit, prefix, config)
+    contents = repo.read_many(commit, [f.path for f in files])
+    for file in files:
+        data = contents[file.path] or b""
         if len(data) > project.limits.max_file_size:
             continue
         text, problem = decode(data, file.display)
@@ -135,6 +143,11 @@ def read_revision(project: Project, repo: Repository, rev: str) -> CatalogSnapsh
 
 
 def read_working_tree(project: Project) -> CatalogSnapshot:
+    with heap.bulk():
+        return _read_working_tree(project)
+
+
+def _read_working_tree(project: Project) -> CatalogSnapshot:
     docs: list[Document] = []
     discovered = catalog_files.worktree(project)
     found: list[Diagnostic] = list(discovered.diagnostics)
