@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -119,6 +120,15 @@ def spo_command(root: Path, jobs: int) -> tuple[str, Command]:
     return "spo validate (API)", {"argv": argv, "cwd": str(root)}
 
 
+def check_jsonschema() -> str:
+    """check-jsonschema beside this interpreter (an environment that is not activated), else
+    the one on PATH."""
+    beside = Path(sys.executable).with_name("check-jsonschema")
+    if beside.exists():
+        return str(beside)
+    return shutil.which("check-jsonschema") or "check-jsonschema"
+
+
 def check_jsonschema_commands(root: Path, schemas: Path) -> list[Command]:
     """One check-jsonschema run per kind over that kind's files, in batches of bounded length."""
     limit = min(os.sysconf("SC_ARG_MAX") // 4, 1_000_000)
@@ -127,7 +137,7 @@ def check_jsonschema_commands(root: Path, schemas: Path) -> list[Command]:
         files = sorted(
             str(p.relative_to(root)) for p in (root / "catalog" / folder).rglob("*.yaml")
         )
-        head = ["check-jsonschema", "--schemafile", str(schemas / f"{kind}.json")]
+        head = [check_jsonschema(), "--schemafile", str(schemas / f"{kind}.json")]
         batch: list[str] = []
         for name in files:
             if batch and sum(len(f) + 1 for f in batch) + len(name) > limit:
