@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from spo_gitops.diagnostics import Diagnostic
+from spo_gitops.fsutil import read_limited
 
 try:
     import yaml_rs
@@ -542,8 +543,7 @@ def read_file(
     ``plain=True`` tries :func:`_plain_documents` first: its documents carry no node, and their
     positions come from composing ``fs_path`` again (``Document.position``)."""
     try:
-        with open(fs_path, "rb") as fh:
-            data = fh.read(limits.max_file_size + 1)
+        data = read_limited(fs_path, limits.max_file_size)
     except OSError as e:
         parsed = ParsedFile(display)
         parsed.diagnostics.append(

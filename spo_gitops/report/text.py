@@ -14,6 +14,7 @@ from pathlib import Path
 
 from spo_gitops.catalog.files import boundary
 from spo_gitops.diagnostics import Diagnostic
+from spo_gitops.fsutil import read_limited
 from spo_gitops.report.common import Run, summary
 
 TAB_SIZE = 4
@@ -56,8 +57,7 @@ class Sources:
         try:  # never quote a file outside the repository (a link to /proc/self/environ)
             if not path.resolve().is_relative_to(self._fence):
                 return None
-            with path.open("rb") as fh:
-                data = fh.read(MAX_SOURCE_BYTES + 1)
+            data = read_limited(path, MAX_SOURCE_BYTES)
         except (OSError, ValueError):  # missing, unreadable, a directory, a NUL in the name
             return None
         if len(data) > MAX_SOURCE_BYTES:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
 
 from spo_gitops import fsutil
-from spo_gitops.fsutil import write_atomic
+from spo_gitops.fsutil import read_limited, write_atomic
 
 
 def test_writes_text_and_bytes_with_the_given_mode(tmp_path: Path) -> None:
@@ -49,3 +51,39 @@ def test_a_fifo_is_written_in_place_not_replaced(tmp_path: Path) -> None:
     finally:
         os.close(reader)
     assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+@pytest.mark.parametrize("size", [0, 1, 99, 100, 101, 250_000])
+def test_read_limited_reads_at_most_one_byte_more_than_the_limit(tmp_path: Path, size: int) -> None:
+    content = bytes(i % 251 for i in range(size))
+    path = tmp_path / "f.yaml"
+    path.write_bytes(content)
+    assert read_limited(path, 100) == content[:101]
+    assert read_limited(path, 1 << 20) == content
+
+
+def test_read_limited_reads_what_has_no_size(tmp_path: Path) -> None:
+    # /proc files report a size of 0 and still have content; a FIFO streams it
+    status = read_limited("/proc/self/status", 1 << 20)
+    assert status.startswith(b"Name:") and status.endswith(b"\n")
+    assert len(read_limited("/proc/self/status", 9)) == 10
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    payload = b"x" * 200_000
+
+    def write() -> None:
+        with contextlib.suppress(BrokenPipeError):  # the reader stops at the limit
+            fifo.write_bytes(payload)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert read_limited(fifo, 150_000) == payload[:150_001]
+    writer.join(timeout=10)
+    assert not writer.is_alive()
+
+
+def test_read_limited_fails_as_open_does(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        read_limited(tmp_path / "missing.yaml", 10)
+    with pytest.raises(IsADirectoryError):
+        read_limited(tmp_path, 10)
