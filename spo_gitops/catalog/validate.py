@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import multiprocessing
 import os
+import pickle
+import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,11 +36,8 @@ from spo_gitops.review.lifecycle import check_trail as approval_trail
 
 LoadProgress = Callable[[int, int], None]
 PARALLEL_FROM = 300  # files; below this, starting workers costs more than it saves
-# Parallel loading pays only with cores to spare: on two cores, one process validated 10,000
-# documents in 2.49 s (2.48 s of CPU) and two in 2.67 s (3.79 s of CPU), the documents being
-# pickled back from the worker (docs/performance.md).
-PARALLEL_CORES = 3
-_CHUNK = 64
+PARALLEL_MAX = 8  # worker processes at most, the parent included
+_CHUNK = 64  # files between two progress reports
 
 
 @dataclass
@@ -57,6 +55,7 @@ class ValidationResult:
 
 # spo.yaml's providers: name -> settings (None: its settings are wrong, reported at spo.yaml)
 ProviderSettings = Mapping[str, Mapping[str, Any] | None]
+Loaded = list[tuple[list[Document], list[Diagnostic]]]  # per file: its documents and findings
 
 
 def _load_one(
@@ -72,20 +71,13 @@ def _load_one(
     return docs, diagnostics
 
 
-def _load_chunk(
-    items: list[tuple[str, str]], limits: Limits, providers: ProviderSettings | None
-) -> list[tuple[list[Document], list[Diagnostic]]]:
-    with heap.bulk():
-        return [_load_one(fs, display, limits, providers) for fs, display in items]
-
-
 def _jobs(requested: int, files: int) -> int:
     if requested > 0:
         return requested
-    cores = os.cpu_count() or 1
-    if files < PARALLEL_FROM or cores < PARALLEL_CORES:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if files < PARALLEL_FROM or not cores or cores < 2:
         return 1
-    return min(cores, 8)
+    return min(cores, PARALLEL_MAX)
 
 
 def load_all(
@@ -98,58 +90,151 @@ def load_all(
     """Load and check each file on its own, in worker processes when the catalog is large.
     ``providers``: spo.yaml's provider settings (the resource types they configure)."""
     with heap.bulk():
-        return _load_all(items, limits, jobs, progress, providers)
-
-
-def _load_all(
-    items: Sequence[tuple[str, str]],
-    limits: Limits,
-    jobs: int,
-    progress: LoadProgress | None,
-    providers: ProviderSettings | None,
-) -> tuple[list[Document], list[Diagnostic]]:
+        workers = _jobs(jobs, len(items))
+        if workers > 1 and hasattr(os, "fork"):
+            loaded = _load_shared(items, limits, workers, progress, providers)
+        else:
+            loaded = _load_share(items, range(len(items)), limits, progress, providers)
     docs: list[Document] = []
     diagnostics: list[Diagnostic] = []
-    total = len(items)
-    workers = _jobs(jobs, total)
-    if workers == 1:
-        for n, (fs, display) in enumerate(items, 1):
-            file_docs, file_diags = _load_one(fs, display, limits, providers)
-            docs.extend(file_docs)
-            diagnostics.extend(file_diags)
-            if progress and (n % _CHUNK == 0 or n == total):
-                progress(n, total)
-        return docs, diagnostics
-    # The parent process loads a share of the chunks itself while workers - 1 processes load the
-    # rest: it would otherwise wait idle, and what it loads needs no pickling back.
-    chunks = [list(items[i : i + _CHUNK]) for i in range(0, total, _CHUNK)]
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    context = multiprocessing.get_context(method)
-    done = 0
-    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
-        futures = {
-            i: pool.submit(_load_chunk, chunk, limits, providers)
-            for i, chunk in enumerate(chunks)
-            if i % workers
-        }
-        own = {}
-        for i in range(0, len(chunks), workers):
-            own[i] = [_load_one(fs, display, limits, providers) for fs, display in chunks[i]]
-            done += len(chunks[i])
-            if progress:
-                progress(done, total)
-        for i, chunk in enumerate(chunks):
-            if i in own:
-                results = own.pop(i)
-            else:
-                results = futures.pop(i).result()
-                done += len(chunk)
-                if progress:
-                    progress(done, total)
-            for file_docs, file_diags in results:
-                docs.extend(file_docs)
-                diagnostics.extend(file_diags)
+    for file_docs, file_diags in loaded:
+        docs.extend(file_docs)
+        diagnostics.extend(file_diags)
     return docs, diagnostics
+
+
+def _load_share(
+    items: Sequence[tuple[str, str]],
+    share: range,
+    limits: Limits,
+    progress: LoadProgress | None,
+    providers: ProviderSettings | None,
+    scale: int = 1,
+) -> Loaded:
+    """The files ``items[i]`` for i in ``share``, in that order; ``progress`` is told the count
+    times ``scale`` (the processes loading their shares at the same pace)."""
+    out: Loaded = []
+    total = len(items)
+    for n, i in enumerate(share, 1):
+        fs, display = items[i]
+        out.append(_load_one(fs, display, limits, providers))
+        if progress and n % _CHUNK == 0:
+            progress(min(n * scale, total), total)
+    if progress:
+        progress(min(len(share) * scale, total), total)
+    return out
+
+
+def _load_shared(
+    items: Sequence[tuple[str, str]],
+    limits: Limits,
+    workers: int,
+    progress: LoadProgress | None,
+    providers: ProviderSettings | None,
+) -> Loaded:
+    """Every ``workers``-th file from offset k is loaded by forked process k; the parent is
+    process 0. Forking shares the parent's imports and file list without pickling anything; each
+    child sends back its documents (plain data: their models are rebuilt on use) and findings,
+    pickled through a pipe, and exits. A child that fails, dies or sends something unreadable
+    costs time, not results: its share is loaded again here."""
+    shares = [range(k, len(items), workers) for k in range(workers)]
+    children: list[_Child | None] = []
+    try:
+        children += [_fork_share(items, shares[k], limits, providers) for k in range(1, workers)]
+        results = [_load_share(items, shares[0], limits, progress, providers, scale=workers)]
+        for child, share in zip(children, shares[1:], strict=True):
+            got = _collect(child, len(share))
+            # a child that failed: its share is loaded here
+            results.append(
+                _load_share(items, share, limits, None, providers) if got is None else got
+            )
+    except BaseException:
+        for child in children:
+            _reap(child, kill=True)
+        raise
+    loaded: Loaded = [([], [])] * len(items)
+    for share, result in zip(shares, results, strict=True):
+        for i, file_loaded in zip(share, result, strict=True):
+            loaded[i] = file_loaded
+    if progress:
+        progress(len(items), len(items))
+    return loaded
+
+
+@dataclass
+class _Child:
+    pid: int
+    pipe: int | None  # the read end, until it is closed
+    reaped: bool = False
+
+
+def _fork_share(
+    items: Sequence[tuple[str, str]],
+    share: range,
+    limits: Limits,
+    providers: ProviderSettings | None,
+) -> _Child | None:
+    read, write = os.pipe()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()  # what the parent buffered is written once, by the parent
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        return None
+    if pid:
+        os.close(write)
+        return _Child(pid, read)
+    # the child: load its share, send it, and leave without running the parent's exit handlers
+    code = 1
+    try:
+        os.close(read)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and reaps us
+        payload = pickle.dumps(
+            _load_share(items, share, limits, None, providers), pickle.HIGHEST_PROTOCOL
+        )
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(payload)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _collect(child: _Child | None, expected: int) -> Loaded | None:
+    """A child's share of ``expected`` files, or None when it could not be started or did not
+    deliver them all."""
+    if child is None or child.pipe is None:
+        return None
+    fd, child.pipe = child.pipe, None
+    with os.fdopen(fd, "rb") as pipe:
+        payload = pipe.read()
+    if not _reap(child, kill=False):
+        return None
+    try:
+        result = pickle.loads(payload)
+    except Exception:  # a child killed mid-write sends a truncated stream
+        return None
+    return result if isinstance(result, list) and len(result) == expected else None
+
+
+def _reap(child: _Child | None, *, kill: bool) -> bool:
+    """Wait for a child (killing it first when asked); True when it exited with success."""
+    if child is None or child.reaped:
+        return False
+    if child.pipe is not None:
+        os.close(child.pipe)
+        child.pipe = None
+    try:
+        if kill:
+            os.kill(child.pid, signal.SIGKILL)
+        _, status = os.waitpid(child.pid, 0)
+    except OSError:
+        return False
+    finally:
+        child.reaped = True
+    return os.waitstatus_to_exitcode(status) == 0
 
 
 def catalog_files(project: Project, paths: Sequence[Path] = ()) -> Discovered:

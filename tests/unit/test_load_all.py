@@ -1,18 +1,27 @@
 """Loading a catalog in worker processes: the same documents, in the same order, with the same
-findings as one process (the parent loads a share of the chunks itself)."""
+findings as one process (the parent loads a share of the files itself), and when a worker fails."""
 
 from __future__ import annotations
 
+import os
+import pickle
+from typing import Any
+
+import pytest
+
+from spo_gitops.catalog import validate
+from spo_gitops.catalog.documents import Document
 from spo_gitops.catalog.loader import Limits
 from spo_gitops.catalog.validate import load_all
+from spo_gitops.diagnostics import Diagnostic
 from tests.conftest import REPO
 
 FILES = sorted(p for f in ("catalog", "examples") for p in (REPO / f).rglob("*.yaml"))
 
 
 def test_loading_in_worker_processes_gives_what_one_process_gives() -> None:
-    # the parent loads every third chunk itself, two workers the rest; order and content as
-    # loaded by one process
+    # the parent loads every third file itself, two forked workers the rest; order and content
+    # as loaded by one process
     items = [(str(p), p.relative_to(REPO).as_posix()) for p in FILES] * 3
     broken = sorted((REPO / "tests" / "fixtures" / "broken").glob("*.yaml"))
     items += [(str(p), p.relative_to(REPO).as_posix()) for p in broken]
@@ -22,3 +31,57 @@ def test_loading_in_worker_processes_gives_what_one_process_gives() -> None:
     assert shape[0] == shape[1]
     assert one[1] == three[1]
     assert len(shape[0]) > 400 and one[1]
+
+
+def _items() -> list[tuple[str, str]]:
+    return [(str(p), p.relative_to(REPO).as_posix()) for p in FILES]
+
+
+def _shape(loaded: tuple[list[Document], list[Diagnostic]]) -> object:
+    docs, found = loaded
+    return [(d.file, d.index, d.line, d.valid, d.data) for d in docs], found
+
+
+def test_a_worker_that_dies_costs_time_not_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    items = _items()
+    one = load_all(items, Limits(), 1)
+    parent = os.getpid()
+    real = validate._load_one
+
+    def dying(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != parent:
+            os._exit(3)  # a worker killed half-way (out of memory, say)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(validate, "_load_one", dying)
+    assert _shape(load_all(items, Limits(), 3)) == _shape(one)
+
+
+def test_a_worker_that_sends_garbage_is_not_believed(monkeypatch: pytest.MonkeyPatch) -> None:
+    items = _items()
+    one = load_all(items, Limits(), 1)
+    parent = os.getpid()
+    real = pickle.dumps
+
+    def truncated(*args: Any, **kwargs: Any) -> bytes:
+        data = real(*args, **kwargs)
+        return data[: len(data) // 2] if os.getpid() != parent else data
+
+    monkeypatch.setattr(validate.pickle, "dumps", truncated)
+    assert _shape(load_all(items, Limits(), 2)) == _shape(one)
+
+
+def test_an_interrupted_load_leaves_no_worker_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = os.getpid()
+    real = validate._load_one
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() == parent:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(validate, "_load_one", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        load_all(_items(), Limits(), 3)
+    with pytest.raises(ChildProcessError):  # every worker was reaped
+        os.waitpid(-1, os.WNOHANG)
