@@ -67,7 +67,7 @@ def test_a_worker_that_sends_garbage_is_not_believed(monkeypatch: pytest.MonkeyP
         data = real(*args, **kwargs)
         return data[: len(data) // 2] if os.getpid() != parent else data
 
-    monkeypatch.setattr(validate.pickle, "dumps", truncated)
+    monkeypatch.setattr(pickle, "dumps", truncated)
     assert _shape(load_all(items, Limits(), 2)) == _shape(one)
 
 
