@@ -25,6 +25,8 @@ from spo_gitops.diagnostics import Diagnostic, pointer_join
 from spo_gitops.models import KIND_MODELS, Model
 
 EntityKey = tuple[str, str]  # (kind, name): how an entity is named across the catalog
+# file, fs_path, index, line, data, valid, locate: what crosses a process boundary
+DocumentRow = tuple[str, str, int, int, dict[str, Any], bool, bool]
 
 
 @dataclass
@@ -51,6 +53,15 @@ class Document:
         state["node"] = None
         state["_model"] = None
         return state
+
+    def row(self) -> DocumentRow:
+        """The document as plain data (marshal-able when its data is), for :meth:`from_row`."""
+        return (self.file, self.fs_path, self.index, self.line, self.data, self.valid, self.locate)
+
+    @classmethod
+    def from_row(cls, row: DocumentRow) -> Document:
+        file, fs_path, index, line, data, valid, locate = row
+        return cls(file, fs_path, index, line, data, valid=valid, locate=locate)
 
     @property
     def model(self) -> Model | None:

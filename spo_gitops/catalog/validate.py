@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import marshal
 import os
 import pickle
 import signal
@@ -134,8 +135,8 @@ def _load_shared(
 ) -> Loaded:
     """Every ``workers``-th file from offset k is loaded by forked process k; the parent is
     process 0. Forking shares the parent's imports and file list without pickling anything; each
-    child sends back its documents (plain data: their models are rebuilt on use) and findings,
-    pickled through a pipe, and exits. A child that fails, dies or sends something unreadable
+    child sends back its documents (plain data: their models are rebuilt on use) and findings
+    through a pipe (:func:`_packed`), and exits. A child that fails, dies or sends something unreadable
     costs time, not results: its share is loaded again here."""
     shares = [range(k, len(items), workers) for k in range(workers)]
     children: list[_Child | None] = []
@@ -192,9 +193,7 @@ def _fork_share(
     try:
         os.close(read)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and reaps us
-        payload = pickle.dumps(
-            _load_share(items, share, limits, None, providers), pickle.HIGHEST_PROTOCOL
-        )
+        payload = _packed(_load_share(items, share, limits, None, providers))
         with os.fdopen(write, "wb") as pipe:
             pipe.write(payload)
         code = 0
@@ -213,10 +212,37 @@ def _collect(child: _Child | None, expected: int) -> Loaded | None:
     if not _reap(child, kill=False):
         return None
     try:
-        result = pickle.loads(payload)
+        result = _unpacked(payload)
     except Exception:  # a child killed mid-write sends a truncated stream
         return None
-    return result if isinstance(result, list) and len(result) == expected else None
+    return result if len(result) == expected else None
+
+
+def _packed(loaded: Loaded) -> bytes:
+    """A share as bytes: the documents' data through marshal (several times faster than pickle
+    for plain data), their findings pickled; all pickled when some data is not plain."""
+    try:
+        rows = [[doc.row() for doc in docs] for docs, _ in loaded]
+        found = pickle.dumps([diagnostics for _, diagnostics in loaded], pickle.HIGHEST_PROTOCOL)
+        return b"M" + marshal.dumps((rows, found))
+    except ValueError:  # marshal refuses what is not plain data
+        return b"P" + pickle.dumps(loaded, pickle.HIGHEST_PROTOCOL)
+
+
+def _unpacked(payload: bytes) -> Loaded:
+    if payload[:1] == b"P":
+        loaded = pickle.loads(payload[1:])
+        if not isinstance(loaded, list):
+            raise ValueError("not a share")
+        return loaded
+    if payload[:1] != b"M":
+        raise ValueError("not a share")
+    rows, found = marshal.loads(payload[1:])
+    diagnostics = pickle.loads(found)
+    return [
+        ([Document.from_row(row) for row in file_rows], file_found)
+        for file_rows, file_found in zip(rows, diagnostics, strict=True)
+    ]
 
 
 def _reap(child: _Child | None, *, kill: bool) -> bool:

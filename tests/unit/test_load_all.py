@@ -85,3 +85,28 @@ def test_an_interrupted_load_leaves_no_worker_behind(monkeypatch: pytest.MonkeyP
         load_all(_items(), Limits(), 3)
     with pytest.raises(ChildProcessError):  # every worker was reaped
         os.waitpid(-1, os.WNOHANG)
+
+
+class Tagged(str):
+    """Data that pickle takes and marshal does not."""
+
+
+def test_documents_whose_data_marshal_refuses_come_back_pickled() -> None:
+    # a share is sent through marshal when its data is plain, else pickled: both read back the
+    # same documents and findings
+    items = _items()[:20]
+    loaded = validate._load_share(items, range(len(items)), Limits(), None, None)
+
+    assert validate._packed(loaded)[:1] == b"M"
+    odd = [(docs, found) for docs, found in loaded]
+    odd[0][0][0].data["metadata"]["name"] = Tagged(odd[0][0][0].data["metadata"]["name"])
+    packed = validate._packed(odd)
+    assert packed[:1] == b"P"
+    for payload in (validate._packed(loaded), packed):
+        back = validate._unpacked(payload)
+        assert [[d.row() for d in docs] for docs, _ in back] == [
+            [d.row() for d in docs] for docs, _ in loaded
+        ]
+        assert [f for _, f in back] == [f for _, f in loaded]
+    with pytest.raises(ValueError):
+        validate._unpacked(b"X" + packed[1:])
