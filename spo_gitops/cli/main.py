@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import importlib
@@ -11,7 +12,7 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -222,5 +223,22 @@ def main(argv: list[str] | None = None) -> Any:
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
+def entry() -> NoReturn:
+    """The ``spo`` executable: :func:`main`, then leave at once. Whatever the command built (a
+    validated catalog is about a million objects) would otherwise be freed object by object on
+    the way out, about 0.15 s for 10,000 documents; every command has finished with its files,
+    connections and threads when it returns, and only the standard streams still need a flush."""
+    try:
+        main()
+        code = EXIT_OK
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else EXIT_OK if e.code is None else EXIT_FINDINGS
+    for stream in (sys.stdout, sys.stderr):
+        # a closed pipe (spo validate | head) has nothing more to hear
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    main()
+    entry()
