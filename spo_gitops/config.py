@@ -248,6 +248,16 @@ class Project:
         return self.config.validation.date or dt.date.today()
 
     @property
+    def blueprints(self) -> Path:
+        """The folder of blueprint templates (``reconcile.blueprints``)."""
+        return self.root / self.config.reconcile.blueprints
+
+    def has_blueprints(self) -> bool:
+        """True when the blueprint folder holds a template (``<Kind>.yaml.j2``)."""
+        folder = self.blueprints
+        return folder.is_dir() and any(folder.glob("*.yaml.j2"))
+
+    @property
     def limits(self) -> Limits:
         lim = self.config.limits
         return Limits(lim.max_file_size, lim.max_depth, lim.max_alias_expansion)

@@ -136,8 +136,8 @@ def _load_shared(
     """Every ``workers``-th file from offset k is loaded by forked process k; the parent is
     process 0. Forking shares the parent's imports and file list without pickling anything; each
     child sends back its documents (plain data: their models are rebuilt on use) and findings
-    through a pipe (:func:`_packed`), and exits. A child that fails, dies or sends something unreadable
-    costs time, not results: its share is loaded again here."""
+    through a pipe (:func:`_packed`), and exits. A child that fails, dies or sends something
+    unreadable costs time, not results: its share is loaded again here."""
     shares = [range(k, len(items), workers) for k in range(workers)]
     children: list[_Child | None] = []
     try:
@@ -300,7 +300,10 @@ def provider_settings(project: Project) -> tuple[dict[str, Any], list[Diagnostic
 
 
 def _blueprint_findings(project: Project, docs: list[Document], index: Any) -> list[Diagnostic]:
-    """The blueprints rendered for every shape of their kinds (provision/shapes.py)."""
+    """The blueprints rendered for every shape of their kinds (provision/shapes.py); without a
+    template there is nothing to render, nor jinja2 to import."""
+    if not project.has_blueprints():
+        return []
     from spo_gitops.provision.shapes import check_blueprints
 
     return check_blueprints(project, docs, index)

@@ -99,7 +99,7 @@ def _untracked_inputs(project: Project, repo: git.Repository, commit: str) -> li
     (followed through links), relative to spo.yaml's folder."""
     tracked = set(repo.files(commit))
     reads = [(f.display, Path(f.path)) for f in files.worktree(project).files]
-    blueprints = project.root / project.config.reconcile.blueprints
+    blueprints = project.blueprints
     if blueprints.is_dir():
         for folder, _, names in os.walk(blueprints, followlinks=True):
             reads.extend((project.display(Path(folder, n)), Path(folder, n)) for n in names)

@@ -156,7 +156,7 @@ class _Blueprints:
 
     def __init__(self, project: Project) -> None:
         self.providers = project.config.providers
-        self.folder = project.root / project.config.reconcile.blueprints
+        self.folder = project.blueprints
         self.display = project.display(self.folder)
         self.env: SandboxedEnvironment | None = (
             environment(folders=[self.folder]) if self.folder.is_dir() else None

@@ -223,8 +223,7 @@ def needed(
         for d in docs
         if d.valid and index.get(d.kind, d.name) is d and is_provisioned(d, services)
     ]
-    folder = project.root / project.config.reconcile.blueprints
-    if folder.is_dir() and any(folder.glob("*.yaml.j2")):
+    if project.has_blueprints():
         return compiled
     labels = entity_labels(index)
     produced = [_produced(d) for d in compiled]
