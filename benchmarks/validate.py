@@ -115,7 +115,8 @@ def spo_command(root: Path, jobs: int) -> tuple[str, Command]:
         # stdout goes to /dev/null; `-o /dev/null` would make the atomic writer replace /dev/null
         argv = [sys.executable, "-m", "spo_gitops.cli.main", "validate", "--format", "json"]
         argv += ["--jobs", str(jobs)] if jobs else []
-        return "spo validate (CLI)", {"argv": argv, "cwd": str(root)}
+        name = f"spo validate --jobs {jobs}" if jobs else "spo validate"
+        return f"{name} (CLI)", {"argv": argv, "cwd": str(root)}
     argv = [sys.executable, "-c", API_VALIDATE, str(root), str(jobs)]
     return "spo validate (API)", {"argv": argv, "cwd": str(root)}
 
@@ -228,6 +229,9 @@ def main() -> int:
 
         tool, command = spo_command(root, args.jobs)
         results = [measure(tool, [command], args.repeat)]
+        if not args.jobs:  # the default beside one process, to show what the workers bring
+            tool, command = spo_command(root, 1)
+            results.append(measure(tool, [command], args.repeat))
         reference = None
         if not args.skip_check_jsonschema:
             schemas = Path(tmp) / "schemas" / "v1"
