@@ -102,7 +102,10 @@ class SchemaError:
 
 def check(kind: str, data: Any) -> Iterator[SchemaError]:
     """Every schema violation of one document, in a stable order."""
-    for err in _validator(kind).iter_errors(data):
+    validator = _validator(kind)
+    if validator.is_valid(data):  # the common case, in half the time of listing no errors
+        return
+    for err in validator.iter_errors(data):
         path = tuple(str(p) for p in err.instance_path)
         message = err.message
         at_key = False
