@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from spo_gitops.catalog.documents import Document
 from spo_gitops.catalog.index import Index as Index  # re-exported: it used to live here
+from spo_gitops.catalog.index import Scope
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.models import KIND_MODELS, Party
 
@@ -213,21 +214,21 @@ def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
     return cycles
 
 
-def check_portfolio(index: Index) -> Iterator[Diagnostic]:
-    """Each service has exactly one portfolio entry."""
-    entries: dict[str, list[Document]] = defaultdict(list)
-    for doc in index.of_kind("PortfolioEntry"):
-        if doc.valid:
-            entries[doc.data["spec"]["service"]].append(doc)
-    for service, docs in entries.items():
-        for extra in docs[1:]:
+def check_portfolio(index: Index, scope: Scope | None = None) -> Iterator[Diagnostic]:
+    """Each service has exactly one portfolio entry (of the entries and services of ``scope``,
+    None: all)."""
+    entries = index.entries  # service -> its first entry
+    for extra in index.subjects("PortfolioEntry", scope):
+        service = extra.data["spec"]["service"] if extra.valid else None
+        first = entries.get(service) if isinstance(service, str) else None
+        if first is not None and first is not extra:
             yield extra.diag(
                 "SPO306",
-                f"service {service!r} already has the portfolio entry {docs[0].name!r}",
+                f"service {service!r} already has the portfolio entry {first.name!r}",
                 ["spec", "service"],
                 hint="a service stands at one place in the portfolio: merge the entries",
             )
-    for doc in index.of_kind("ServiceModel"):
+    for doc in index.subjects("ServiceModel", scope):
         if doc.valid and doc.name not in entries:
             yield doc.diag(
                 "SPO307",

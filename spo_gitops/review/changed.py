@@ -35,6 +35,7 @@ from spo_gitops.catalog import files as catalog_files
 from spo_gitops.catalog import heap
 from spo_gitops.catalog.checks import ROLES
 from spo_gitops.catalog.documents import Document, EntityKey, check_document
+from spo_gitops.catalog.index import Scope
 from spo_gitops.catalog.loader import decode, parse_text
 from spo_gitops.catalog.references import (
     REFERENCES,
@@ -300,7 +301,7 @@ def _run(
     cross: list[Diagnostic] = list(duplicates)
     capacity: list[PoolUsage] = []
     if touched:  # nothing touched, nothing to report: the catalog-wide checks are skipped
-        cross += catalog_checks(project, index, touched_docs, today)
+        cross += catalog_checks(project, index, touched_docs, today, Scope(touched_docs))
         policy_findings, capacity = _policies(index, touched_docs, today, project.config)
         cross += policy_findings
     findings.extend(d for d in cross if d.file in touched)
