@@ -95,11 +95,13 @@ def outgoing(kind: str, data: dict[str, Any], *, owners: bool = True) -> list[En
     of :data:`NAME`."""
     out: list[EntityKey] = []
     for path in _NAMES.get(kind, []):
-        out.extend((NAME, v) for _where, v, _is_key in _walk(data, path) if isinstance(v, str))
+        out.extend(
+            (NAME, v) for _where, v, _is_key in _walk(data, path, None) if isinstance(v, str)
+        )
     for path, target, _types in REFERENCES.get(kind, []):
         if path == ("metadata", "owner") and not owners:
             continue
-        for _where, value, _is_key in _walk(data, path):
+        for _where, value, _is_key in _walk(data, path, None):
             if not isinstance(value, str):
                 continue
             if target == "*":
