@@ -9,8 +9,9 @@ SPI whose process roles and every portfolio entry whose approvals name it or a m
 now or at REV (a role is held, an approval given, by a Party or a member of one). Those are the
 *touched* files: their findings are exactly those of a full run, restricted to them.
 
-Cross-document checks (duplicate names, references, cycles, portfolio entries, policies) need
-every entity, not only the touched ones. Parsing 10,000 files for that takes seconds, so the
+Cross-document checks (duplicate names, references, cycles, portfolio entries, policies) read
+every entity, not only the touched ones (they report on the touched ones alone: the scope of
+``catalog_checks``). Parsing 10,000 files for that takes seconds, so the
 documents of the unchanged files come from a cache in ``.spo/index.json``, keyed by path and git
 blob id (``git ls-tree REV`` gives the ids of the unchanged files for free: their content is
 REV's). A cache entry holds what the checks read of a document: kind, name, whether it passed its
