@@ -3,7 +3,9 @@
 Generates a catalog (benchmarks/gen_catalog.py) with the shipped policies, commits it
 in a fresh git repository, changes 5 files (2 services, an SLA, a portfolio entry and a pool) and
 times, each in a fresh `spo` process: the full `spo validate`, `--changed-since HEAD` with no cache
-(.spo/ removed: what a CI runner without a restored cache pays) and with a warm cache; best of N.
+(.spo/ removed: what a CI runner without a restored cache pays) and with a warm cache; best of N,
+wall time beside CPU time (user + system of the process and its children: on a shared machine
+the wall time moves with the load, CPU time much less).
 
     python benchmarks/changed.py [-n 10000] [--repeat 3] [--keep DIR]
 """
@@ -11,6 +13,7 @@ times, each in a fresh `spo` process: the full `spo validate`, `--changed-since 
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import subprocess
 import sys
@@ -23,7 +26,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gen_catalog import generate, shipped_policies
 
-TARGET_SECONDS = 1.0
+TARGET_SECONDS = 0.5  # issue 17: a 5-file change of 10,000 documents, warm
 SPO = [sys.executable, "-c", "from spo_gitops.cli.main import main; main()"]
 
 
@@ -58,12 +61,18 @@ def touch_five(root: Path) -> list[str]:
     return [p.relative_to(root).as_posix() for p in picks]
 
 
-def timed(root: Path, args: list[str], before: list[str] | None = None) -> float:
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(root: Path, args: list[str], before: list[str] | None = None) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run."""
     if before:
         shutil.rmtree(root / ".spo", ignore_errors=True)
-    start = time.perf_counter()
+    cpu, start = _cpu(), time.perf_counter()
     subprocess.run([*SPO, *args], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu() - cpu
 
 
 def main() -> None:
@@ -95,13 +104,14 @@ def main() -> None:
         rows.append(
             ("--changed-since HEAD, warm cache", [timed(root, changed) for _ in range(args.repeat)])
         )
-        print(f"| run | documents | wall (best of {args.repeat}) |")
-        print("|---|---|---|")
-        for label, walls in rows:
-            print(f"| `{label}` | {args.documents:,} | {min(walls):.2f} s |")
-        best = min(rows[-1][1])
+        print(f"| run | documents | wall (best of {args.repeat}) | CPU (best) |")
+        print("|---|---|---|---|")
+        for label, runs in rows:
+            wall, cpu = min(w for w, _ in runs), min(c for _, c in runs)
+            print(f"| `{label}` | {args.documents:,} | {wall:.2f} s | {cpu:.2f} s |")
+        best = min(w for w, _ in rows[-1][1])
         verdict = "met" if best <= TARGET_SECONDS else "NOT met"
-        print(f"\ntarget: a 5-file change checked in <= {TARGET_SECONDS:.0f} s: {verdict}")
+        print(f"\ntarget: a 5-file change checked in <= {TARGET_SECONDS} s warm: {verdict}")
     finally:
         if tmp is not None:
             tmp.cleanup()

@@ -39,7 +39,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from spo_gitops.catalog.documents import Document
-from spo_gitops.catalog.index import Index
+from spo_gitops.catalog.index import Index, Scope
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.models import ServiceLevelAgreement, ServiceModel, metrics
@@ -58,10 +58,12 @@ def check_agreements(
     index: Index,
     today: dt.date | None = None,
     expiry_warning_days: int = DEFAULT_EXPIRY_WARNING_DAYS,
+    scope: Scope | None = None,
 ) -> Iterator[Diagnostic]:
-    """SPO413-SPO415 for every valid agreement of ``index`` on ``today`` (default: today)."""
+    """SPO413-SPO415 for every valid agreement of ``index`` (of ``scope``) on ``today``
+    (default: today)."""
     day = today or dt.date.today()
-    for doc in sorted(index.of_kind("ServiceLevelAgreement"), key=lambda d: d.name):
+    for doc in index.subjects("ServiceLevelAgreement", scope):
         sla = doc.model if doc.valid else None
         if not isinstance(sla, ServiceLevelAgreement):
             continue
@@ -100,13 +102,16 @@ def check_agreements(
             )
 
 
-def agreement_checks(project: Project, index: Index, today: dt.date | None) -> list[Diagnostic]:
-    """The agreement findings with spo.yaml's settings: what ``validate`` calls. (Changed-only
-    validation: see the module's docstring for what each finding reads.)"""
+def agreement_checks(
+    project: Project, index: Index, today: dt.date | None, scope: Scope | None = None
+) -> list[Diagnostic]:
+    """The agreement findings with spo.yaml's settings: what ``validate`` calls, on the
+    agreements of ``scope`` (None: all). (Changed-only validation: see the module's docstring
+    for what each finding reads.)"""
     days = project.config.agreements.expiry_warning_days
-    found = list(check_agreements(index, today, days))
-    found.extend(check_parties(index))
-    found.extend(check_backing(index))
+    found = list(check_agreements(index, today, days, scope))
+    found.extend(check_parties(index, scope))
+    found.extend(check_backing(index, scope))
     return found
 
 
@@ -124,15 +129,17 @@ _WHAT = {
 }
 
 
-def _agreements(index: Index) -> Iterator[tuple[Document, ServiceLevelAgreement]]:
-    for doc in sorted(index.valid("ServiceLevelAgreement"), key=lambda d: d.name):
-        if isinstance(doc.model, ServiceLevelAgreement):
+def _agreements(
+    docs: list[Document],
+) -> Iterator[tuple[Document, ServiceLevelAgreement]]:
+    for doc in docs:
+        if doc.valid and isinstance(doc.model, ServiceLevelAgreement):
             yield doc, doc.model
 
 
-def check_parties(index: Index) -> Iterator[Diagnostic]:
+def check_parties(index: Index, scope: Scope | None = None) -> Iterator[Diagnostic]:
     """SPO303, SPO308, SPO309: each agreement's counterparties fit its type."""
-    for doc, sla in _agreements(index):
+    for doc, sla in _agreements(index.subjects("ServiceLevelAgreement", scope)):
         spec = sla.spec
         customer_type, provider_type = _WANTED[spec.type]
         for role, name, wanted in (
@@ -180,13 +187,21 @@ def _strictness(o: Objective) -> tuple[float, str] | None:
     return family.to_canonical(o.target, o.unit), direction
 
 
-def check_backing(index: Index) -> Iterator[Diagnostic]:
+def check_backing(index: Index, scope: Scope | None = None) -> Iterator[Diagnostic]:
     """SPO419: a live service's SLA targets are backed by its dependencies' OLAs and UCs."""
     underpinning: dict[str, list[tuple[str, ServiceLevelAgreement]]] = {}
-    for doc, sla in _agreements(index):
-        if sla.spec.type in ("OLA", "UC") and sla.spec.status == "active":
-            underpinning.setdefault(sla.spec.service, []).append((doc.name, sla))
-    for doc, sla in _agreements(index):
+
+    def underpinning_of(service: str) -> list[tuple[str, ServiceLevelAgreement]]:
+        """The active OLAs and UCs on ``service``, by name (their models built once asked)."""
+        if service not in underpinning:
+            underpinning[service] = [
+                (d.name, sla)
+                for d, sla in _agreements(sorted(index.slas_of(service), key=lambda d: d.name))
+                if sla.spec.type in ("OLA", "UC") and sla.spec.status == "active"
+            ]
+        return underpinning[service]
+
+    for doc, sla in _agreements(index.subjects("ServiceLevelAgreement", scope)):
         spec = sla.spec
         if spec.type != "SLA" or spec.status != "active":
             continue
@@ -203,7 +218,7 @@ def check_backing(index: Index) -> Iterator[Diagnostic]:
             weaker = [
                 f"{u.spec.type} {name} of {dep} targets {b.target:g} {b.unit}"
                 for dep in model.spec.depends_on
-                for name, u in underpinning.get(dep, [])
+                for name, u in underpinning_of(dep)
                 for b in u.spec.objectives
                 if b.metric == o.metric
                 and b.priority == o.priority

@@ -9,6 +9,7 @@ walking raw documents again.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -19,6 +20,19 @@ from spo_gitops.catalog.documents import Document
 def _spec(doc: Document) -> dict[str, Any]:
     spec = doc.data.get("spec")
     return spec if isinstance(spec, dict) else {}
+
+
+class Scope:
+    """The documents a catalog-wide check reports on: changed-only validation asks for the
+    findings in the touched files alone (review/changed.py). A check still reads the whole
+    index; it only leaves out the entities outside the scope, whose findings nobody reads. Where
+    a check takes ``scope=None``, it reports on every entity."""
+
+    def __init__(self, docs: Iterable[Document]) -> None:
+        self._ids = frozenset(id(d) for d in docs)
+
+    def __contains__(self, doc: object) -> bool:
+        return id(doc) in self._ids
 
 
 @dataclass(eq=False)
@@ -44,6 +58,14 @@ class Index:
 
     def valid(self, kind: str) -> list[Document]:
         return [d for d in self.of_kind(kind) if d.valid]
+
+    def subjects(self, kind: str, scope: Scope | None = None) -> list[Document]:
+        """The entities of ``kind`` that a catalog-wide check reports on, by name: every one,
+        or those in ``scope``."""
+        docs = self.of_kind(kind)
+        if scope is not None:
+            docs = [d for d in docs if d in scope]
+        return sorted(docs, key=lambda d: d.name)
 
     # --- services ---------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from spo_gitops.catalog.documents import Document
+from spo_gitops.catalog.index import Scope
 from spo_gitops.catalog.references import Index
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.models.improvement import ACTION_OPEN, ImprovementPlan
@@ -77,10 +78,13 @@ def plan_checks(doc: Document, plan: ImprovementPlan) -> Iterator[Diagnostic]:
         )
 
 
-def check_plans(index: Index, today: dt.date | None = None) -> Iterator[Diagnostic]:
-    """Plans against the catalog (trigger objectives) and ``today`` (overdue actions)."""
+def check_plans(
+    index: Index, today: dt.date | None = None, scope: Scope | None = None
+) -> Iterator[Diagnostic]:
+    """Plans (of ``scope``, None: all) against the catalog (trigger objectives) and ``today``
+    (overdue actions)."""
     day = today or dt.date.today()
-    for doc in sorted(index.of_kind("ImprovementPlan"), key=lambda d: d.name):
+    for doc in index.subjects("ImprovementPlan", scope):
         plan = doc.model
         if not isinstance(plan, ImprovementPlan):
             continue
@@ -103,11 +107,7 @@ def check_plans(index: Index, today: dt.date | None = None) -> Iterator[Diagnost
 
 def _triggers(doc: Document, plan: ImprovementPlan, index: Index) -> Iterator[Diagnostic]:
     service = plan.spec.service
-    slas = [
-        d
-        for d in index.of_kind("ServiceLevelAgreement")
-        if d.valid and d.data["spec"]["service"] == service
-    ]
+    slas = index.slas_of(service)
     for i, t in enumerate(plan.spec.trigger.objectives):
         where: list[str | int] = ["spec", "trigger", "objectives", i]
         label = t.metric + (f" {t.priority}" if t.priority else "")

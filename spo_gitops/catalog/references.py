@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 from spo_gitops.catalog.documents import Document
 from spo_gitops.catalog.index import Index as Index  # re-exported: it used to live here
+from spo_gitops.catalog.index import Scope
 from spo_gitops.diagnostics import Diagnostic
-from spo_gitops.models import KIND_MODELS, Party
+from spo_gitops.models import KIND_MODELS
 
 # Where each kind refers to others: path (``*`` = every list item, ``@`` = every mapping key),
 # the kind referred to, and the Party types accepted (None: any).
@@ -83,24 +84,39 @@ def build_index(docs: list[Document]) -> tuple[Index, list[Diagnostic]]:
     return Index(by_ref), found
 
 
-def _walk(
-    data: object, path: tuple[str, ...], trail: tuple[str, ...] = ()
-) -> Iterator[tuple[tuple[str, ...], object, bool]]:
-    """(location, value, is_key) for every value at ``path``."""
-    if not path:
-        yield trail, data, False
-        return
-    head, rest = path[0], path[1:]
-    if head == "*":
-        if isinstance(data, list):
-            for i, item in enumerate(data):
-                yield from _walk(item, rest, (*trail, str(i)))
-    elif head == "@":
-        if isinstance(data, dict):
-            for key in data:
-                yield (*trail, key), key, True
-    elif isinstance(data, dict) and head in data:
-        yield from _walk(data[head], rest, (*trail, head))
+Found = tuple[tuple[str, ...], object, bool]  # (location, value, is_key)
+
+
+def _walk(data: object, path: tuple[str, ...], trail: tuple[str, ...] | None = ()) -> list[Found]:
+    """(location, value, is_key) for every value at ``path`` (``@``: the keys there, whatever
+    follows it); with ``trail=None`` the locations are left empty: they cost a tuple per level,
+    and most callers need them only for a finding. A loop over levels, not recursive
+    generators: it runs for every reference of every document."""
+    if trail is None:
+        values: list[object] = [data]
+        for head in path:
+            if head == "@":
+                return [((), key, True) for d in values if isinstance(d, dict) for key in d]
+            if head == "*":
+                values = [item for d in values if isinstance(d, list) for item in d]
+            else:
+                values = [d[head] for d in values if isinstance(d, dict) and head in d]
+        return [((), value, False) for value in values]
+    level: list[tuple[tuple[str, ...], object]] = [(trail, data)]
+    for head in path:
+        step: list[tuple[tuple[str, ...], object]] = []
+        if head == "@":
+            return [
+                ((*where, key), key, True) for where, d in level if isinstance(d, dict) for key in d
+            ]
+        for where, d in level:
+            if head == "*":
+                if isinstance(d, list):
+                    step.extend(((*where, str(i)), item) for i, item in enumerate(d))
+            elif isinstance(d, dict) and head in d:
+                step.append(((*where, head), d[head]))
+        level = step
+    return [(where, value, False) for where, value in level]
 
 
 def check_references(docs: list[Document], index: Index) -> Iterator[Diagnostic]:
@@ -108,10 +124,30 @@ def check_references(docs: list[Document], index: Index) -> Iterator[Diagnostic]
         if not doc.valid:
             continue
         for path, target, types in REFERENCES.get(doc.kind, []):
+            for _where, value, _is_key in _walk(doc.data, path, None):
+                if value is not None and not _resolves(index, str(value), target, types):
+                    break
+            else:
+                continue
+            # a finding: walk again for the places
             for where, value, is_key in _walk(doc.data, path):
                 if value is None:
                     continue
                 yield from _check_one(doc, index, list(where), str(value), target, types, is_key)
+
+
+def _resolves(index: Index, value: str, target: str, types: frozenset[str] | None) -> bool:
+    """Whether :func:`_check_one` finds nothing wrong with the reference (without its place)."""
+    if target == "*":
+        target, _, value = value.partition(":")
+        if target not in KIND_MODELS:
+            return False
+    if index.get(target, value) is None:
+        return False
+    if types is None:
+        return True
+    kind = index.party_type(value)
+    return kind is None or kind in types
 
 
 def _check_one(
@@ -151,11 +187,11 @@ def _check_one(
             key=is_key,
         )
         return
-    if types is not None and isinstance(found.model, Party) and found.model.spec.type not in types:
+    kind = index.party_type(value) if types is not None else None  # a valid Party's type
+    if types is not None and kind is not None and kind not in types:
         yield doc.diag(
             "SPO303",
-            f"Party {value!r} is a {found.model.spec.type}, "
-            f"expected a {' or '.join(sorted(types))}",
+            f"Party {value!r} is a {kind}, expected a {' or '.join(sorted(types))}",
             where,
             key=is_key,
             hint=f"name a Party whose spec.type is {' or '.join(sorted(types))}",
@@ -213,21 +249,21 @@ def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
     return cycles
 
 
-def check_portfolio(index: Index) -> Iterator[Diagnostic]:
-    """Each service has exactly one portfolio entry."""
-    entries: dict[str, list[Document]] = defaultdict(list)
-    for doc in index.of_kind("PortfolioEntry"):
-        if doc.valid:
-            entries[doc.data["spec"]["service"]].append(doc)
-    for service, docs in entries.items():
-        for extra in docs[1:]:
+def check_portfolio(index: Index, scope: Scope | None = None) -> Iterator[Diagnostic]:
+    """Each service has exactly one portfolio entry (of the entries and services of ``scope``,
+    None: all)."""
+    entries = index.entries  # service -> its first entry
+    for extra in index.subjects("PortfolioEntry", scope):
+        service = extra.data["spec"]["service"] if extra.valid else None
+        first = entries.get(service) if isinstance(service, str) else None
+        if first is not None and first is not extra:
             yield extra.diag(
                 "SPO306",
-                f"service {service!r} already has the portfolio entry {docs[0].name!r}",
+                f"service {service!r} already has the portfolio entry {first.name!r}",
                 ["spec", "service"],
                 hint="a service stands at one place in the portfolio: merge the entries",
             )
-    for doc in index.of_kind("ServiceModel"):
+    for doc in index.subjects("ServiceModel", scope):
         if doc.valid and doc.name not in entries:
             yield doc.diag(
                 "SPO307",

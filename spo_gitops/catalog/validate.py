@@ -19,6 +19,7 @@ from spo_gitops.catalog.agreements import agreement_checks
 from spo_gitops.catalog.checks import document_checks, process_roles
 from spo_gitops.catalog.documents import Document, load_file
 from spo_gitops.catalog.files import Discovered
+from spo_gitops.catalog.index import Scope
 from spo_gitops.catalog.loader import Limits
 from spo_gitops.catalog.plans import check_plans
 from spo_gitops.catalog.references import (
@@ -310,22 +311,30 @@ def _blueprint_findings(project: Project, docs: list[Document], index: Any) -> l
 
 
 def catalog_checks(
-    project: Project, index: Index, docs: list[Document], today: dt.date
+    project: Project,
+    index: Index,
+    docs: list[Document],
+    today: dt.date,
+    scope: Scope | None = None,
 ) -> list[Diagnostic]:
     """The checks of the catalog as a whole, after each document's own: the one list, run by a
     full validation and by changed-only validation (review/changed.py), which passes the
-    documents of the touched files as ``docs`` and reports the findings in those files. A new
-    cross-document check goes here; say in review/changed.py what a change to it can affect."""
+    documents of the touched files as ``docs`` and as ``scope``, and reports the findings in
+    those files. Each check reads the whole index but reports on the entities of ``scope``
+    alone (None: on every one); a finding is always placed on the entity it is about, so a
+    scoped run finds exactly what a full one finds in the scope's files. A new cross-document
+    check goes here, takes the scope, and says in review/changed.py what a change to it can
+    affect."""
     found: list[Diagnostic] = []
     found.extend(check_references(docs, index))
     found.extend(check_cycles(index))
     found.extend(process_roles(docs, index))
-    found.extend(check_portfolio(index))
-    found.extend(agreement_checks(project, index, today))
-    found.extend(approval_trail(index, project.config.lifecycle, today))
-    found.extend(approvers(index))
-    found.extend(portfolio_checks(index, project.config, today))
-    found.extend(check_plans(index, today))
+    found.extend(check_portfolio(index, scope))
+    found.extend(agreement_checks(project, index, today, scope))
+    found.extend(approval_trail(index, project.config.lifecycle, today, scope))
+    found.extend(approvers(index, scope))
+    found.extend(portfolio_checks(index, project.config, today, scope=scope))
+    found.extend(check_plans(index, today, scope))
     found.extend(_blueprint_findings(project, docs, index))
     return found
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 
+from spo_gitops.catalog.index import Scope
 from spo_gitops.catalog.references import Index
 from spo_gitops.config import ProjectConfig
 from spo_gitops.diagnostics import Diagnostic
@@ -24,12 +25,13 @@ def portfolio_checks(
     config: ProjectConfig,
     today: dt.date,
     provisioned: Collection[str] | None = None,
+    scope: Scope | None = None,
 ) -> list[Diagnostic]:
     """Findings of the roadmap (SPO1001, SPO1002), the run budget (SPO1003) and risks
-    (SPO1004-SPO1006) over the whole catalog."""
+    (SPO1004-SPO1006) over the whole catalog, on the entities of ``scope`` (None: all)."""
     stages = config.reconcile.provisioned_stages if provisioned is None else provisioned
     found: list[Diagnostic] = []
-    found.extend(check_roadmap(index, today))
-    found.extend(check_budget(index, stages))
-    found.extend(check_risks(index, today, config.portfolio.supplier_concentration))
+    found.extend(check_roadmap(index, today, scope))
+    found.extend(check_budget(index, stages, scope))
+    found.extend(check_risks(index, today, config.portfolio.supplier_concentration, scope))
     return found

@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from spo_gitops.catalog.index import Scope
 from spo_gitops.catalog.references import Index
 from spo_gitops.diagnostics import Diagnostic
 
@@ -106,12 +107,14 @@ def _amount(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
 
 
-def check_budget(index: Index, provisioned: Collection[str]) -> Iterator[Diagnostic]:
-    """SPO1003 for each running service whose annual cost differs from what budget pools in its
-    case's currency allocate to it."""
+def check_budget(
+    index: Index, provisioned: Collection[str], scope: Scope | None = None
+) -> Iterator[Diagnostic]:
+    """SPO1003 for each running service (with its entry in ``scope``) whose annual cost differs
+    from what budget pools in its case's currency allocate to it."""
     pools = budget_pools(index)
     running = _running(index, provisioned)
-    for entry in sorted(index.of_kind("PortfolioEntry"), key=lambda d: d.name):
+    for entry in index.subjects("PortfolioEntry", scope):
         spec = _spec(entry.data)
         service = str(spec.get("service"))
         case = spec.get("businessCase")

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from spo_gitops.catalog.index import Scope
 from spo_gitops.catalog.references import Index
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.models.risk import RISK_OPEN
@@ -95,10 +96,12 @@ def concentration(index: Index) -> dict[str, list[str]]:
     return out
 
 
-def check_risks(index: Index, today: dt.date, threshold: int) -> Iterator[Diagnostic]:
+def check_risks(
+    index: Index, today: dt.date, threshold: int, scope: Scope | None = None
+) -> Iterator[Diagnostic]:
     stages = _stages(index)
     reviewed: set[str] = set()
-    for d in sorted(index.of_kind("Risk"), key=lambda d: d.name):
+    for d in index.of_kind("Risk"):
         if not d.valid:
             continue
         spec = _spec(d.data)
@@ -106,6 +109,10 @@ def check_risks(index: Index, today: dt.date, threshold: int) -> Iterator[Diagno
             continue
         if spec["reviews"].get("last"):
             reviewed.update(spec.get("services") or ())
+    for d in index.subjects("Risk", scope):
+        spec = _spec(d.data)
+        if not d.valid or spec.get("status", "open") not in RISK_OPEN:
+            continue
         nxt = dt.date.fromisoformat(str(spec["reviews"]["next"]))
         if nxt < today:
             yield d.diag(
@@ -116,7 +123,7 @@ def check_risks(index: Index, today: dt.date, threshold: int) -> Iterator[Diagno
                 severity="warning",
                 hint="review the risk with its owner and set reviews.last and reviews.next",
             )
-    for d in sorted(index.of_kind("ServiceModel"), key=lambda d: d.name):
+    for d in index.subjects("ServiceModel", scope):
         spec = _spec(d.data)
         live_tier1 = d.valid and spec.get("tier") == 1 and stages.get(d.name) == "live"
         if live_tier1 and d.name not in reviewed:
@@ -129,7 +136,9 @@ def check_risks(index: Index, today: dt.date, threshold: int) -> Iterator[Diagno
             )
     for supplier, services in sorted(concentration(index).items()):
         party = index.get("Party", supplier)
-        if party is not None and party.valid and len(services) > threshold:
+        if party is None or (scope is not None and party not in scope):
+            continue
+        if party.valid and len(services) > threshold:
             yield party.diag(
                 "SPO1005",
                 f"supplier {supplier} underpins {len(services)} tier-1 services "

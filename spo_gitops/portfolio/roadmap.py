@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from spo_gitops.catalog.documents import Document
+from spo_gitops.catalog.index import Scope
 from spo_gitops.catalog.references import Index
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.models.common import STAGES
@@ -110,8 +111,8 @@ def slips(entry: Document, today: dt.date) -> list[Slip]:
     return out
 
 
-def check_roadmap(index: Index, today: dt.date) -> Iterator[Diagnostic]:
-    for entry in sorted(index.of_kind("PortfolioEntry"), key=lambda d: d.name):
+def check_roadmap(index: Index, today: dt.date, scope: Scope | None = None) -> Iterator[Diagnostic]:
+    for entry in index.subjects("PortfolioEntry", scope):
         if not entry.valid:
             continue
         spec = _spec(entry)

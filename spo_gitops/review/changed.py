@@ -9,8 +9,9 @@ SPI whose process roles and every portfolio entry whose approvals name it or a m
 now or at REV (a role is held, an approval given, by a Party or a member of one). Those are the
 *touched* files: their findings are exactly those of a full run, restricted to them.
 
-Cross-document checks (duplicate names, references, cycles, portfolio entries, policies) need
-every entity, not only the touched ones. Parsing 10,000 files for that takes seconds, so the
+Cross-document checks (duplicate names, references, cycles, portfolio entries, policies) read
+every entity, not only the touched ones (they report on the touched ones alone: the scope of
+``catalog_checks``). Parsing 10,000 files for that takes seconds, so the
 documents of the unchanged files come from a cache in ``.spo/index.json``, keyed by path and git
 blob id (``git ls-tree REV`` gives the ids of the unchanged files for free: their content is
 REV's). A cache entry holds what the checks read of a document: kind, name, whether it passed its
@@ -35,6 +36,7 @@ from spo_gitops.catalog import files as catalog_files
 from spo_gitops.catalog import heap
 from spo_gitops.catalog.checks import ROLES
 from spo_gitops.catalog.documents import Document, EntityKey, check_document
+from spo_gitops.catalog.index import Scope
 from spo_gitops.catalog.loader import decode, parse_text
 from spo_gitops.catalog.references import (
     REFERENCES,
@@ -94,11 +96,13 @@ def outgoing(kind: str, data: dict[str, Any], *, owners: bool = True) -> list[En
     of :data:`NAME`."""
     out: list[EntityKey] = []
     for path in _NAMES.get(kind, []):
-        out.extend((NAME, v) for _where, v, _is_key in _walk(data, path) if isinstance(v, str))
+        out.extend(
+            (NAME, v) for _where, v, _is_key in _walk(data, path, None) if isinstance(v, str)
+        )
     for path, target, _types in REFERENCES.get(kind, []):
         if path == ("metadata", "owner") and not owners:
             continue
-        for _where, value, _is_key in _walk(data, path):
+        for _where, value, _is_key in _walk(data, path, None):
             if not isinstance(value, str):
                 continue
             if target == "*":
@@ -300,7 +304,7 @@ def _run(
     cross: list[Diagnostic] = list(duplicates)
     capacity: list[PoolUsage] = []
     if touched:  # nothing touched, nothing to report: the catalog-wide checks are skipped
-        cross += catalog_checks(project, index, touched_docs, today)
+        cross += catalog_checks(project, index, touched_docs, today, Scope(touched_docs))
         policy_findings, capacity = _policies(index, touched_docs, today, project.config)
         cross += policy_findings
     findings.extend(d for d in cross if d.file in touched)

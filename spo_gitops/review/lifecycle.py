@@ -38,6 +38,7 @@ from spo_gitops.models import PortfolioEntry
 from spo_gitops.models.common import INTERNAL_PARTY_TYPES, STAGES
 
 if TYPE_CHECKING:
+    from spo_gitops.catalog.index import Scope
     from spo_gitops.catalog.references import Index
     from spo_gitops.review.diff import CatalogDiff, CatalogSnapshot
 
@@ -137,13 +138,16 @@ def reached(stage: str) -> list[str]:
 
 
 def check_trail(
-    index: Index, config: LifecycleConfig, today: dt.date | None = None
+    index: Index,
+    config: LifecycleConfig,
+    today: dt.date | None = None,
+    scope: Scope | None = None,
 ) -> Iterator[Diagnostic]:
-    """SPO416-SPO418 for every valid portfolio entry: the approvals of the stages it reached,
-    in stage order, none in the future. Each finding reads its own PortfolioEntry, spo.yaml's
-    lifecycle settings and the validation date, nothing else."""
+    """SPO416-SPO418 for every valid portfolio entry (of ``scope``): the approvals of the stages
+    it reached, in stage order, none in the future. Each finding reads its own PortfolioEntry,
+    spo.yaml's lifecycle settings and the validation date, nothing else."""
     day = today or dt.date.today()
-    for doc in sorted(index.of_kind("PortfolioEntry"), key=lambda d: d.name):
+    for doc in index.subjects("PortfolioEntry", scope):
         entry = doc.model if doc.valid else None
         if not isinstance(entry, PortfolioEntry):
             continue
@@ -193,13 +197,13 @@ def _trail(
 # --- who approved, on every snapshot ------------------------------------------------------------
 
 
-def check_approvers(index: Index) -> Iterator[Diagnostic]:
-    """SPO425-SPO426 for every valid portfolio entry: each approver is a board or team, or a
-    member of one. Each finding reads its PortfolioEntry and the Parties (names, types,
+def check_approvers(index: Index, scope: Scope | None = None) -> Iterator[Diagnostic]:
+    """SPO425-SPO426 for every valid portfolio entry (of ``scope``): each approver is a board or
+    team, or a member of one. Each finding reads its PortfolioEntry and the Parties (names, types,
     members), nothing else; a Party that is invalid stands for nobody (its own findings say
     why), but an approver naming it is not reported a second time."""
     hints = _Hints(index)
-    for doc in sorted(index.of_kind("PortfolioEntry"), key=lambda d: d.name):
+    for doc in index.subjects("PortfolioEntry", scope):
         entry = doc.model if doc.valid else None
         if not isinstance(entry, PortfolioEntry):
             continue
