@@ -7,7 +7,6 @@ import datetime as dt
 import difflib
 import importlib
 import os
-import platform
 import sys
 import tempfile
 import traceback
@@ -180,6 +179,8 @@ def _bug_report(exc: BaseException) -> Path:
         base.mkdir(parents=True, exist_ok=True)
     except OSError:
         base = Path(tempfile.gettempdir())
+    import platform  # only a bug report names the platform
+
     log = base / "spo.log"
     with open(log, "a", encoding="utf-8") as fh:
         fh.write(f"### {dt.datetime.now(dt.UTC).isoformat()} spo {__version__}\n")

@@ -22,7 +22,6 @@ from spo_gitops.cli.habits import detail
 from spo_gitops.cli.output import format_option, output_option, write_output
 from spo_gitops.config import Project
 from spo_gitops.errors import UsageError
-from spo_gitops.git import prefix_of
 from spo_gitops.policy import PoolUsage
 from spo_gitops.report import render
 
@@ -67,6 +66,12 @@ def capacity_table(rows: list[PoolUsage], stages: Sequence[str]) -> str:
 def _amount(value: float) -> str:
     """Capacity figures as people read them: 95,000,000 and 188.5, never 9.5e+07."""
     return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0")
+
+
+def _prefix(root: Path) -> str:
+    from spo_gitops.git import prefix_of  # the repository is asked only by formats that need it
+
+    return prefix_of(root)
 
 
 def changed_since(
@@ -152,7 +157,7 @@ def validate(
         policies=[d.data for d in result.documents if d.kind == "Policy"]
         if fmt == "sarif"
         else None,
-        prefix=prefix_of(project.root) if fmt in ("sarif", "github") else "",
+        prefix=_prefix(project.root) if fmt in ("sarif", "github") else "",
     )
     if fmt == "text" and result.capacity:
         stages = project.config.reconcile.provisioned_stages

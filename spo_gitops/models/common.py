@@ -53,10 +53,18 @@ INTERNAL_PARTY_TYPES = frozenset({"team", "board"})
 
 
 class Model(BaseModel):
-    """Base of every model: camelCase in YAML, unknown fields refused, immutable."""
+    """Base of every model: camelCase in YAML, unknown fields refused, immutable.
+
+    Each model's validator is built on its first use (``defer_build``), not at import: a command
+    pays only for the kinds it reads, and validation's worker processes, forked right after the
+    imports, build theirs in parallel (about 0.1 s of every start-up before)."""
 
     model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, alias_generator=to_camel, frozen=True
+        extra="forbid",
+        populate_by_name=True,
+        alias_generator=to_camel,
+        frozen=True,
+        defer_build=True,
     )
 
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -286,6 +284,9 @@ def _check_parallel(
     bounds = [(i, min(i + step, len(targets))) for i in range(0, len(targets), step)]
     _WORK = (policies, targets, lookups)
     try:
+        import multiprocessing  # only for catalogs large enough to share out
+        from concurrent.futures import ProcessPoolExecutor
+
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             results = list(pool.map(_check_slice, bounds))

@@ -6,24 +6,15 @@ Every rendering ends with a newline.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from spo_gitops.diagnostics import Diagnostic
-from spo_gitops.errors import UsageError
-from spo_gitops.report import github, json_report, junit, sarif, text
+from spo_gitops.report import formats
 from spo_gitops.report.common import Run
-from spo_gitops.report.rules import describe
 
-FORMATS = ("text", "json", "github", "sarif", "junit")
-
-_RENDERERS: dict[str, Callable[[Run], str]] = {
-    "json": json_report.render,
-    "github": github.render,
-    "sarif": sarif.render,
-    "junit": junit.render,
-}
+FORMATS = formats.formats("findings")
 
 
 def render(
@@ -38,20 +29,22 @@ def render(
     policies: list[Mapping[str, Any]] | None = None,
     prefix: str = "",
 ) -> str:
-    """Render sorted ``findings`` of a run over ``files`` (display paths, relative to ``root``).
+    """Render sorted ``findings`` of a run over ``files`` (display paths, relative to ``root``),
+    through the findings' line of the renderer table (report/formats.py): only the format asked
+    for is imported.
 
     ``color`` applies to the text format only. ``policies`` (Policy documents' data) describe
     the policy codes where a format describes its rules; ``prefix`` is the folder of ``root``
     in its git repository, for formats whose paths are relative to the repository.
     """
-    rules = describe(findings, policies) if policies else {}
+    formats.renderer("findings", fmt)  # an unknown format is a usage error, before any work
+    rules = {}
+    if policies:
+        from spo_gitops.report.rules import describe
+
+        rules = describe(findings, policies)
     run = Run(tuple(findings), root, tuple(files), documents, tool_version, rules, prefix)
-    if fmt == "text":
-        return text.render(run, color=color)
-    renderer = _RENDERERS.get(fmt)
-    if renderer is None:
-        raise UsageError(f"unknown output format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
-    return renderer(run)
+    return formats.render("findings", fmt, run, color=color)
 
 
 __all__ = ["FORMATS", "render"]
