@@ -156,7 +156,8 @@ def process_roles(docs: Iterable[Document], index: Index) -> Iterator[Diagnostic
     (SPO423). An activity without exactly one A is SPO401's, an Accountable that is no Party
     SPO302's, a missing owner SPO422's."""
     for doc in docs:
-        spi = doc.model
+        # the kind first: asking another document for its model would build it for nothing
+        spi = doc.model if doc.kind == "ServiceProviderInterface" else None
         if not isinstance(spi, ServiceProviderInterface):
             continue
         for role, path in ROLES.items():
