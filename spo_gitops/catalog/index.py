@@ -44,6 +44,7 @@ class Index:
 
     by_ref: dict[tuple[str, str], Document]
     _kinds: dict[str, list[Document]] = field(default_factory=dict, init=False, repr=False)
+    _by_name: dict[str, list[Document]] = field(default_factory=dict, init=False, repr=False)
 
     def get(self, kind: str, name: str) -> Document | None:
         return self.by_ref.get((kind, name))
@@ -62,10 +63,10 @@ class Index:
     def subjects(self, kind: str, scope: Scope | None = None) -> list[Document]:
         """The entities of ``kind`` that a catalog-wide check reports on, by name: every one,
         or those in ``scope``."""
-        docs = self.of_kind(kind)
-        if scope is not None:
-            docs = [d for d in docs if d in scope]
-        return sorted(docs, key=lambda d: d.name)
+        docs = self._by_name.get(kind)
+        if docs is None:  # sorted once per kind; filtering keeps the order
+            docs = self._by_name[kind] = sorted(self.of_kind(kind), key=lambda d: d.name)
+        return [d for d in docs if d in scope] if scope is not None else list(docs)
 
     # --- services ---------------------------------------------------------------------------
 
