@@ -40,6 +40,9 @@ LoadProgress = Callable[[int, int], None]
 PARALLEL_FROM = 300  # files; below this, starting workers costs more than it saves
 PARALLEL_MAX = 8  # worker processes at most, the parent included
 _CHUNK = 64  # files between two progress reports
+# Workers are forked, which is safe on Linux; elsewhere (macOS forbids forking a process that
+# may have touched its system frameworks) the files are loaded in one process.
+_FORKS = sys.platform.startswith("linux")
 
 
 @dataclass
@@ -93,7 +96,7 @@ def load_all(
     ``providers``: spo.yaml's provider settings (the resource types they configure)."""
     with heap.bulk():
         workers = _jobs(jobs, len(items))
-        if workers > 1 and hasattr(os, "fork"):
+        if workers > 1 and _FORKS:
             loaded = _load_shared(items, limits, workers, progress, providers)
         else:
             loaded = _load_share(items, range(len(items)), limits, progress, providers)
