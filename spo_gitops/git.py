@@ -1,4 +1,8 @@
-"""All git access of the toolkit, through GitPython, with git's environment under control.
+"""All git access of the toolkit: the ``git`` command, with git's environment under control.
+
+Every call is a ``git`` process (blobs are read through one ``git cat-file --batch`` process per
+open repository), so no git library is imported: GitPython cost about 90 ms of the start-up of
+every command that reads the repository, and ran the same processes.
 
 Git hooks and wrappers (pre-commit, ``git rebase -x``) export ``GIT_DIR``, ``GIT_INDEX_FILE``,
 ``GIT_WORK_TREE`` and friends; inherited, they would point our git calls at somebody else's
@@ -11,10 +15,12 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from spo_gitops.errors import SpoError
 
@@ -30,9 +36,11 @@ _KEEP = frozenset(
         "GIT_TERMINAL_PROMPT",
         "GIT_CONFIG_NOSYSTEM",
         "GIT_HTTP_PROXY_AUTHMETHOD",
-        "GIT_PYTHON_GIT_EXECUTABLE",
     }
 )
+
+
+GIT = "git"  # found on PATH, as every git tool finds it
 
 
 class GitError(SpoError, RuntimeError):
@@ -45,34 +53,33 @@ def no_git_env(environ: dict[str, str] | os._Environ[str] | None = None) -> dict
     return {k: v for k, v in env.items() if not k.startswith("GIT_") or k in _KEEP}
 
 
-@contextmanager
-def _clean_environ() -> Iterator[None]:
-    # GitPython copies os.environ for every git process (and reads GIT_DIR itself), so the
-    # variables are taken out of it for the duration and put back afterwards.
-    saved = {k: v for k, v in os.environ.items() if k.startswith("GIT_") and k not in _KEEP}
-    for key in saved:
-        del os.environ[key]
-    try:
-        yield
-    finally:
-        os.environ.update(saved)
-
-
 @dataclass
 class Repository:
     """A working tree and its history; open it with :func:`repository`."""
 
-    _repo: object  # git.Repo, kept untyped: GitPython ships no type information we rely on
     root: Path
+    _batch: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def _git(self, *args: str) -> str:
-        import git as gitpython
-
+        """What ``git ARGS`` prints (its last line break taken off); GitError when it fails."""
         try:
-            return str(self._repo.git.execute(["git", *args]))  # type: ignore[attr-defined]
-        except gitpython.GitCommandError as e:
-            message = (e.stderr or str(e)).strip().removeprefix("stderr: ").strip("' \n")
-            raise GitError(f"git {args[0]} failed: {message}") from e
+            done = subprocess.run(
+                [GIT, *args], cwd=self.root, env=no_git_env(), capture_output=True
+            )
+        except OSError as e:
+            raise GitError(f"git {args[0]} failed: {e.strerror or e}") from e
+        if done.returncode != 0:
+            message = done.stderr.decode("utf-8", "replace").strip()
+            raise GitError(f"git {args[0]} failed: {message or f'exit {done.returncode}'}")
+        return done.stdout.decode("utf-8", "surrogateescape").removesuffix("\n")
+
+    def close(self) -> None:
+        """End the ``git cat-file`` process, if one was started."""
+        with self._lock:
+            proc, self._batch = self._batch, None
+        if proc is not None:
+            _end(proc)
 
     def resolve(self, rev: str) -> str:
         """The commit id ``rev`` names; GitError when it names none."""
@@ -113,7 +120,7 @@ class Repository:
         request = "".join(f"{rev}:{p}\n" for p in asked).encode("utf-8", "surrogateescape")
         try:
             done = subprocess.run(
-                ["git", "cat-file", "--batch"],
+                [GIT, "cat-file", "--batch"],
                 input=request,
                 cwd=self.root,
                 env=no_git_env(),
@@ -141,11 +148,44 @@ class Repository:
         keeps running: no revision's trees are walked in Python (a folder of 10,000 files is
         one large tree object, and walking it for each file made reading a revision's files
         quadratic)."""
-        try:
-            _id, kind, _size, data = self._repo.git.get_object_data(name)  # type: ignore[attr-defined]
-        except ValueError:  # git cat-file answers "missing"
-            return None
-        return bytes(data) if kind == b"blob" else None
+        with self._lock:
+            try:
+                out, answer = self._cat_file()
+                answer.write(name.encode("utf-8", "surrogateescape") + b"\n")
+                answer.flush()
+                header = out.readline()
+                parts = header.split()
+                if not header.endswith(b"\n") or not parts:
+                    raise OSError("git cat-file stopped")
+                if parts[-1] in (b"missing", b"ambiguous") or len(parts) != 3:
+                    return None
+                size = int(parts[2])
+                data = out.read(size)
+                if len(data) != size or out.read(1) != b"\n":
+                    raise OSError("git cat-file stopped")
+            except (OSError, ValueError) as e:
+                broken, self._batch = self._batch, None
+                if broken is not None:
+                    _end(broken, kill=True)
+                raise GitError(f"git cat-file failed: {e}") from e
+        return data if parts[1] == b"blob" else None
+
+    def _cat_file(self) -> tuple[IO[bytes], IO[bytes]]:
+        """(its output, its input) of the running ``git cat-file --batch``, started on first use."""
+        if self._batch is not None and self._batch.poll() is not None:
+            _end(self._batch)  # it died since the last request: a new one answers
+            self._batch = None
+        if self._batch is None:
+            self._batch = subprocess.Popen(
+                [GIT, "cat-file", "--batch"],
+                cwd=self.root,
+                env=no_git_env(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        assert self._batch.stdout is not None and self._batch.stdin is not None
+        return self._batch.stdout, self._batch.stdin
 
     def changed_files(self, base: str, head: str | None = None) -> list[str]:
         """Files that differ between ``base`` and ``head`` (default: the working tree, untracked
@@ -228,54 +268,80 @@ class Repository:
         return "" if rel == "." else rel
 
 
+def _end(proc: subprocess.Popen[bytes], *, kill: bool = False) -> None:
+    """Close a ``git cat-file`` process's pipes (it ends when its input closes) and reap it."""
+    if kill:
+        with suppress(OSError):
+            proc.kill()
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            with suppress(OSError):
+                stream.close()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _toplevel(path: Path) -> Path:
+    """The working tree around ``path``; GitError when there is none."""
+    start = path if path.is_dir() else path.parent
+    not_inside = GitError(
+        f"{path} is not inside a git repository",
+        hint="run the command in a clone of the catalog repository",
+    )
+    if not start.is_dir():
+        raise not_inside
+    try:
+        done = subprocess.run(
+            [GIT, "rev-parse", "--is-bare-repository", "--show-toplevel"],
+            cwd=start,
+            env=no_git_env(),
+            capture_output=True,
+        )
+    except OSError as e:
+        raise GitError(f"git cannot be run: {e.strerror or e}", hint="install git") from e
+    lines = done.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if lines[:1] == ["true"]:
+        raise GitError(f"{path} is in a bare repository")
+    if done.returncode != 0 or len(lines) != 2:
+        raise not_inside
+    return Path(lines[1]).resolve()
+
+
 @contextmanager
 def repository(path: Path) -> Iterator[Repository]:
     """The repository that contains ``path``; GitError when there is none."""
-    import git as gitpython
-
-    with _clean_environ():
-        try:
-            repo = gitpython.Repo(path, search_parent_directories=True)
-        except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError) as e:
-            raise GitError(
-                f"{path} is not inside a git repository",
-                hint="run the command in a clone of the catalog repository",
-            ) from e
-        try:
-            if repo.working_tree_dir is None:
-                raise GitError(f"{path} is in a bare repository")
-            yield Repository(repo, Path(repo.working_tree_dir).resolve())
-        finally:
-            repo.close()
+    repo = Repository(_toplevel(path))
+    try:
+        yield repo
+    finally:
+        repo.close()
 
 
 def in_repository(path: Path) -> bool:
     """Whether ``path`` is inside a git working tree."""
     try:
-        with repository(path):
-            return True
+        _toplevel(path)
     except GitError:
         return False
+    return True
 
 
 def init_with_commit(path: Path, message: str) -> str | None:
     """Make ``path`` a new repository on branch main and commit everything in it; returns the
     commit id, or None (the files staged, not committed) when git has no user identity."""
-    import git as gitpython
-
-    with _clean_environ():
-        repo = gitpython.Repo.init(path, initial_branch="main")
-        try:
-            repository_ = Repository(repo, path.resolve())
-            repository_._git("add", "--all")
-            try:
-                repository_._git("config", "user.email")
-            except GitError:
-                return None
-            repository_._git("commit", "--quiet", "--no-verify", "-m", message)
-            return repository_.resolve("HEAD")
-        finally:
-            repo.close()
+    path.mkdir(parents=True, exist_ok=True)
+    repo = Repository(path.resolve())
+    repo._git("init", "--quiet", "--initial-branch=main")
+    repo._git("add", "--all")
+    try:
+        repo._git("config", "user.email")
+    except GitError:
+        return None
+    repo._git("commit", "--quiet", "--no-verify", "-m", message)
+    return repo.resolve("HEAD")
 
 
 def join(prefix: str, rel: str) -> str:

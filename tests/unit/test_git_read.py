@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from spo_gitops.git import repository
+import pytest
+
+from spo_gitops.git import GitError, repository
 from tests.gitrepo import commit, git, init_repo, write
 
 FILES = {
@@ -45,3 +47,57 @@ def test_read_and_read_many_give_the_committed_contents(tmp_path: Path) -> None:
         assert repo.read_blob(tree) is None  # not a blob
         assert repo.read_blob("0" * 40) is None
         assert repo.read_blob("HEAD:catalog/a.yaml") is None  # an id, not a name
+
+
+def test_a_cat_file_process_that_died_is_started_again_and_closed_at_the_end(
+    tmp_path: Path,
+) -> None:
+    root = _repo(tmp_path)
+    with repository(root) as repo:
+        assert repo.read("HEAD", "catalog/a.yaml") == b"a: 1\n"
+        batch = repo._batch
+        assert batch is not None and batch.poll() is None
+        batch.kill()  # killed between two reads (out of memory, say)
+        batch.wait()
+        assert repo.read("HEAD", "catalog/with space.yaml") == b"b: 2\n"
+        running = repo._batch
+        assert running is not None and running is not batch
+    assert running.poll() is not None  # leaving the repository ends its process
+    assert repo._batch is None
+
+
+def test_the_repository_is_found_from_a_folder_inside_it_and_never_from_outside(
+    tmp_path: Path,
+) -> None:
+    root = _repo(tmp_path)
+    with repository(root / "catalog" / "sub") as repo:
+        assert repo.root == root.resolve()
+        assert repo.relative(root / "catalog") == "catalog"
+    outside = tmp_path / "plain"
+    outside.mkdir()
+    for where in (outside, tmp_path / "missing"):
+        with pytest.raises(GitError, match="not inside a git repository"), repository(where):
+            pass
+    bare = tmp_path / "bare.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(bare))
+    with pytest.raises(GitError, match="bare repository"), repository(bare):
+        pass
+
+
+def test_inherited_git_variables_do_not_redirect_the_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _repo(tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    init_repo(other)
+    write(other, {"catalog/a.yaml": "a: other\n"})
+    commit(other, "other")
+    # what a hook of the other repository would export
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(other))
+    with repository(root) as repo:
+        assert repo.root == root.resolve()
+        assert repo.read("HEAD", "catalog/a.yaml") == b"a: 1\n"
+        assert repo.read_many("HEAD", ["catalog/a.yaml"]) == {"catalog/a.yaml": b"a: 1\n"}
+        assert repo.changed_files("HEAD") == ["catalog/a.yaml"]
