@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from installed import as_installed
 from served import print_runs, server, stats
 
 SERVER = """
@@ -107,6 +108,7 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=10)
     parser.add_argument("--threads", type=int, default=32)
     args = parser.parse_args()
+    as_installed()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")

@@ -30,6 +30,7 @@ from pathlib import Path
 from spo_gitops.testing.catalogs import write_provisioned_catalog
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from installed import as_installed
 from served import print_runs, server, stats
 
 REPO = Path(__file__).resolve().parent.parent
@@ -109,6 +110,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--burst", type=int, default=20)
     args = parser.parse_args()
+    as_installed()
     runs = {
         "adaptive, parallelism 32": measure(args, {"parallelism": 32}),
         "fixed parallelism 10": measure(args, {"parallelism": 10, "adaptive": False}),

@@ -19,6 +19,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gen_catalog import generate, shipped_policies
+from installed import as_installed
 
 TARGET_SECONDS = 1.0
 
@@ -51,6 +52,7 @@ def main() -> int:
     parser.add_argument("--policies", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    as_installed()
     with tempfile.TemporaryDirectory(prefix="spo-bench-policies-") as tmp:
         root = Path(tmp) / "repo"
         counts = generate(root, args.documents)

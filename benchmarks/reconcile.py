@@ -16,6 +16,9 @@ from pathlib import Path
 
 from spo_gitops.testing.catalogs import write_provisioned_catalog
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from installed import as_installed
+
 SPO = [sys.executable, "-m", "spo_gitops.cli.main"]
 CHAIN = 20  # each resource depends on the one before it, in chains of this length
 
@@ -55,6 +58,7 @@ def main() -> None:
     parser.add_argument("-n", "--resources", type=int, nargs="+", default=[2000, 4000])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    as_installed()
     results = {n: measure(n, args.repeat) for n in args.resources}
     print(f"{'resources':>9}  {'step':<10}  {'best s':>7}  {'median s':>8}  target")
     for n, figures in results.items():

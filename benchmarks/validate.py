@@ -26,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gen_catalog import FOLDERS, generate
+from installed import as_installed
 
 TARGET_SECONDS, TARGET_MIB, TARGET_DOCS = 3.0, 300, 10_000
 TARGET_WALL_SPEEDUP, TARGET_CPU_SPEEDUP = 12.0, 6.0
@@ -213,6 +214,7 @@ def main() -> int:
     parser.add_argument("--skip-check-jsonschema", action="store_true")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="generate into DIR and keep it")
     args = parser.parse_args()
+    as_installed()
     if args.keep and args.keep.exists() and any(args.keep.iterdir()):
         parser.error(f"--keep {args.keep}: the directory is not empty")
 
