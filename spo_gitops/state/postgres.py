@@ -15,9 +15,13 @@ until it exits, and its writes are refused from then on (each write checks the r
 
 Transactions run on a small pool of connections per instance (``POOL_SIZE``; the first one
 checks and migrates the schema), so that the threads of an apply do not wait in line for one
-connection; every write is one transaction that bumps ``meta.serial`` (a row lock, so the
-serial only grows, by one per write, across every process and connection). The password of
-the DSN is never shown: errors name the redacted DSN.
+connection; every write is one statement that bumps ``meta.serial`` (a row lock, so the
+serial only grows, by one per write, across every process and connection). The resource writes
+(``put``) and the journal steps of concurrent threads are coalesced (``groupcommit``): one
+statement writes the rows of all the threads waiting at that moment, bumps the serial by their
+number and gives each write its own serial; each thread returns once its row is committed, and
+the lock check applies to every row. The password of the DSN is never shown: errors name the
+redacted DSN.
 """
 
 from __future__ import annotations
@@ -27,13 +31,14 @@ import hashlib
 import re
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from spo_gitops.errors import SpoError
 from spo_gitops.extras import guard
+from spo_gitops.groupcommit import GroupCommit
 from spo_gitops.state.base import GLOBAL, LockInfo, Phase, ResourceState
 from spo_gitops.state.sql import LockNotHeldError, SqlState, now
 
@@ -172,6 +177,8 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
         self._pool = threading.Condition()
         self._idle: list[psycopg.Connection[Any]] = []
         self._opened = 0  # connections of the pool, idle or in use
+        self._puts = GroupCommit(self._put_many, self._put_one)
+        self._steps = GroupCommit(self._journal_many, self._journal_one)
 
     # --- connection and transactions ----------------------------------------------------------
     def _fail(self, e: BaseException) -> StateDatabaseError:
@@ -354,20 +361,60 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
             raise LockNotHeldError(f"state write refused: lock {lock.id} is not held")
         return int(row[0])
 
-    def put(self, lock: LockInfo, resource: ResourceState) -> int:
+    # a batch of puts under one lock: the lock check, the writes and the serial bumped by their
+    # number in one statement; the writes of the batch take the serials up to the one returned
+    _PUT_MANY = (
+        "WITH held AS (SELECT 1 FROM locks WHERE scope = %s AND id = %s), "
+        "bumped AS (UPDATE meta SET serial = serial + %s WHERE EXISTS (SELECT 1 FROM held) "
+        "RETURNING serial), "
+        "written AS (INSERT INTO resources (address, provider, type, name, id, properties, "
+        "hash, entity, protected, updated, depends_on) "
+        "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
+        "%s::jsonb[], %s::text[], %s::text[], %s::boolean[], %s::text[], %s::jsonb[]) "
+        "WHERE EXISTS (SELECT 1 FROM bumped) "
+        "ON CONFLICT (address) DO UPDATE SET provider = excluded.provider, "
+        "type = excluded.type, name = excluded.name, id = excluded.id, "
+        "properties = excluded.properties, hash = excluded.hash, "
+        "entity = excluded.entity, protected = excluded.protected, "
+        "updated = excluded.updated, depends_on = excluded.depends_on RETURNING 1) "
+        "SELECT serial, (SELECT count(*) FROM written) FROM bumped"
+    )
+
+    def _row(self, resource: ResourceState) -> tuple[Any, ...]:
         r = resource
         properties, depends_on = self._encode(r)
+        return (
+            *(r.address, r.provider, r.type, r.name, r.id, properties, r.hash, r.entity),
+            *(r.protected, r.updated or now(), depends_on),
+        )
+
+    def put(self, lock: LockInfo, resource: ResourceState) -> int:
         with self._lock_guard:
             held = lock.id in self._held
-        values = (r.address, r.provider, r.type, r.name, r.id, properties, r.hash, r.entity)
-        with self._statement() as conn:
-            if not held:
+        if not held:  # refused before anything is queued, with the reason
+            with self._statement() as conn:
                 self._check_lock(conn, lock)
-            row = conn.execute(
-                self._PUT,
-                (lock.scope, lock.id, *values, r.protected, r.updated or now(), depends_on),
-            ).fetchone()
+        return self._puts.submit((lock, self._row(resource)))
+
+    def _put_one(self, item: tuple[LockInfo, tuple[Any, ...]]) -> int:
+        lock, values = item
+        with self._statement() as conn:
+            row = conn.execute(self._PUT, (lock.scope, lock.id, *values)).fetchone()
             return self._written(conn, lock, row)
+
+    def _put_many(self, items: Sequence[tuple[LockInfo, tuple[Any, ...]]]) -> list[int]:
+        lock = items[0][0]
+        if any(other is not lock and other != lock for other, _ in items):
+            raise ValueError("writes under different locks: one at a time")
+        columns = [list(c) for c in zip(*(values for _, values in items), strict=True)]
+        with self._statement() as conn:
+            row = conn.execute(
+                self._PUT_MANY, (lock.scope, lock.id, len(items), *columns)
+            ).fetchone()
+        if row is None or int(row[1]) != len(items):  # not held, or one address twice
+            raise ValueError("the batch was not written: one at a time")
+        last = int(row[0])
+        return list(range(last - len(items) + 1, last + 1))
 
     def remove(self, lock: LockInfo, address: str) -> int:
         with self._lock_guard:
@@ -431,13 +478,28 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
         self, apply_id: int, address: str, action: str, phase: Phase, detail: str = ""
     ) -> None:
         try:
-            with self._statement() as conn:  # one statement: its own transaction
-                conn.execute(
-                    "INSERT INTO apply_actions (apply_id, address, action, phase, at, detail) "
-                    "VALUES (%s, %s, %s, %s, %s, %s)",
-                    (apply_id, address, action, phase, now(), detail),
-                )
+            self._steps.submit((apply_id, address, action, phase, now(), detail))
         except StateDatabaseError as e:
             if isinstance(e.__context__, psycopg.errors.ForeignKeyViolation):
                 raise self._no_apply(apply_id) from None
             raise
+
+    _STEP = (
+        "INSERT INTO apply_actions (apply_id, address, action, phase, at, detail) "
+        "VALUES (%s, %s, %s, %s, %s, %s)"
+    )
+
+    def _journal_one(self, step: tuple[Any, ...]) -> None:
+        with self._statement() as conn:  # one statement: its own transaction
+            conn.execute(self._STEP, step)
+
+    def _journal_many(self, steps: Sequence[tuple[Any, ...]]) -> list[None]:
+        columns = [list(c) for c in zip(*steps, strict=True)]
+        with self._statement() as conn:  # one statement for the batch: all or nothing
+            conn.execute(
+                "INSERT INTO apply_actions (apply_id, address, action, phase, at, detail) "
+                "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], "
+                "%s::text[], %s::text[])",
+                columns,
+            )
+        return [None] * len(steps)
