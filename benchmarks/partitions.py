@@ -18,6 +18,7 @@ on 127.0.0.1, fsync off). Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import subprocess
@@ -83,16 +84,30 @@ def run(root: Path, dsn: str, runners: int) -> tuple[float, Objects, int, int]:
         if runners == 1
         else [[*base, "--partition", f"shard:{i}/{runners}"] for i in range(runners)]
     )
-    start, runner_cpu, machine_cpu = time.perf_counter(), _runner_cpu(), _machine_cpu()
-    procs = [
-        subprocess.Popen(c, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for c in commands
-    ]
-    for proc in procs:
-        out, err = proc.communicate()
-        if proc.returncode != 0:
-            sys.exit(f"spo reconcile failed ({proc.returncode}):\n{out[-2000:]!r}\n{err[-2000:]!r}")
-    elapsed = time.perf_counter() - start
+    # each runner writes to files of its own, as a CI job writes its log: a pipe that is not
+    # read while another runner is waited for fills up and stops its writer (a plan of 5,000
+    # actions is more than a pipe holds), which would run the runners one after the other
+    with contextlib.ExitStack() as files:
+        logs = [
+            (
+                files.enter_context(tempfile.TemporaryFile()),
+                files.enter_context(tempfile.TemporaryFile()),
+            )
+            for _ in commands
+        ]
+        start, runner_cpu, machine_cpu = time.perf_counter(), _runner_cpu(), _machine_cpu()
+        procs = [
+            subprocess.Popen(c, cwd=root, env=env, stdout=out, stderr=err)
+            for c, (out, err) in zip(commands, logs, strict=True)
+        ]
+        codes = [proc.wait() for proc in procs]
+        elapsed = time.perf_counter() - start
+        for code, (out, err) in zip(codes, logs, strict=True):
+            if code != 0:
+                out.seek(0)
+                err.seek(0)
+                tails = out.read()[-2000:], err.read()[-2000:]
+                sys.exit(f"spo reconcile failed ({code}):\n{tails[0]!r}\n{tails[1]!r}")
     CPU.setdefault(runners, []).append((_runner_cpu() - runner_cpu, _machine_cpu() - machine_cpu))
     with psycopg.connect(env["BENCH_CMDB_DSN"]) as conn:
         rows = conn.execute("SELECT type, name, properties FROM ci").fetchall()
