@@ -205,7 +205,7 @@ class Executor:
         secrets = self._secrets(action)
         try:
             with self._slots.get(action.provider) or contextlib.nullcontext():
-                self._carry_out(action, secrets)
+                journaled = self._carry_out(apply_id, action, secrets)
         except Exception as e:
             # a ProviderError says what failed; anything else is a provider bug: record it and
             # keep the rest of the apply going. An error may quote the request: redact it.
@@ -214,7 +214,8 @@ class Executor:
             self.state.journal_action(apply_id, action.address, action.action, "failed", detail)
             self._tick(total, action.address)
             return ActionResult(action.address, action.action, "failed", detail)
-        self.state.journal_action(apply_id, action.address, action.action, "succeeded")
+        if not journaled:
+            self.state.journal_action(apply_id, action.address, action.action, "succeeded")
         self._tick(total, action.address)
         return ActionResult(action.address, action.action, "succeeded")
 
@@ -234,7 +235,9 @@ class Executor:
             raise ProviderError(f"provider {name!r} is not configured")
         return provider
 
-    def _carry_out(self, action: Action, secrets: Secrets) -> None:
+    def _carry_out(self, apply_id: int, action: Action, secrets: Secrets) -> bool:
+        """The provider's calls and the state's write; True when the state's write also
+        journaled the action's success (a create, update or replace: ``put_applied``)."""
         provider = self._provider(action.provider)
         if action.action == "delete":
             if action.protected:
@@ -243,7 +246,7 @@ class Executor:
             id_ = action.id
             self._call(lambda: provider.delete(action.type, id_))
             self.state.remove(self.lock, action.address)
-            return
+            return False
         res = self.desired.get(action.address)
         if res is None:
             raise ProviderError(f"{action.address} is in the plan but not in the catalog")
@@ -258,7 +261,7 @@ class Executor:
             observed = self._call(lambda: provider.update(action.type, id_, action.name, props))
         assert observed is not None
         secret = self.sensitive(action.provider, action.type)
-        self.state.put(
+        self.state.put_applied(
             self.lock,
             ResourceState(
                 address=action.address,
@@ -273,4 +276,7 @@ class Executor:
                 updated=_now(),
                 depends_on=action.depends_on,
             ),
+            apply_id,
+            action.action,
         )
+        return True

@@ -144,6 +144,12 @@ class StateDatabaseError(SpoError, OSError):
     """The state database cannot be reached, read or written."""
 
 
+Step = tuple[
+    int, str, str, str, str, str
+]  # a journal row: apply, address, action, phase, at, detail
+_PutItem = tuple[LockInfo, tuple[Any, ...], Step | None]  # a put and the step it carries
+
+
 def _key(*parts: str) -> int:
     """A signed 64-bit advisory lock key."""
     digest = hashlib.sha256("\0".join(("spo-state", *parts)).encode()).digest()
@@ -361,8 +367,9 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
             raise LockNotHeldError(f"state write refused: lock {lock.id} is not held")
         return int(row[0])
 
-    # a batch of puts under one lock: the lock check, the writes and the serial bumped by their
-    # number in one statement; the writes of the batch take the serials up to the one returned
+    # a batch of puts under one lock: the lock check, the writes, the serial bumped by their
+    # number and the "succeeded" steps of the writes that carry one, in one statement; the
+    # writes of the batch take the serials up to the one returned
     _PUT_MANY = (
         "WITH held AS (SELECT 1 FROM locks WHERE scope = %s AND id = %s), "
         "bumped AS (UPDATE meta SET serial = serial + %s WHERE EXISTS (SELECT 1 FROM held) "
@@ -376,7 +383,10 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
         "type = excluded.type, name = excluded.name, id = excluded.id, "
         "properties = excluded.properties, hash = excluded.hash, "
         "entity = excluded.entity, protected = excluded.protected, "
-        "updated = excluded.updated, depends_on = excluded.depends_on RETURNING 1) "
+        "updated = excluded.updated, depends_on = excluded.depends_on RETURNING 1), "
+        "steps AS (INSERT INTO apply_actions (apply_id, address, action, phase, at, detail) "
+        "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], "
+        "%s::text[]) WHERE EXISTS (SELECT 1 FROM bumped)) "
         "SELECT serial, (SELECT count(*) FROM written) FROM bumped"
     )
 
@@ -389,27 +399,41 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
         )
 
     def put(self, lock: LockInfo, resource: ResourceState) -> int:
+        return self._put(lock, resource, None)
+
+    def put_applied(
+        self, lock: LockInfo, resource: ResourceState, apply_id: int, action: str
+    ) -> int:
+        step = (apply_id, resource.address, action, "succeeded", now(), "")
+        return self._put(lock, resource, step)
+
+    def _put(self, lock: LockInfo, resource: ResourceState, step: Step | None) -> int:
         with self._lock_guard:
             held = lock.id in self._held
         if not held:  # refused before anything is queued, with the reason
             with self._statement() as conn:
                 self._check_lock(conn, lock)
-        return self._puts.submit((lock, self._row(resource)))
+        return self._puts.submit((lock, self._row(resource), step))
 
-    def _put_one(self, item: tuple[LockInfo, tuple[Any, ...]]) -> int:
-        lock, values = item
+    def _put_one(self, item: _PutItem) -> int:
+        lock, values, step = item
         with self._statement() as conn:
             row = conn.execute(self._PUT, (lock.scope, lock.id, *values)).fetchone()
-            return self._written(conn, lock, row)
+            serial = self._written(conn, lock, row)
+        if step is not None:
+            self._journal_one(step)
+        return serial
 
-    def _put_many(self, items: Sequence[tuple[LockInfo, tuple[Any, ...]]]) -> list[int]:
+    def _put_many(self, items: Sequence[_PutItem]) -> list[int]:
         lock = items[0][0]
-        if any(other is not lock and other != lock for other, _ in items):
+        if any(other is not lock and other != lock for other, _, _ in items):
             raise ValueError("writes under different locks: one at a time")
-        columns = [list(c) for c in zip(*(values for _, values in items), strict=True)]
+        columns = [list(c) for c in zip(*(values for _, values, _ in items), strict=True)]
+        steps = [step for _, _, step in items if step is not None]
+        step_columns = [list(c) for c in zip(*steps, strict=True)] if steps else [[]] * 6
         with self._statement() as conn:
             row = conn.execute(
-                self._PUT_MANY, (lock.scope, lock.id, len(items), *columns)
+                self._PUT_MANY, (lock.scope, lock.id, len(items), *columns, *step_columns)
             ).fetchone()
         if row is None or int(row[1]) != len(items):  # not held, or one address twice
             raise ValueError("the batch was not written: one at a time")
@@ -477,23 +501,22 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
     def journal_action(
         self, apply_id: int, address: str, action: str, phase: Phase, detail: str = ""
     ) -> None:
+        self._steps.submit((apply_id, address, action, phase, now(), detail))
+
+    def _journal_one(self, step: Step) -> None:
         try:
-            self._steps.submit((apply_id, address, action, phase, now(), detail))
+            with self._statement() as conn:  # one statement: its own transaction
+                conn.execute(
+                    "INSERT INTO apply_actions (apply_id, address, action, phase, at, detail) "
+                    "VALUES (%s, %s, %s, %s, %s, %s)",
+                    step,
+                )
         except StateDatabaseError as e:
             if isinstance(e.__context__, psycopg.errors.ForeignKeyViolation):
-                raise self._no_apply(apply_id) from None
+                raise self._no_apply(step[0]) from None
             raise
 
-    _STEP = (
-        "INSERT INTO apply_actions (apply_id, address, action, phase, at, detail) "
-        "VALUES (%s, %s, %s, %s, %s, %s)"
-    )
-
-    def _journal_one(self, step: tuple[Any, ...]) -> None:
-        with self._statement() as conn:  # one statement: its own transaction
-            conn.execute(self._STEP, step)
-
-    def _journal_many(self, steps: Sequence[tuple[Any, ...]]) -> list[None]:
+    def _journal_many(self, steps: Sequence[Step]) -> list[None]:
         columns = [list(c) for c in zip(*steps, strict=True)]
         with self._statement() as conn:  # one statement for the batch: all or nothing
             conn.execute(

@@ -145,6 +145,34 @@ def test_queued_puts_go_out_as_one_batch_and_each_gets_its_own_serial(
     assert stored.updated  # an empty updated is set to the time of the write
 
 
+def test_queued_puts_carry_their_success_steps_in_the_same_statement(
+    state: PostgresState, tmp_path: Path
+) -> None:
+    lock = state.lock("apply")
+    apply_id = state.journal_begin(lock, plan="sha256:p", commit="c0ffee", who="ci@runner")
+    first, rest = _batch_of(
+        state._puts,
+        state_dsn(tmp_path),
+        "SELECT serial FROM meta FOR UPDATE",
+        functools.partial(state.put_applied, lock, _resource(0), apply_id, "create"),
+        [
+            functools.partial(state.put_applied, lock, _resource(1), apply_id, "create"),
+            functools.partial(state.put, lock, _resource(2)),  # a put without a step
+            functools.partial(state.put_applied, lock, _resource(3), apply_id, "update"),
+        ],
+    )
+    assert first == ("ok", 1) and sorted(s for _, s in rest) == [2, 3, 4]
+    assert state._puts.split == 0
+    state.journal_end(apply_id, "succeeded")
+    (record,) = state.history()
+    assert sorted((a.address, a.action, a.phase) for a in record.actions) == [
+        ("cmdb.service.svc-000", "create", "succeeded"),
+        ("cmdb.service.svc-001", "create", "succeeded"),
+        ("cmdb.service.svc-003", "update", "succeeded"),
+    ]
+    assert (record.serial_before, record.serial_after) == (0, 4)
+
+
 def test_one_address_twice_in_a_batch_is_two_writes(state: PostgresState, tmp_path: Path) -> None:
     lock = state.lock("apply")
     same = [_resource(1, "twice"), _resource(2, "twice"), _resource(3)]
