@@ -343,17 +343,16 @@ class PostgresStore(Store):
         return self._creates.submit(row)
 
     def _create_many(self, rows: Sequence[Row]) -> list[str]:
-        columns = [list(c) for c in zip(*rows, strict=True)]
-        found = {
+        found = {  # the rows as one JSON array: one parameter for the batch
             (t, n): i
             for t, n, i in self.execute(
                 "INSERT INTO ci (type, id, name, properties, created, updated)"
-                " SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[],"
-                " ?::text[])"
+                " SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5"
+                " FROM jsonb_array_elements(?::jsonb) AS r"
                 " ON CONFLICT (type, name) DO UPDATE"
                 " SET properties = excluded.properties, updated = excluded.updated"
                 " RETURNING type, name, id",
-                columns,
+                (jsonio.dumps(rows, separators=(",", ":")),),
             )
         }
         return [str(found[row[0], row[2]]) for row in rows]

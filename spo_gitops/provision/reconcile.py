@@ -6,6 +6,7 @@ Side effects live here and in the providers and state backends; ``plan.plan`` st
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import os
 import socket
@@ -364,6 +365,7 @@ def _execute(
     names = {a.provider for a in plan.changes()}
     types = type_lookup(project)
 
+    @functools.cache  # asked twice per action, from every thread
     def sensitive(provider: str, type_: str) -> frozenset[str]:
         spec = types(provider, type_)
         return spec.sensitive if spec else frozenset()

@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from spo_gitops import jsonio
 from spo_gitops.errors import SpoError
 from spo_gitops.extras import guard
 from spo_gitops.groupcommit import GroupCommit
@@ -369,15 +370,17 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
 
     # a batch of puts under one lock: the lock check, the writes, the serial bumped by their
     # number and the "succeeded" steps of the writes that carry one, in one statement; the
-    # writes of the batch take the serials up to the one returned
+    # writes of the batch take the serials up to the one returned. The rows travel as one
+    # JSON array (one parameter, encoded by the C encoder; psycopg's array dumpers escape each
+    # element in Python).
     _PUT_MANY = (
         "WITH held AS (SELECT 1 FROM locks WHERE scope = %s AND id = %s), "
         "bumped AS (UPDATE meta SET serial = serial + %s WHERE EXISTS (SELECT 1 FROM held) "
         "RETURNING serial), "
         "written AS (INSERT INTO resources (address, provider, type, name, id, properties, "
         "hash, entity, protected, updated, depends_on) "
-        "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
-        "%s::jsonb[], %s::text[], %s::text[], %s::boolean[], %s::text[], %s::jsonb[]) "
+        "SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->5, r->>6, r->>7, (r->>8)::boolean, "
+        "r->>9, r->10 FROM jsonb_array_elements(%s::jsonb) AS r "
         "WHERE EXISTS (SELECT 1 FROM bumped) "
         "ON CONFLICT (address) DO UPDATE SET provider = excluded.provider, "
         "type = excluded.type, name = excluded.name, id = excluded.id, "
@@ -385,17 +388,18 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
         "entity = excluded.entity, protected = excluded.protected, "
         "updated = excluded.updated, depends_on = excluded.depends_on RETURNING 1), "
         "steps AS (INSERT INTO apply_actions (apply_id, address, action, phase, at, detail) "
-        "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], "
-        "%s::text[]) WHERE EXISTS (SELECT 1 FROM bumped)) "
+        "SELECT (s->>0)::bigint, s->>1, s->>2, s->>3, s->>4, s->>5 "
+        "FROM jsonb_array_elements(%s::jsonb) AS s WHERE EXISTS (SELECT 1 FROM bumped)) "
         "SELECT serial, (SELECT count(*) FROM written) FROM bumped"
     )
 
-    def _row(self, resource: ResourceState) -> tuple[Any, ...]:
+    @staticmethod
+    def _row(resource: ResourceState) -> tuple[Any, ...]:
+        """The resource's columns, its JSON columns as plain data."""
         r = resource
-        properties, depends_on = self._encode(r)
         return (
-            *(r.address, r.provider, r.type, r.name, r.id, properties, r.hash, r.entity),
-            *(r.protected, r.updated or now(), depends_on),
+            *(r.address, r.provider, r.type, r.name, r.id, r.properties, r.hash, r.entity),
+            *(r.protected, r.updated or now(), list(r.depends_on)),
         )
 
     def put(self, lock: LockInfo, resource: ResourceState) -> int:
@@ -417,8 +421,9 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
 
     def _put_one(self, item: _PutItem) -> int:
         lock, values, step = item
+        stored = (*values[:5], Jsonb(values[5]), *values[6:10], Jsonb(values[10]))
         with self._statement() as conn:
-            row = conn.execute(self._PUT, (lock.scope, lock.id, *values)).fetchone()
+            row = conn.execute(self._PUT, (lock.scope, lock.id, *stored)).fetchone()
             serial = self._written(conn, lock, row)
         if step is not None:
             self._journal_one(step)
@@ -428,12 +433,12 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
         lock = items[0][0]
         if any(other is not lock and other != lock for other, _, _ in items):
             raise ValueError("writes under different locks: one at a time")
-        columns = [list(c) for c in zip(*(values for _, values, _ in items), strict=True)]
+        rows = jsonio.dumps([values for _, values, _ in items], separators=(",", ":"))
         steps = [step for _, _, step in items if step is not None]
-        step_columns = [list(c) for c in zip(*steps, strict=True)] if steps else [[]] * 6
         with self._statement() as conn:
             row = conn.execute(
-                self._PUT_MANY, (lock.scope, lock.id, len(items), *columns, *step_columns)
+                self._PUT_MANY,
+                (lock.scope, lock.id, len(items), rows, jsonio.dumps(steps, separators=(",", ":"))),
             ).fetchone()
         if row is None or int(row[1]) != len(items):  # not held, or one address twice
             raise ValueError("the batch was not written: one at a time")
@@ -517,12 +522,11 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
             raise
 
     def _journal_many(self, steps: Sequence[Step]) -> list[None]:
-        columns = [list(c) for c in zip(*steps, strict=True)]
         with self._statement() as conn:  # one statement for the batch: all or nothing
             conn.execute(
                 "INSERT INTO apply_actions (apply_id, address, action, phase, at, detail) "
-                "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], "
-                "%s::text[], %s::text[])",
-                columns,
+                "SELECT (s->>0)::bigint, s->>1, s->>2, s->>3, s->>4, s->>5 "
+                "FROM jsonb_array_elements(%s::jsonb) AS s",
+                (jsonio.dumps(steps, separators=(",", ":")),),
             )
         return [None] * len(steps)

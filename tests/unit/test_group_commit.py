@@ -157,7 +157,9 @@ def test_queued_puts_carry_their_success_steps_in_the_same_statement(
         functools.partial(state.put_applied, lock, _resource(0), apply_id, "create"),
         [
             functools.partial(state.put_applied, lock, _resource(1), apply_id, "create"),
-            functools.partial(state.put, lock, _resource(2)),  # a put without a step
+            # a put without a step, of a resource without an entity, protected, with a
+            # property of every JSON type
+            functools.partial(state.put, lock, BARE),
             functools.partial(state.put_applied, lock, _resource(3), apply_id, "update"),
         ],
     )
@@ -171,6 +173,22 @@ def test_queued_puts_carry_their_success_steps_in_the_same_statement(
         ("cmdb.service.svc-003", "update", "succeeded"),
     ]
     assert (record.serial_before, record.serial_after) == (0, 4)
+    assert state.snapshot().resources[BARE.address] == BARE  # every field as written
+
+
+BARE = ResourceState(
+    address="cmdb.party.bare",
+    provider="cmdb",
+    type="party",
+    name="bare",
+    id="id-bare",
+    properties={"n": 1.5, "big": 2**53, "t": True, "none": None, "s": 'q"\\u00e9', "l": [1, {}]},
+    hash="sha256:b",
+    entity=None,
+    protected=True,
+    updated="2026-12-01T00:00:00Z",
+    depends_on=("cmdb.service.a", "cmdb.service.b"),
+)
 
 
 def test_one_address_twice_in_a_batch_is_two_writes(state: PostgresState, tmp_path: Path) -> None:
