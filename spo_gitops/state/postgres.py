@@ -17,10 +17,10 @@ Transactions run on a small pool of connections per instance (``POOL_SIZE``; the
 checks and migrates the schema), so that the threads of an apply do not wait in line for one
 connection; every write is one statement that bumps ``meta.serial`` (a row lock, so the
 serial only grows, by one per write, across every process and connection). The resource writes
-(``put``) and the journal steps of concurrent threads are coalesced (``groupcommit``): one
-statement writes the rows of all the threads waiting at that moment, bumps the serial by their
-number and gives each write its own serial; each thread returns once its row is committed, and
-the lock check applies to every row. The password of the DSN is never shown: errors name the
+(``put``, ``put_applied``) and the journal steps of concurrent threads are coalesced
+(``groupcommit``): one statement writes the rows of all the threads waiting at that moment,
+bumps the serial by the number of resources written and gives each its own serial; each thread
+returns once its row is committed, and the lock check applies to every resource written. The password of the DSN is never shown: errors name the
 redacted DSN.
 """
 
@@ -148,7 +148,9 @@ class StateDatabaseError(SpoError, OSError):
 Step = tuple[
     int, str, str, str, str, str
 ]  # a journal row: apply, address, action, phase, at, detail
-_PutItem = tuple[LockInfo, tuple[Any, ...], Step | None]  # a put and the step it carries
+# what the writes of concurrent threads are grouped from: (lock, columns, None) a put,
+# (lock, columns, step) a put and its success step, (None, None, step) a journal step alone
+_Write = tuple[LockInfo | None, tuple[Any, ...] | None, Step | None]
 
 
 def _key(*parts: str) -> int:
@@ -184,8 +186,7 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
         self._pool = threading.Condition()
         self._idle: list[psycopg.Connection[Any]] = []
         self._opened = 0  # connections of the pool, idle or in use
-        self._puts = GroupCommit(self._put_many, self._put_one)
-        self._steps = GroupCommit(self._journal_many, self._journal_one)
+        self._writes = GroupCommit(self._write_many, self._write_one)
 
     # --- connection and transactions ----------------------------------------------------------
     def _fail(self, e: BaseException) -> StateDatabaseError:
@@ -417,10 +418,16 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
         if not held:  # refused before anything is queued, with the reason
             with self._statement() as conn:
                 self._check_lock(conn, lock)
-        return self._puts.submit((lock, self._row(resource), step))
+        serial = self._writes.submit((lock, self._row(resource), step))
+        assert serial is not None
+        return serial
 
-    def _put_one(self, item: _PutItem) -> int:
+    def _write_one(self, item: _Write) -> int | None:
         lock, values, step = item
+        if lock is None or values is None:  # a journal step alone
+            assert step is not None
+            self._journal_one(step)
+            return None
         stored = (*values[:5], Jsonb(values[5]), *values[6:10], Jsonb(values[10]))
         with self._statement() as conn:
             row = conn.execute(self._PUT, (lock.scope, lock.id, *stored)).fetchone()
@@ -429,21 +436,34 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
             self._journal_one(step)
         return serial
 
-    def _put_many(self, items: Sequence[_PutItem]) -> list[int]:
-        lock = items[0][0]
-        if any(other is not lock and other != lock for other, _, _ in items):
-            raise ValueError("writes under different locks: one at a time")
-        rows = jsonio.dumps([values for _, values, _ in items], separators=(",", ":"))
+    def _write_many(self, items: Sequence[_Write]) -> list[int | None]:
+        """A batch of puts (with or without their success steps) and journal steps alone: one
+        statement. The puts must be under one lock; the serials go to them in order."""
         steps = [step for _, _, step in items if step is not None]
+        puts = [(lock, values) for lock, values, _ in items if lock is not None]
+        if not puts:
+            self._journal_many(steps)
+            return [None] * len(items)
+        lock = puts[0][0]
+        if any(other is not lock and other != lock for other, _ in puts):
+            raise ValueError("writes under different locks: one at a time")
+        rows = jsonio.dumps([values for _, values in puts], separators=(",", ":"))
         with self._statement() as conn:
             row = conn.execute(
                 self._PUT_MANY,
-                (lock.scope, lock.id, len(items), rows, jsonio.dumps(steps, separators=(",", ":"))),
+                (lock.scope, lock.id, len(puts), rows, jsonio.dumps(steps, separators=(",", ":"))),
             ).fetchone()
         if row is None:  # the lock is not held: nothing was written (as when an address is
             raise ValueError("the batch was not written: one at a time")  # in it twice)
-        last = int(row[0])
-        return list(range(last - len(items) + 1, last + 1))
+        serial = int(row[0]) - len(puts)
+        out: list[int | None] = []
+        for lock_of, _, _ in items:
+            if lock_of is None:
+                out.append(None)
+            else:
+                serial += 1
+                out.append(serial)
+        return out
 
     def remove(self, lock: LockInfo, address: str) -> int:
         with self._lock_guard:
@@ -506,7 +526,7 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
     def journal_action(
         self, apply_id: int, address: str, action: str, phase: Phase, detail: str = ""
     ) -> None:
-        self._steps.submit((apply_id, address, action, phase, now(), detail))
+        self._writes.submit((None, None, (apply_id, address, action, phase, now(), detail)))
 
     def _journal_one(self, step: Step) -> None:
         try:
@@ -521,7 +541,7 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
                 raise self._no_apply(step[0]) from None
             raise
 
-    def _journal_many(self, steps: Sequence[Step]) -> list[None]:
+    def _journal_many(self, steps: Sequence[Step]) -> None:
         with self._statement() as conn:  # one statement for the batch: all or nothing
             conn.execute(
                 "INSERT INTO apply_actions (apply_id, address, action, phase, at, detail) "
@@ -529,4 +549,3 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
                 "FROM jsonb_array_elements(%s::jsonb) AS s",
                 (jsonio.dumps(steps, separators=(",", ":")),),
             )
-        return [None] * len(steps)

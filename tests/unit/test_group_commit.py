@@ -120,16 +120,16 @@ def test_queued_puts_go_out_as_one_batch_and_each_gets_its_own_serial(
     state: PostgresState, tmp_path: Path
 ) -> None:
     lock = state.lock("apply")
-    before = state._puts.batches
+    before = state._writes.batches
     first, rest = _batch_of(
-        state._puts,
+        state._writes,
         state_dsn(tmp_path),
         "SELECT serial FROM meta FOR UPDATE",
         lambda: state.put(lock, _resource(0)),
         [functools.partial(state.put, lock, _resource(i)) for i in range(1, 10)],
     )
     # one batch for the first write, one statement for the nine that queued behind it
-    assert state._puts.batches - before == 2 and state._puts.split == 0
+    assert state._writes.batches - before == 2 and state._writes.split == 0
     assert first == ("ok", 1)
     assert sorted(serial for _, serial in rest) == list(range(2, 11))  # 9 writes, 9 serials
     snap = state.snapshot()
@@ -151,7 +151,7 @@ def test_queued_puts_carry_their_success_steps_in_the_same_statement(
     lock = state.lock("apply")
     apply_id = state.journal_begin(lock, plan="sha256:p", commit="c0ffee", who="ci@runner")
     first, rest = _batch_of(
-        state._puts,
+        state._writes,
         state_dsn(tmp_path),
         "SELECT serial FROM meta FOR UPDATE",
         functools.partial(state.put_applied, lock, _resource(0), apply_id, "create"),
@@ -164,7 +164,7 @@ def test_queued_puts_carry_their_success_steps_in_the_same_statement(
         ],
     )
     assert first == ("ok", 1) and sorted(s for _, s in rest) == [2, 3, 4]
-    assert state._puts.split == 0
+    assert state._writes.split == 0
     state.journal_end(apply_id, "succeeded")
     (record,) = state.history()
     assert sorted((a.address, a.action, a.phase) for a in record.actions) == [
@@ -191,18 +191,69 @@ BARE = ResourceState(
 )
 
 
+def test_journal_steps_and_puts_queued_together_are_one_statement(
+    state: PostgresState, tmp_path: Path
+) -> None:
+    lock = state.lock("apply")
+    apply_id = state.journal_begin(lock, plan="sha256:p", commit="c0ffee", who="ci@runner")
+    first, rest = _batch_of(
+        state._writes,
+        state_dsn(tmp_path),
+        "SELECT serial FROM meta FOR UPDATE",
+        functools.partial(state.put, lock, _resource(0)),
+        [
+            functools.partial(
+                state.journal_action, apply_id, "cmdb.service.x", "create", "started"
+            ),
+            functools.partial(state.put_applied, lock, _resource(1), apply_id, "create"),
+            functools.partial(
+                state.journal_action, apply_id, "cmdb.service.y", "delete", "started"
+            ),
+            functools.partial(state.put, lock, _resource(2)),
+        ],
+    )
+    assert first == ("ok", 1)
+    assert rest == [("ok", None), ("ok", 2), ("ok", None), ("ok", 3)]  # serials in queue order
+    assert state._writes.split == 0
+    # a bad step among them: the batch is written again one by one, only its caller fails
+    first, rest = _batch_of(
+        state._writes,
+        state_dsn(tmp_path),
+        "SELECT serial FROM meta FOR UPDATE",
+        functools.partial(state.put, lock, _resource(3)),
+        [
+            functools.partial(
+                state.journal_action, apply_id + 7, "cmdb.service.z", "create", "started"
+            ),
+            functools.partial(state.put_applied, lock, _resource(4), apply_id, "update"),
+        ],
+    )
+    assert first == ("ok", 4) and rest[1] == ("ok", 5) and state._writes.split == 1
+    assert rest[0][0] == "error" and f"no apply {apply_id + 7}" in str(rest[0][1])
+    state.journal_end(apply_id, "succeeded")
+    (record,) = state.history()
+    assert sorted((a.address, a.action, a.phase) for a in record.actions) == [
+        ("cmdb.service.svc-001", "create", "succeeded"),
+        ("cmdb.service.svc-004", "update", "succeeded"),
+        ("cmdb.service.x", "create", "started"),
+        ("cmdb.service.y", "delete", "started"),
+    ]
+    snap = state.snapshot()
+    assert snap.serial == 5 and len(snap.resources) == 5
+
+
 def test_one_address_twice_in_a_batch_is_two_writes(state: PostgresState, tmp_path: Path) -> None:
     lock = state.lock("apply")
     same = [_resource(1, "twice"), _resource(2, "twice"), _resource(3)]
     first, rest = _batch_of(
-        state._puts,
+        state._writes,
         state_dsn(tmp_path),
         "SELECT serial FROM meta FOR UPDATE",
         lambda: state.put(lock, _resource(0)),
         [functools.partial(state.put, lock, r) for r in same],
     )
     assert first == ("ok", 1) and sorted(s for _, s in rest) == [2, 3, 4]
-    assert state._puts.split == 1  # the batch failed as a whole, then went one at a time
+    assert state._writes.split == 1  # the batch failed as a whole, then went one at a time
     snap = state.snapshot()
     assert snap.serial == 4 and len(snap.resources) == 3
     assert snap.resources["cmdb.service.twice"].id in ("id-1", "id-2")
@@ -222,7 +273,7 @@ def test_queued_puts_under_a_removed_lock_are_each_refused(
                 target=lambda: holder.extend(_in_threads([lambda: state.put(lock, _resource(0))]))
             )
             t1.start()
-            _wait_for(lambda: state._puts.busy, "the first write")
+            _wait_for(lambda: state._writes.busy, "the first write")
             assert other.unlock(lock.id) is not None  # spo state unlock, from elsewhere
             t2 = threading.Thread(
                 target=lambda: queued.extend(
@@ -232,7 +283,7 @@ def test_queued_puts_under_a_removed_lock_are_each_refused(
                 )
             )
             t2.start()
-            _wait_for(lambda: state._puts.queued == 4, "the queued writes")
+            _wait_for(lambda: state._writes.queued == 4, "the queued writes")
         t1.join(60)
         t2.join(60)
         assert [kind for kind, _ in queued] == ["error"] * 4
@@ -248,7 +299,7 @@ def test_a_bad_journal_step_fails_only_its_own_caller(state: PostgresState, tmp_
     lock = state.lock("apply")
     apply_id = state.journal_begin(lock, plan="sha256:p", commit="c0ffee", who="ci@runner")
     first, rest = _batch_of(
-        state._steps,
+        state._writes,
         state_dsn(tmp_path),
         f"SELECT id FROM applies WHERE id = {apply_id} FOR UPDATE",
         lambda: state.journal_action(apply_id, "cmdb.service.a", "create", "started"),
@@ -260,12 +311,12 @@ def test_a_bad_journal_step_fails_only_its_own_caller(state: PostgresState, tmp_
     )
     assert first == ("ok", None)
     assert [kind for kind, _ in rest] == ["ok", "error", "ok"]
-    assert state._steps.split == 1
+    assert state._writes.split == 1
     error = rest[1][1]
     assert isinstance(error, SpoError) and f"no apply {apply_id + 99}" in str(error)
     # a batch of good steps is one statement
     _batch_of(
-        state._steps,
+        state._writes,
         state_dsn(tmp_path),
         f"SELECT id FROM applies WHERE id = {apply_id} FOR UPDATE",
         lambda: state.journal_action(apply_id, "cmdb.service.a", "create", "succeeded"),
@@ -274,7 +325,7 @@ def test_a_bad_journal_step_fails_only_its_own_caller(state: PostgresState, tmp_
             lambda: state.journal_action(apply_id, "cmdb.service.e", "delete", "started"),
         ],
     )
-    assert state._steps.split == 1
+    assert state._writes.split == 1
     state.journal_end(apply_id, "failed")
     (record,) = state.history()
     steps = sorted((a.address, a.action, a.phase, a.detail) for a in record.actions)
