@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -221,9 +222,18 @@ class Executor:
 
     # --- one action ---------------------------------------------------------------------------
     def _call(self, fn: Callable[[], Observed | None]) -> Observed | None:
-        retrying = Retrying(
-            stop=stop_after_attempt(self.retry.attempts),
-            wait=wait_exponential(multiplier=self.retry.initial, max=self.retry.maximum),
+        """``fn`` with the retry policy: a transient error is retried after ``initial``
+        seconds, then twice as long each time (at most ``maximum``), ``attempts`` in all."""
+        policy = self.retry
+        try:  # the first attempt without the retry machinery: most calls succeed at once
+            return fn()
+        except TransientProviderError:
+            if policy.attempts <= 1:
+                raise
+        time.sleep(min(policy.initial, policy.maximum))
+        retrying = Retrying(  # attempts 2.. (its first waits are those of attempt 2 on)
+            stop=stop_after_attempt(policy.attempts - 1),
+            wait=wait_exponential(multiplier=policy.initial * 2, max=policy.maximum),
             retry=retry_if_exception_type(TransientProviderError),
             reraise=True,
         )
