@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -140,13 +141,20 @@ class Executor:
         remaining = {addr: len(deps) for addr, deps in waits_on.items()}
         ready = deque(sorted(addr for addr, n in remaining.items() if n == 0))
         running: dict[Future[ActionResult], str] = {}
+        # finished actions, in the order they finish (a callback per action, instead of
+        # waiting on every running future at each completion)
+        done: queue.SimpleQueue[Future[ActionResult]] = queue.SimpleQueue()
         with ThreadPoolExecutor(max_workers=self._workers) as pool:
             while ready or running:
                 while ready and len(running) < self._workers:
                     addr = ready.popleft()
                     future = pool.submit(self._run_one, apply_id, by_address[addr], total)
                     running[future] = addr
-                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                    future.add_done_callback(done.put)
+                finished = [done.get()]
+                with contextlib.suppress(queue.Empty):
+                    while True:
+                        finished.append(done.get_nowait())
                 for future in finished:
                     addr = running.pop(future)
                     results[addr] = future.result()

@@ -174,6 +174,7 @@ def type_lookup(project: Project | None = None) -> Callable[[str, str], Resource
     declare them without a project)."""
     settings = project.config.providers if project is not None else None
 
+    @functools.cache  # asked for each resource planned and twice per action applied
     def lookup(provider: str, type_: str) -> ResourceType | None:
         try:
             given = None if settings is None else settings.get(provider, {})
@@ -365,7 +366,6 @@ def _execute(
     names = {a.provider for a in plan.changes()}
     types = type_lookup(project)
 
-    @functools.cache  # asked twice per action, from every thread
     def sensitive(provider: str, type_: str) -> frozenset[str]:
         spec = types(provider, type_)
         return spec.sensitive if spec else frozenset()
