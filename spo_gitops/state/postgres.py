@@ -20,8 +20,9 @@ serial only grows, by one per write, across every process and connection). The r
 (``put``, ``put_applied``) and the journal steps of concurrent threads are coalesced
 (``groupcommit``): one statement writes the rows of all the threads waiting at that moment,
 bumps the serial by the number of resources written and gives each its own serial; each thread
-returns once its row is committed, and the lock check applies to every resource written. The password of the DSN is never shown: errors name the
-redacted DSN.
+returns once its row is committed, and the lock check applies to every resource written. A
+batch that fails as a whole is written again row by row. The password of the DSN is never
+shown: errors name the redacted DSN.
 """
 
 from __future__ import annotations
