@@ -6,6 +6,10 @@ them, as they would on a new commit. Wall time is from the start of the first pr
 of the last, validation and compile included. The configurations alternate run by run
 (1, R, 1, R, ...), so that each ratio compares runs made under the same load.
 
+Beside the wall time: the CPU time of the runners, of the throwaway PostgreSQL server (its
+processes, read from /proc; not shown with --dsn) and of the whole machine (anything else
+running on it included), so that a run slowed by other work shows as such.
+
 Every run is checked: exactly one cmdb object per address, the same objects (type, name,
 properties) as the first single-runner run, and a state whose serial counts one write per
 resource.
@@ -18,6 +22,7 @@ on 127.0.0.1, fsync off). Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import subprocess
@@ -60,15 +65,38 @@ def _machine_cpu() -> float:
     return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def _server_cpu(data: Path | None) -> float | None:
+    """CPU seconds of the throwaway server started here: the postmaster, the backends it has
+    reaped (their time is added to its children's) and those still running; None for a server
+    given with --dsn."""
+    if data is None:
+        return None
+    postmaster = int((data / "postmaster.pid").read_text().split()[0])
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it exited meanwhile
+            continue
+        if int(entry.name) == postmaster:
+            total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+        elif int(fields[1]) == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _runner_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
-CPU: dict[int, list[tuple[float, float]]] = {}  # runners -> (runner CPU s, machine CPU s) per run
+# runners -> (runner CPU s, machine CPU s, server CPU s or None) per run
+CPU: dict[int, list[tuple[float, float, float | None]]] = {}
 
 
-def run(root: Path, dsn: str, runners: int) -> tuple[float, Objects, int, int]:
+def run(root: Path, dsn: str, runners: int, data: Path | None) -> tuple[float, Objects, int, int]:
     """One reconcile from empty: wall time, the cmdb's objects, the state's serial and size."""
     (root / ".spo" / "validated.json").unlink(missing_ok=True)
     env = {
@@ -83,17 +111,36 @@ def run(root: Path, dsn: str, runners: int) -> tuple[float, Objects, int, int]:
         if runners == 1
         else [[*base, "--partition", f"shard:{i}/{runners}"] for i in range(runners)]
     )
-    start, runner_cpu, machine_cpu = time.perf_counter(), _runner_cpu(), _machine_cpu()
-    procs = [
-        subprocess.Popen(c, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for c in commands
-    ]
-    for proc in procs:
-        out, err = proc.communicate()
-        if proc.returncode != 0:
-            sys.exit(f"spo reconcile failed ({proc.returncode}):\n{out[-2000:]!r}\n{err[-2000:]!r}")
-    elapsed = time.perf_counter() - start
-    CPU.setdefault(runners, []).append((_runner_cpu() - runner_cpu, _machine_cpu() - machine_cpu))
+    # each runner writes to files of its own, as a CI job writes its log: a pipe that is not
+    # read while another runner is waited for fills up and stops its writer (a plan of 5,000
+    # actions is more than a pipe holds), which would run the runners one after the other
+    with contextlib.ExitStack() as files:
+        logs = [
+            (
+                files.enter_context(tempfile.TemporaryFile()),
+                files.enter_context(tempfile.TemporaryFile()),
+            )
+            for _ in commands
+        ]
+        server_cpu = _server_cpu(data)
+        start, runner_cpu, machine_cpu = time.perf_counter(), _runner_cpu(), _machine_cpu()
+        procs = [
+            subprocess.Popen(c, cwd=root, env=env, stdout=out, stderr=err)
+            for c, (out, err) in zip(commands, logs, strict=True)
+        ]
+        codes = [proc.wait() for proc in procs]
+        elapsed = time.perf_counter() - start
+        for code, (out, err) in zip(codes, logs, strict=True):
+            if code != 0:
+                out.seek(0)
+                err.seek(0)
+                tails = out.read()[-2000:], err.read()[-2000:]
+                sys.exit(f"spo reconcile failed ({code}):\n{tails[0]!r}\n{tails[1]!r}")
+        machine_cpu = _machine_cpu() - machine_cpu
+        time.sleep(0.2)  # the backends of the runners' connections exit after them
+        after = _server_cpu(data)
+    server = None if after is None or server_cpu is None else after - server_cpu
+    CPU.setdefault(runners, []).append((_runner_cpu() - runner_cpu, machine_cpu, server))
     with psycopg.connect(env["BENCH_CMDB_DSN"]) as conn:
         rows = conn.execute("SELECT type, name, properties FROM ci").fetchall()
     with psycopg.connect(env["BENCH_STATE_DSN"]) as conn:
@@ -121,6 +168,7 @@ def main() -> None:
 
         server = start_server()
         dsn = server.url()
+    data = server.root / "data" if server is not None else None
     times: dict[int, list[float]] = {1: [], args.runners: []}
     ratios: list[float] = []
     try:
@@ -132,7 +180,7 @@ def main() -> None:
             reference: Objects | None = None
             for _ in range(args.repeat):
                 for runners in (1, args.runners):
-                    elapsed, objects, serial, count = run(root, dsn, runners)
+                    elapsed, objects, serial, count = run(root, dsn, runners, data)
                     reference = reference if reference is not None else objects
                     if len(objects) != args.resources or objects != reference:
                         sys.exit(f"{runners} runner(s): not the objects of a single run")
@@ -145,18 +193,33 @@ def main() -> None:
         if server is not None:
             server.stop()
     head = f"{'runners':>7}  {'resources':>9}  {'wall (best) s':>13}  {'resources/s':>11}"
-    print(head + f"  {'runner CPU s':>12}  {'machine CPU s':>13}  {'cores busy':>10}")
+    print(
+        head + f"  {'runner CPU s':>12}  {'server CPU s':>12}  {'machine CPU s':>13}"
+        f"  {'cores busy':>10}"
+    )
     for runners, measured in times.items():
         best = min(measured)
-        runner, machine = CPU[runners][measured.index(best)]
+        runner, machine, served = CPU[runners][measured.index(best)]
+        shown = "" if served is None else f"{served:.2f}"
         print(
             f"{runners:>7}  {args.resources:>9,}  {best:>13.2f}  {args.resources / best:>11,.0f}"
-            f"  {runner:>12.2f}  {machine:>13.2f}  {machine / best:>10.2f}"
+            f"  {runner:>12.2f}  {shown:>12}  {machine:>13.2f}  {machine / best:>10.2f}"
         )
     print(
-        f"cores on this machine: {os.cpu_count()} (machine CPU: runners, the PostgreSQL server and"
-        " anything else running; cores busy = machine CPU / wall)"
+        f"cores on this machine: {os.cpu_count()} (server CPU: the throwaway PostgreSQL server's"
+        " processes; machine CPU: runners, the server and anything else running; cores busy ="
+        " machine CPU / wall)"
     )
+    for runners, runs in CPU.items():
+        print(
+            f"{runners} runner(s), run by run: "
+            + ", ".join(
+                f"{wall:.2f} s wall, {r:.2f} s runner CPU"
+                + ("" if served is None else f", {served:.2f} s server CPU")
+                + f", {m:.2f} s machine CPU"
+                for wall, (r, m, served) in zip(times[runners], runs, strict=True)
+            )
+        )
     shown = ", ".join(f"{r:.2f}x" for r in ratios)
     print(f"speed-up of {args.runners} runners over 1, run by run: {shown}")
     print(f"best against best: {min(times[1]) / min(times[args.runners]):.2f}x (target >= 1.5x)")

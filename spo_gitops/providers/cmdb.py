@@ -5,7 +5,9 @@ One table ``ci`` holds every item: type, id (a uuid4), name (unique per type), p
 and timestamps. ``create`` is an upsert on (type, name) (``INSERT ... ON CONFLICT (type, name) DO
 UPDATE ... RETURNING id``, the same statement on both databases), so an item a crashed apply left
 behind is adopted, never duplicated; ``read_many`` reads up to 500 ids per query (the refresh
-path). Each thread gets its own connection. SQLite runs in WAL mode with a busy timeout, and a
+path). Each thread gets its own connection; on PostgreSQL the creates of concurrent threads are
+coalesced into one multi-row upsert (``groupcommit``), each thread returning once its own item
+is committed. SQLite runs in WAL mode with a busy timeout, and a
 database that stays locked raises :class:`TransientProviderError` so that apply retries; with
 PostgreSQL a lost connection, a deadlock or a serialization failure is transient.
 
@@ -33,6 +35,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from spo_gitops import jsonio
+from spo_gitops.groupcommit import GroupCommit
 from spo_gitops.models.common import NAME_PATTERN, PARTY_TYPES, STAGES
 from spo_gitops.models.metrics import UNITS
 from spo_gitops.providers.base import (
@@ -221,6 +224,12 @@ CREATE TABLE IF NOT EXISTS ci (
     UNIQUE (type, name)
 )
 """
+_CREATE = (
+    "INSERT INTO ci (type, id, name, properties, created, updated) VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (type, name) DO UPDATE"
+    " SET properties = excluded.properties, updated = excluded.updated"
+    " RETURNING id"
+)
 _CHUNK = 500  # ids per SELECT ... IN (...): well below SQLite's limit on host parameters
 _BUSY_TIMEOUT_S = 10.0
 Row = tuple[Any, ...]
@@ -262,6 +271,11 @@ class Store:
     def setup(self) -> None:
         """Create the table when it is missing."""
         self.execute(_SCHEMA)
+
+    def create(self, row: Row) -> str:
+        """Upsert one item by (type, name): ``row`` is (type, id, name, properties, created,
+        updated); returns the id it has (the existing item's, when there is one)."""
+        return str(self.execute(_CREATE, row)[0][0])
 
     def errors(self, operation: str) -> AbstractContextManager[None]:
         raise NotImplementedError
@@ -323,6 +337,25 @@ class PostgresStore(Store):
         super().__init__()
         self.url = url
         self.where = redact_dsn(url)
+        self._creates = GroupCommit(self._create_many, super().create)
+
+    def create(self, row: Row) -> str:
+        return self._creates.submit(row)
+
+    def _create_many(self, rows: Sequence[Row]) -> list[str]:
+        found = {  # the rows as one JSON array: one parameter for the batch
+            (t, n): i
+            for t, n, i in self.execute(
+                "INSERT INTO ci (type, id, name, properties, created, updated)"
+                " SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5"
+                " FROM jsonb_array_elements(?::jsonb) AS r"
+                " ON CONFLICT (type, name) DO UPDATE"
+                " SET properties = excluded.properties, updated = excluded.updated"
+                " RETURNING type, name, id",
+                (jsonio.dumps(rows, separators=(",", ":")),),
+            )
+        }
+        return [str(found[row[0], row[2]]) for row in rows]
 
     def _open(self) -> Any:
         import psycopg
@@ -476,16 +509,9 @@ class CmdbProvider(Provider):
         self.check_properties(type_, name, properties)
         data = _dumps(properties)
         now = _now()
-        rows = self._run(
-            "create",
-            "INSERT INTO ci (type, id, name, properties, created, updated)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (type, name) DO UPDATE"
-            " SET properties = excluded.properties, updated = excluded.updated"
-            " RETURNING id",
-            (type_, str(uuid.uuid4()), name, data, now, now),
-        )
-        return Observed(rows[0][0], name, json.loads(data))
+        with self.store.errors("create"):
+            id_ = self.store.create((type_, str(uuid.uuid4()), name, data, now, now))
+        return Observed(id_, name, json.loads(data))
 
     def update(self, type_: str, id_: str, name: str, properties: Mapping[str, Any]) -> Observed:
         self.check_properties(type_, name, properties)

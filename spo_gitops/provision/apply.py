@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -139,13 +141,20 @@ class Executor:
         remaining = {addr: len(deps) for addr, deps in waits_on.items()}
         ready = deque(sorted(addr for addr, n in remaining.items() if n == 0))
         running: dict[Future[ActionResult], str] = {}
+        # finished actions, in the order they finish (a callback per action, instead of
+        # waiting on every running future at each completion)
+        done: queue.SimpleQueue[Future[ActionResult]] = queue.SimpleQueue()
         with ThreadPoolExecutor(max_workers=self._workers) as pool:
             while ready or running:
                 while ready and len(running) < self._workers:
                     addr = ready.popleft()
                     future = pool.submit(self._run_one, apply_id, by_address[addr], total)
                     running[future] = addr
-                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                    future.add_done_callback(done.put)
+                finished = [done.get()]
+                with contextlib.suppress(queue.Empty):
+                    while True:
+                        finished.append(done.get_nowait())
                 for future in finished:
                     addr = running.pop(future)
                     results[addr] = future.result()
@@ -205,7 +214,7 @@ class Executor:
         secrets = self._secrets(action)
         try:
             with self._slots.get(action.provider) or contextlib.nullcontext():
-                self._carry_out(action, secrets)
+                journaled = self._carry_out(apply_id, action, secrets)
         except Exception as e:
             # a ProviderError says what failed; anything else is a provider bug: record it and
             # keep the rest of the apply going. An error may quote the request: redact it.
@@ -214,15 +223,25 @@ class Executor:
             self.state.journal_action(apply_id, action.address, action.action, "failed", detail)
             self._tick(total, action.address)
             return ActionResult(action.address, action.action, "failed", detail)
-        self.state.journal_action(apply_id, action.address, action.action, "succeeded")
+        if not journaled:
+            self.state.journal_action(apply_id, action.address, action.action, "succeeded")
         self._tick(total, action.address)
         return ActionResult(action.address, action.action, "succeeded")
 
     # --- one action ---------------------------------------------------------------------------
     def _call(self, fn: Callable[[], Observed | None]) -> Observed | None:
-        retrying = Retrying(
-            stop=stop_after_attempt(self.retry.attempts),
-            wait=wait_exponential(multiplier=self.retry.initial, max=self.retry.maximum),
+        """``fn`` with the retry policy: a transient error is retried after ``initial``
+        seconds, then twice as long each time (at most ``maximum``), ``attempts`` in all."""
+        policy = self.retry
+        try:  # the first attempt without the retry machinery: most calls succeed at once
+            return fn()
+        except TransientProviderError:
+            if policy.attempts <= 1:
+                raise
+        time.sleep(min(policy.initial, policy.maximum))
+        retrying = Retrying(  # attempts 2.. (its first waits are those of attempt 2 on)
+            stop=stop_after_attempt(policy.attempts - 1),
+            wait=wait_exponential(multiplier=policy.initial * 2, max=policy.maximum),
             retry=retry_if_exception_type(TransientProviderError),
             reraise=True,
         )
@@ -234,7 +253,9 @@ class Executor:
             raise ProviderError(f"provider {name!r} is not configured")
         return provider
 
-    def _carry_out(self, action: Action, secrets: Secrets) -> None:
+    def _carry_out(self, apply_id: int, action: Action, secrets: Secrets) -> bool:
+        """The provider's calls and the state's write; True when the state's write also
+        journaled the action's success (a create, update or replace: ``put_applied``)."""
         provider = self._provider(action.provider)
         if action.action == "delete":
             if action.protected:
@@ -243,7 +264,7 @@ class Executor:
             id_ = action.id
             self._call(lambda: provider.delete(action.type, id_))
             self.state.remove(self.lock, action.address)
-            return
+            return False
         res = self.desired.get(action.address)
         if res is None:
             raise ProviderError(f"{action.address} is in the plan but not in the catalog")
@@ -258,7 +279,7 @@ class Executor:
             observed = self._call(lambda: provider.update(action.type, id_, action.name, props))
         assert observed is not None
         secret = self.sensitive(action.provider, action.type)
-        self.state.put(
+        self.state.put_applied(
             self.lock,
             ResourceState(
                 address=action.address,
@@ -273,4 +294,7 @@ class Executor:
                 updated=_now(),
                 depends_on=action.depends_on,
             ),
+            apply_id,
+            action.action,
         )
+        return True

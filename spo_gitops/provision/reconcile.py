@@ -6,6 +6,7 @@ Side effects live here and in the providers and state backends; ``plan.plan`` st
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import os
 import socket
@@ -173,6 +174,7 @@ def type_lookup(project: Project | None = None) -> Callable[[str, str], Resource
     declare them without a project)."""
     settings = project.config.providers if project is not None else None
 
+    @functools.cache  # asked for each resource planned and twice per action applied
     def lookup(provider: str, type_: str) -> ResourceType | None:
         try:
             given = None if settings is None else settings.get(provider, {})

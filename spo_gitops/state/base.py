@@ -150,6 +150,17 @@ class StateBackend(ABC):
     def remove(self, lock: LockInfo, address: str) -> int:
         """Forget a resource; returns the new serial."""
 
+    def put_applied(
+        self, lock: LockInfo, resource: ResourceState, apply_id: int, action: str
+    ) -> int:
+        """``put``, then the "succeeded" step of ``action`` on the resource in the journal of
+        apply ``apply_id``: what apply writes once an action succeeded. A backend may write
+        both in one statement (PostgreSQL does); either way nothing is journaled when the put
+        is refused. Returns the new serial."""
+        serial = self.put(lock, resource)
+        self.journal_action(apply_id, resource.address, action, "succeeded")
+        return serial
+
     # --- journal ------------------------------------------------------------------------------
     @abstractmethod
     def journal_begin(self, lock: LockInfo, *, plan: str, commit: str, who: str) -> int:

@@ -15,9 +15,14 @@ until it exits, and its writes are refused from then on (each write checks the r
 
 Transactions run on a small pool of connections per instance (``POOL_SIZE``; the first one
 checks and migrates the schema), so that the threads of an apply do not wait in line for one
-connection; every write is one transaction that bumps ``meta.serial`` (a row lock, so the
-serial only grows, by one per write, across every process and connection). The password of
-the DSN is never shown: errors name the redacted DSN.
+connection; every write is one statement that bumps ``meta.serial`` (a row lock, so the
+serial only grows, by one per write, across every process and connection). The resource writes
+(``put``, ``put_applied``) and the journal steps of concurrent threads are coalesced
+(``groupcommit``): one statement writes the rows of all the threads waiting at that moment,
+bumps the serial by the number of resources written and gives each its own serial; each thread
+returns once its row is committed, and the lock check applies to every resource written. A
+batch that fails as a whole is written again row by row. The password of the DSN is never
+shown: errors name the redacted DSN.
 """
 
 from __future__ import annotations
@@ -27,13 +32,15 @@ import hashlib
 import re
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from spo_gitops import jsonio
 from spo_gitops.errors import SpoError
 from spo_gitops.extras import guard
+from spo_gitops.groupcommit import GroupCommit
 from spo_gitops.state.base import GLOBAL, LockInfo, Phase, ResourceState
 from spo_gitops.state.sql import LockNotHeldError, SqlState, now
 
@@ -139,6 +146,14 @@ class StateDatabaseError(SpoError, OSError):
     """The state database cannot be reached, read or written."""
 
 
+Step = tuple[
+    int, str, str, str, str, str
+]  # a journal row: apply, address, action, phase, at, detail
+# what the writes of concurrent threads are grouped from: (lock, columns, None) a put,
+# (lock, columns, step) a put and its success step, (None, None, step) a journal step alone
+_Write = tuple[LockInfo | None, tuple[Any, ...] | None, Step | None]
+
+
 def _key(*parts: str) -> int:
     """A signed 64-bit advisory lock key."""
     digest = hashlib.sha256("\0".join(("spo-state", *parts)).encode()).digest()
@@ -172,6 +187,7 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
         self._pool = threading.Condition()
         self._idle: list[psycopg.Connection[Any]] = []
         self._opened = 0  # connections of the pool, idle or in use
+        self._writes = GroupCommit(self._write_many, self._write_one)
 
     # --- connection and transactions ----------------------------------------------------------
     def _fail(self, e: BaseException) -> StateDatabaseError:
@@ -354,20 +370,101 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
             raise LockNotHeldError(f"state write refused: lock {lock.id} is not held")
         return int(row[0])
 
-    def put(self, lock: LockInfo, resource: ResourceState) -> int:
+    # a batch of puts under one lock: the lock check, the writes, the serial bumped by their
+    # number and the "succeeded" steps of the writes that carry one, in one statement; the
+    # writes of the batch take the serials up to the one returned. The rows travel as one
+    # JSON array (one parameter, encoded by the C encoder; psycopg's array dumpers escape each
+    # element in Python).
+    _PUT_MANY = (
+        "WITH held AS (SELECT 1 FROM locks WHERE scope = %s AND id = %s), "
+        "bumped AS (UPDATE meta SET serial = serial + %s WHERE EXISTS (SELECT 1 FROM held) "
+        "RETURNING serial), "
+        "written AS (INSERT INTO resources (address, provider, type, name, id, properties, "
+        "hash, entity, protected, updated, depends_on) "
+        "SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->5, r->>6, r->>7, (r->>8)::boolean, "
+        "r->>9, r->10 FROM jsonb_array_elements(%s::jsonb) AS r "
+        "WHERE EXISTS (SELECT 1 FROM bumped) "
+        "ON CONFLICT (address) DO UPDATE SET provider = excluded.provider, "
+        "type = excluded.type, name = excluded.name, id = excluded.id, "
+        "properties = excluded.properties, hash = excluded.hash, "
+        "entity = excluded.entity, protected = excluded.protected, "
+        "updated = excluded.updated, depends_on = excluded.depends_on RETURNING 1), "
+        "steps AS (INSERT INTO apply_actions (apply_id, address, action, phase, at, detail) "
+        "SELECT (s->>0)::bigint, s->>1, s->>2, s->>3, s->>4, s->>5 "
+        "FROM jsonb_array_elements(%s::jsonb) AS s WHERE EXISTS (SELECT 1 FROM bumped)) "
+        "SELECT serial FROM bumped"
+    )
+
+    @staticmethod
+    def _row(resource: ResourceState) -> tuple[Any, ...]:
+        """The resource's columns, its JSON columns as plain data."""
         r = resource
-        properties, depends_on = self._encode(r)
+        return (
+            *(r.address, r.provider, r.type, r.name, r.id, r.properties, r.hash, r.entity),
+            *(r.protected, r.updated or now(), list(r.depends_on)),
+        )
+
+    def put(self, lock: LockInfo, resource: ResourceState) -> int:
+        return self._put(lock, resource, None)
+
+    def put_applied(
+        self, lock: LockInfo, resource: ResourceState, apply_id: int, action: str
+    ) -> int:
+        step = (apply_id, resource.address, action, "succeeded", now(), "")
+        return self._put(lock, resource, step)
+
+    def _put(self, lock: LockInfo, resource: ResourceState, step: Step | None) -> int:
         with self._lock_guard:
             held = lock.id in self._held
-        values = (r.address, r.provider, r.type, r.name, r.id, properties, r.hash, r.entity)
-        with self._statement() as conn:
-            if not held:
+        if not held:  # refused before anything is queued, with the reason
+            with self._statement() as conn:
                 self._check_lock(conn, lock)
+        serial = self._writes.submit((lock, self._row(resource), step))
+        assert serial is not None
+        return serial
+
+    def _write_one(self, item: _Write) -> int | None:
+        lock, values, step = item
+        if lock is None or values is None:  # a journal step alone
+            assert step is not None
+            self._journal_one(step)
+            return None
+        stored = (*values[:5], Jsonb(values[5]), *values[6:10], Jsonb(values[10]))
+        with self._statement() as conn:
+            row = conn.execute(self._PUT, (lock.scope, lock.id, *stored)).fetchone()
+            serial = self._written(conn, lock, row)
+        if step is not None:
+            self._journal_one(step)
+        return serial
+
+    def _write_many(self, items: Sequence[_Write]) -> list[int | None]:
+        """A batch of puts (with or without their success steps) and journal steps alone: one
+        statement. The puts must be under one lock; the serials go to them in order."""
+        steps = [step for _, _, step in items if step is not None]
+        puts = [(lock, values) for lock, values, _ in items if lock is not None]
+        if not puts:
+            self._journal_many(steps)
+            return [None] * len(items)
+        lock = puts[0][0]
+        if any(other is not lock and other != lock for other, _ in puts):
+            raise ValueError("writes under different locks: one at a time")
+        rows = jsonio.dumps([values for _, values in puts], separators=(",", ":"))
+        with self._statement() as conn:
             row = conn.execute(
-                self._PUT,
-                (lock.scope, lock.id, *values, r.protected, r.updated or now(), depends_on),
+                self._PUT_MANY,
+                (lock.scope, lock.id, len(puts), rows, jsonio.dumps(steps, separators=(",", ":"))),
             ).fetchone()
-            return self._written(conn, lock, row)
+        if row is None:  # the lock is not held: nothing was written (as when an address is
+            raise ValueError("the batch was not written: one at a time")  # in it twice)
+        serial = int(row[0]) - len(puts)
+        out: list[int | None] = []
+        for lock_of, _, _ in items:
+            if lock_of is None:
+                out.append(None)
+            else:
+                serial += 1
+                out.append(serial)
+        return out
 
     def remove(self, lock: LockInfo, address: str) -> int:
         with self._lock_guard:
@@ -430,14 +527,26 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
     def journal_action(
         self, apply_id: int, address: str, action: str, phase: Phase, detail: str = ""
     ) -> None:
+        self._writes.submit((None, None, (apply_id, address, action, phase, now(), detail)))
+
+    def _journal_one(self, step: Step) -> None:
         try:
             with self._statement() as conn:  # one statement: its own transaction
                 conn.execute(
                     "INSERT INTO apply_actions (apply_id, address, action, phase, at, detail) "
                     "VALUES (%s, %s, %s, %s, %s, %s)",
-                    (apply_id, address, action, phase, now(), detail),
+                    step,
                 )
         except StateDatabaseError as e:
             if isinstance(e.__context__, psycopg.errors.ForeignKeyViolation):
-                raise self._no_apply(apply_id) from None
+                raise self._no_apply(step[0]) from None
             raise
+
+    def _journal_many(self, steps: Sequence[Step]) -> None:
+        with self._statement() as conn:  # one statement for the batch: all or nothing
+            conn.execute(
+                "INSERT INTO apply_actions (apply_id, address, action, phase, at, detail) "
+                "SELECT (s->>0)::bigint, s->>1, s->>2, s->>3, s->>4, s->>5 "
+                "FROM jsonb_array_elements(%s::jsonb) AS s",
+                (jsonio.dumps(steps, separators=(",", ":")),),
+            )

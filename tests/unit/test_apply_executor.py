@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -176,3 +177,47 @@ def test_no_retry_for_permanent_errors(tmp_path: Path) -> None:
     assert [r.outcome for r in results] == ["failed"]
     assert provider.calls.count(("create", "db")) == 1
     assert "refused by the registry" in results[0].detail
+
+
+def _apply_with(
+    tmp_path: Path, provider: FaultyCmdb, policy: RetryPolicy
+) -> tuple[list[Any], float]:
+    """Apply one create under ``policy``: the results and the seconds it took."""
+    state = SqliteState(tmp_path / "state.db")
+    desired = [service("db")]
+    the_plan = plan(desired, state.snapshot(), None, types=type_lookup(), commit=None)
+    lock = state.lock("apply")
+    try:
+        apply_id = state.journal_begin(lock, plan="p", commit="", who="test")
+        executor = Executor(
+            the_plan,
+            {r.address: r for r in desired},
+            state,
+            lock,
+            {"cmdb": provider},
+            sensitive=lambda p, t: frozenset(),
+            retry=policy,
+        )
+        start = time.monotonic()
+        results = executor.run(apply_id, set())
+        return results, time.monotonic() - start
+    finally:
+        state.release(lock)
+
+
+def test_retries_wait_as_the_policy_says(tmp_path: Path) -> None:
+    provider = FaultyCmdb(tmp_path)
+    provider.transient = {"db": 2}
+    results, waited = _apply_with(tmp_path, provider, RetryPolicy(3, initial=0.2, maximum=0.3))
+    assert [r.outcome for r in results] == ["succeeded"]
+    assert provider.calls.count(("create", "db")) == 3
+    assert 0.5 <= waited < 5  # 0.2 s, then 0.4 s capped at 0.3 s
+
+
+def test_a_single_attempt_policy_does_not_retry(tmp_path: Path) -> None:
+    provider = FaultyCmdb(tmp_path)
+    provider.transient = {"db": 1}
+    results, waited = _apply_with(tmp_path, provider, RetryPolicy(attempts=1, initial=5))
+    assert [r.outcome for r in results] == ["failed"]
+    assert "database is busy" in results[0].detail
+    assert provider.calls.count(("create", "db")) == 1 and waited < 5

@@ -372,6 +372,9 @@ def test_puts_and_journal_writes_from_many_threads_all_land(state: StateBackend)
             for i in range(200):
                 address = f"cmdb.service.t{k}-{i}"
                 state.journal_action(apply_id, address, "create", "started")
+                if k % 2:
+                    serials.append(state.put_applied(lock, res(f"t{k}-{i}"), apply_id, "create"))
+                    continue
                 serials.append(state.put(lock, res(f"t{k}-{i}")))
                 state.journal_action(apply_id, address, "create", "succeeded")
         except BaseException as e:  # reported below
@@ -390,6 +393,37 @@ def test_puts_and_journal_writes_from_many_threads_all_land(state: StateBackend)
     assert sorted(serials) == list(range(1, 2001))  # no two writes saw the same serial
     (record,) = state.history()
     assert len(record.actions) == 4000 and record.serial_after == 2000
+    phases: dict[str, list[str]] = {}
+    for a in record.actions:
+        phases.setdefault(a.address, []).append(a.phase)
+    assert len(phases) == 2000
+    assert all(p == ["started", "succeeded"] for p in phases.values())  # each in its order
+
+
+def test_put_applied_writes_the_resource_and_journals_its_success(state: StateBackend) -> None:
+    lock = state.lock("apply")
+    apply_id = state.journal_begin(lock, plan="p", commit="c", who="me")
+    state.journal_action(apply_id, "cmdb.service.a", "create", "started")
+    assert state.put_applied(lock, res("a"), apply_id, "create") == 1
+    state.journal_action(apply_id, "cmdb.service.b", "update", "started")
+    assert state.put_applied(lock, res("b", id="id-b2"), apply_id, "update") == 2
+    state.journal_action(apply_id, "cmdb.service.c", "create", "started")
+    assert state.unlock(lock.id) == lock  # force-removed: the write and its step are refused
+    with pytest.raises(SpoError, match="not held"):
+        state.put_applied(lock, res("c"), apply_id, "create")
+    state.journal_end(apply_id, "failed")
+    snap = state.snapshot()
+    assert snap.serial == 2 and sorted(snap.resources) == ["cmdb.service.a", "cmdb.service.b"]
+    assert snap.resources["cmdb.service.b"].id == "id-b2"
+    (record,) = state.history()
+    assert [(a.address, a.action, a.phase) for a in record.actions] == [
+        ("cmdb.service.a", "create", "started"),
+        ("cmdb.service.a", "create", "succeeded"),
+        ("cmdb.service.b", "update", "started"),
+        ("cmdb.service.b", "update", "succeeded"),
+        ("cmdb.service.c", "create", "started"),
+    ]
+    assert (record.serial_before, record.serial_after) == (0, 2)
 
 
 def test_partition_scopes_lock_independently_and_the_global_lock_excludes_them(
