@@ -37,6 +37,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
+from installed import as_installed  # noqa: E402
 from reconcile import write_catalog  # noqa: E402  (benchmarks/reconcile.py)
 
 SPO = [sys.executable, "-m", "spo_gitops.cli.main"]
@@ -161,6 +162,7 @@ def main() -> None:
         "--dsn", help="postgresql:// URL of an existing server (default: start a throwaway one)"
     )
     args = parser.parse_args()
+    as_installed()
     server = None
     dsn = args.dsn
     if dsn is None:
