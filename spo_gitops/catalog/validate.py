@@ -8,11 +8,13 @@ import marshal
 import os
 import pickle
 import signal
+import struct
 import sys
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from spo_gitops.catalog import files, heap
 from spo_gitops.catalog.agreements import agreement_checks
@@ -39,7 +41,7 @@ from spo_gitops.review.lifecycle import check_trail as approval_trail
 LoadProgress = Callable[[int, int], None]
 PARALLEL_FROM = 300  # files; below this, starting workers costs more than it saves
 PARALLEL_MAX = 8  # worker processes at most, the parent included
-_CHUNK = 64  # files between two progress reports
+_CHUNK = 64  # files per chunk of work, and between two progress reports
 # Workers are forked, which is safe on Linux; elsewhere (macOS forbids forking a process that
 # may have touched its system frameworks) the files are loaded in one process.
 _FORKS = sys.platform.startswith("linux")
@@ -114,19 +116,15 @@ def _load_share(
     limits: Limits,
     progress: LoadProgress | None,
     providers: ProviderSettings | None,
-    scale: int = 1,
 ) -> Loaded:
-    """The files ``items[i]`` for i in ``share``, in that order; ``progress`` is told the count
-    times ``scale`` (the processes loading their shares at the same pace)."""
+    """The files ``items[i]`` for i in ``share``, in that order, in this process."""
     out: Loaded = []
-    total = len(items)
     for n, i in enumerate(share, 1):
-        fs, display = items[i]
-        out.append(_load_one(fs, display, limits, providers))
+        out.append(_load_one(*items[i], limits, providers))
         if progress and n % _CHUNK == 0:
-            progress(min(n * scale, total), total)
+            progress(n, len(share))
     if progress:
-        progress(min(len(share) * scale, total), total)
+        progress(len(share), len(share))
     return out
 
 
@@ -137,89 +135,141 @@ def _load_shared(
     progress: LoadProgress | None,
     providers: ProviderSettings | None,
 ) -> Loaded:
-    """Every ``workers``-th file from offset k is loaded by forked process k; the parent is
-    process 0. Forking shares the parent's imports and file list without pickling anything; each
-    child sends back its documents (plain data: their models are rebuilt on use) and findings
-    through a pipe (:func:`_packed`), and exits. A child that fails, dies or sends something
-    unreadable costs time, not results: its share is loaded again here."""
-    shares = [range(k, len(items), workers) for k in range(workers)]
-    children: list[_Child | None] = []
+    """The files in chunks, loaded by this process and ``workers - 1`` forked children, each
+    taking the next chunk as it is ready: the chunk numbers wait in a pipe, and a read of one
+    takes it for one process alone, so that a process slowed down (by the machine, or by the
+    work of taking the others' results) takes fewer. Forking shares the imports and the file
+    list without pickling anything. Each child writes each chunk it loaded to a file of its own
+    (:func:`_packed`: the documents' plain data through marshal) and exits; this process reads
+    them between its own chunks. A chunk a child does not deliver (it failed, died or wrote
+    something unreadable) costs time, not results: it is loaded here."""
+    size = max(_CHUNK, -(-len(items) // _MAX_CHUNKS))
+    chunks = [range(i, min(i + size, len(items))) for i in range(0, len(items), size)]
+    read, write = os.pipe()
     try:
-        children += [_fork_share(items, shares[k], limits, providers) for k in range(1, workers)]
-        results = [_load_share(items, shares[0], limits, progress, providers, scale=workers)]
-        for child, share in zip(children, shares[1:], strict=True):
-            got = _collect(child, len(share))
-            # a child that failed: its share is loaded here
-            results.append(
-                _load_share(items, share, limits, None, providers) if got is None else got
-            )
+        os.write(write, b"".join(_TOKEN.pack(k) for k in range(len(chunks))))
+    finally:
+        os.close(write)  # a read past the last chunk number sees the end of the pipe
+    loaded: dict[int, Loaded] = {}
+    children: list[_Child] = []
+    try:
+        for _ in range(workers - 1):
+            child = _fork(items, chunks, read, limits, providers)
+            if child is not None:
+                children.append(child)
+        done = 0
+        while (k := _next_chunk(read)) is not None:
+            loaded[k] = [_load_one(*items[i], limits, providers) for i in chunks[k]]
+            for child in children:
+                _take(child, chunks, loaded)
+            if progress:
+                done = sum(len(chunks[k]) for k in loaded)
+                progress(done, len(items))
+        for child in children:
+            ok = _reap(child, kill=False)
+            _take(child, chunks, loaded)
+            if not ok or not child.finished:
+                child.failed = True
     except BaseException:
         for child in children:
             _reap(child, kill=True)
         raise
-    loaded: Loaded = [([], [])] * len(items)
-    for share, result in zip(shares, results, strict=True):
-        for i, file_loaded in zip(share, result, strict=True):
-            loaded[i] = file_loaded
+    finally:
+        os.close(read)
+        for child in children:
+            child.out.close()
+    out: Loaded = []
+    for k, chunk in enumerate(chunks):  # a chunk nobody delivered is loaded here
+        out.extend(loaded.get(k) or [_load_one(*items[i], limits, providers) for i in chunk])
     if progress:
         progress(len(items), len(items))
-    return loaded
+    return out
+
+
+_TOKEN = struct.Struct("<i")  # a chunk number in the pipe
+_RECORD = struct.Struct("<iq")  # a child's record: chunk number (-1: the last), payload size
+_MAX_CHUNKS = 16_000  # chunk numbers the pipe holds (64 KiB) before its writer would wait
+
+
+def _next_chunk(tokens: int) -> int | None:
+    token = os.read(tokens, _TOKEN.size)
+    return _TOKEN.unpack(token)[0] if len(token) == _TOKEN.size else None
 
 
 @dataclass
 class _Child:
     pid: int
-    pipe: int | None  # the read end, until it is closed
+    out: IO[bytes]  # where it writes its records; read here with pread
+    offset: int = 0  # where its next record starts
+    finished: bool = False  # its last record was read
+    failed: bool = False  # something it wrote was wrong: nothing more is taken from it
     reaped: bool = False
 
 
-def _fork_share(
+def _fork(
     items: Sequence[tuple[str, str]],
-    share: range,
+    chunks: list[range],
+    tokens: int,
     limits: Limits,
     providers: ProviderSettings | None,
 ) -> _Child | None:
-    read, write = os.pipe()
+    out = tempfile.TemporaryFile(prefix="spo-validate-")  # noqa: SIM115 (closed by the loader)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()  # what the parent buffered is written once, by the parent
     try:
         pid = os.fork()
     except OSError:
-        os.close(read)
-        os.close(write)
+        out.close()
         return None
     if pid:
-        os.close(write)
-        return _Child(pid, read)
-    # the child: load its share, send it, and leave without running the parent's exit handlers
+        return _Child(pid, out)
+    # the child: load chunks while there are any, write each, and leave without running the
+    # parent's exit handlers
     code = 1
     try:
-        os.close(read)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and reaps us
-        payload = _packed(_load_share(items, share, limits, None, providers))
-        with os.fdopen(write, "wb") as pipe:
-            pipe.write(payload)
+        fd = out.fileno()
+        while (k := _next_chunk(tokens)) is not None:
+            payload = _packed([_load_one(*items[i], limits, providers) for i in chunks[k]])
+            _write_all(fd, _RECORD.pack(k, len(payload)) + payload)
+        _write_all(fd, _RECORD.pack(-1, 0))
         code = 0
     finally:
         os._exit(code)
 
 
-def _collect(child: _Child | None, expected: int) -> Loaded | None:
-    """A child's share of ``expected`` files, or None when it could not be started or did not
-    deliver them all."""
-    if child is None or child.pipe is None:
-        return None
-    fd, child.pipe = child.pipe, None
-    with os.fdopen(fd, "rb") as pipe:
-        payload = pipe.read()
-    if not _reap(child, kill=False):
-        return None
-    try:
-        result = _unpacked(payload)
-    except Exception:  # a child killed mid-write sends a truncated stream
-        return None
-    return result if len(result) == expected else None
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _take(child: _Child, chunks: list[range], loaded: dict[int, Loaded]) -> None:
+    """Read the records the child has written completely since the last look."""
+    if child.failed or child.finished:
+        return
+    fd = child.out.fileno()
+    size = os.fstat(fd).st_size
+    while child.offset + _RECORD.size <= size:
+        k, length = _RECORD.unpack(os.pread(fd, _RECORD.size, child.offset))
+        if k == -1:
+            child.finished = True
+            return
+        start = child.offset + _RECORD.size
+        if start + length > size:
+            return  # still being written
+        try:
+            if not 0 <= k < len(chunks) or k in loaded:
+                raise ValueError("a chunk it was not given")
+            result = _unpacked(os.pread(fd, length, start))
+            if len(result) != len(chunks[k]):
+                raise ValueError("not the chunk's files")
+        except Exception:  # whatever it wrote, its chunks are loaded here
+            child.failed = True
+            return
+        loaded[k] = result
+        child.offset = start + length
 
 
 def _packed(loaded: Loaded) -> bytes:
@@ -249,13 +299,10 @@ def _unpacked(payload: bytes) -> Loaded:
     ]
 
 
-def _reap(child: _Child | None, *, kill: bool) -> bool:
+def _reap(child: _Child, *, kill: bool) -> bool:
     """Wait for a child (killing it first when asked); True when it exited with success."""
-    if child is None or child.reaped:
+    if child.reaped:
         return False
-    if child.pipe is not None:
-        os.close(child.pipe)
-        child.pipe = None
     try:
         if kill:
             os.kill(child.pid, signal.SIGKILL)

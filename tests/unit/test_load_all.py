@@ -110,3 +110,28 @@ def test_documents_whose_data_marshal_refuses_come_back_pickled() -> None:
         assert [f for _, f in back] == [f for _, f in loaded]
     with pytest.raises(ValueError):
         validate._unpacked(b"X" + packed[1:])
+
+
+def test_a_worker_that_sends_the_wrong_files_is_not_believed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    items = _items()
+    one = load_all(items, Limits(), 1)
+    parent = os.getpid()
+    real = validate._packed
+
+    def short(loaded: Any) -> bytes:  # a chunk with one file left out
+        return real(loaded[:-1] if os.getpid() != parent else loaded)
+
+    monkeypatch.setattr(validate, "_packed", short)
+    assert _shape(load_all(items, Limits(), 2)) == _shape(one)
+
+
+def test_progress_counts_up_to_every_file_with_more_workers_than_chunks() -> None:
+    items = _items()[:70]  # two chunks, four processes
+    seen: list[tuple[int, int]] = []
+    loaded = load_all(items, Limits(), 4, progress=lambda n, total: seen.append((n, total)))
+    assert _shape(loaded) == _shape(load_all(items, Limits(), 1))
+    assert seen[-1] == (70, 70)
+    assert [n for n, _ in seen] == sorted(n for n, _ in seen)
+    assert {total for _, total in seen} == {70}
