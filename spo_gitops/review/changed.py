@@ -208,6 +208,7 @@ class _File:
     display: str
     rel: str  # relative to the repository root
     docs: list[Document] = field(default_factory=list)
+    keys: list[EntityKey] = field(default_factory=list)  # (kind, name) per document
     refs: list[list[EntityKey]] = field(default_factory=list)  # per document
     loaded: bool = False  # parsed now (its own findings are known), not taken from the cache
 
@@ -334,8 +335,39 @@ def _from_cache(files: list[_File], changed: set[str], change: _Change) -> tuple
             continue
         hits += 1
         f.docs = _cached_docs(entries, f.display, f.path)
+        f.keys = [(e[3], e[4]) for e in entries]
         f.refs = [[(k, n) for k, n in e[5]] for e in entries]
     return hits, misses
+
+
+@dataclass
+class _Catalog:
+    """What the reach of a change is worked out from, gathered in one pass over the documents."""
+
+    services: list[tuple[Document, str, list[EntityKey]]]  # (document, name, references)
+    policies: list[tuple[Document, str]]  # (document, its file)
+    files_of_kind: dict[str, set[str]]  # kind -> the files holding one
+    entity_files: dict[str, str]  # "kind:name" -> the file of its first definition
+
+    @classmethod
+    def of(cls, files: list[_File]) -> _Catalog:
+        services: list[tuple[Document, str, list[EntityKey]]] = []
+        policies: list[tuple[Document, str]] = []
+        files_of_kind: dict[str, set[str]] = {}
+        entity_files: dict[str, str] = {}
+        for f in files:
+            display = f.display
+            for doc, (kind, name), refs in zip(f.docs, f.keys, f.refs, strict=True):
+                entity_files.setdefault(f"{kind}:{name}", display)
+                held = files_of_kind.get(kind)
+                if held is None:
+                    files_of_kind[kind] = held = set()
+                held.add(display)
+                if kind == "ServiceModel":
+                    services.append((doc, name, refs))
+                elif kind == "Policy":
+                    policies.append((doc, display))
+        return cls(services, policies, files_of_kind, entity_files)
 
 
 def _touched(files: list[_File], changed: list[_File], change: _Change, today: dt.date) -> set[str]:
@@ -356,8 +388,8 @@ def _touched(files: list[_File], changed: list[_File], change: _Change, today: d
             changed_refs.update(r for r in refs if r[0] == NAME)
 
     for f in changed:
-        for doc, refs in zip(f.docs, f.refs, strict=True):
-            note(doc.kind, doc.name, refs)
+        for (kind, name), refs in zip(f.keys, f.refs, strict=True):
+            note(kind, name, refs)
         for kind, name, refs in change.at_rev(f.rel, f.display):
             note(kind, name, refs)
     for rel in _deleted(
@@ -365,6 +397,7 @@ def _touched(files: list[_File], changed: list[_File], change: _Change, today: d
     ):
         for kind, name, refs in change.at_rev(rel, rel):
             note(kind, name, refs)
+    catalog = _Catalog.of(files)
     # A changed portfolio entry, agreement, SPI, plan or risk changes its service as the rest of
     # the catalog sees it (its stage, its agreements): the service counts as changed. A changed
     # Party reaches through the services it owns: an agreement's provider defaults to its
@@ -373,32 +406,29 @@ def _touched(files: list[_File], changed: list[_File], change: _Change, today: d
     parties = {name for kind, name in changed_refs if kind == "Party"}
     if parties:
         changed_refs |= {
-            ("ServiceModel", doc.name)
-            for f in files
-            for doc in f.docs
-            if doc.kind == "ServiceModel" and _owner(doc) in parties
+            ("ServiceModel", name)
+            for doc, name, _refs in catalog.services
+            if _owner(doc) in parties
         }
     # A changed service changes how its direct dependents look too: whether what they depend on
     # is ready (POL011/POL012), whether their agreements are backed by its OLAs/UCs (SPO419).
     services = {name for kind, name in changed_refs if kind == "ServiceModel"}
     if services:
         changed_refs |= {
-            ("ServiceModel", doc.name)
-            for f in files
-            for doc, refs in zip(f.docs, f.refs, strict=True)
-            if doc.kind == "ServiceModel"
-            and any(k == "ServiceModel" and n in services for k, n in refs)
+            ("ServiceModel", name)
+            for _doc, name, refs in catalog.services
+            if any(k == "ServiceModel" and n in services for k, n in refs)
         }
     related = changed_refs | forward
     touched = {f.display for f in changed}
     for f in files:
         if f.display in touched:
             continue
-        for doc, refs in zip(f.docs, f.refs, strict=True):
-            if (doc.kind, doc.name) in related or not changed_refs.isdisjoint(refs):
+        for key, refs in zip(f.keys, f.refs, strict=True):
+            if key in related or not changed_refs.isdisjoint(refs):
                 touched.add(f.display)
                 break
-    return touched | _policy_reach(files, changed, change, today)
+    return touched | _policy_reach(catalog, changed, change, today)
 
 
 SERVICE_FACETS = frozenset(
@@ -428,7 +458,7 @@ def _policy_kinds(data: Any) -> set[str]:
 
 
 def _policy_reach(
-    files: list[_File], changed: list[_File], change: _Change, today: dt.date
+    catalog: _Catalog, changed: list[_File], change: _Change, today: dt.date
 ) -> set[str]:
     """Files a policy change reaches: a Policy changed (added, edited, removed or renamed, at REV
     or now) applies to every entity of the kinds it matches, before and after the change; an
@@ -436,8 +466,8 @@ def _policy_reach(
     in the policy's file."""
     kinds: set[str] = set()
     for f in changed:
-        for doc in f.docs:
-            if doc.kind == "Policy":
+        for doc, (kind, _name) in zip(f.docs, f.keys, strict=True):
+            if kind == "Policy":
                 kinds |= _policy_kinds(doc.data)
     project = change.project
     inside = f"{change.prefix}/" if change.prefix else ""
@@ -460,28 +490,22 @@ def _policy_reach(
             if isinstance(raw.data, dict) and raw.data.get("kind") == "Policy":
                 kinds |= _policy_kinds(raw.data)
     reached: set[str] = set()
-    entity_files: dict[str, str] = {}
-    for f in files:
-        for doc in f.docs:
-            entity_files.setdefault(f"{doc.kind}:{doc.name}", f.display)
-            if doc.kind in kinds:
-                reached.add(f.display)
-    for f in files:
-        for doc in f.docs:
-            if doc.kind != "Policy":
-                continue
-            waivers = (doc.data.get("spec") or {}).get("waivers") or []
-            for w in waivers if isinstance(waivers, list) else []:
-                expires = w.get("expires") if isinstance(w, dict) else None
-                try:
-                    expired = dt.date.fromisoformat(str(expires)) < today
-                except ValueError:
-                    expired = True  # the full run reports it in the policy's file
-                if expired:
-                    reached.add(f.display)
-                    target = entity_files.get(str(w.get("entity")))
-                    if target is not None:
-                        reached.add(target)
+    for kind in kinds:
+        reached |= catalog.files_of_kind.get(kind, set())
+    for doc, display in catalog.policies:
+        waivers = (doc.data.get("spec") or {}).get("waivers") or []
+        for w in waivers if isinstance(waivers, list) else []:
+            expires = w.get("expires") if isinstance(w, dict) else None
+            try:
+                expired = dt.date.fromisoformat(str(expires)) < today
+            except ValueError:
+                expired = True  # the full run reports it in the policy's file
+            if expired:
+                reached.add(display)
+                entity = w.get("entity") if isinstance(w, dict) else None
+                target = catalog.entity_files.get(str(entity))
+                if target is not None:
+                    reached.add(target)
     return reached
 
 
@@ -504,11 +528,13 @@ def _load(
     )
     by_display = {f.display: f for f in files}
     for f in files:
-        f.docs, f.refs, f.loaded = [], [], True
+        f.docs, f.keys, f.refs, f.loaded = [], [], [], True
     for doc in docs:
         f = by_display[doc.file]
+        kind = doc.kind
         f.docs.append(doc)
-        f.refs.append(outgoing(doc.kind, doc.data))
+        f.keys.append((kind, doc.name))
+        f.refs.append(outgoing(kind, doc.data))
     return diagnostics
 
 
