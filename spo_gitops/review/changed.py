@@ -12,7 +12,7 @@ now or at REV (a role is held, an approval given, by a Party or a member of one)
 Cross-document checks (duplicate names, references, cycles, portfolio entries, policies) read
 every entity, not only the touched ones (they report on the touched ones alone: the scope of
 ``catalog_checks``). Parsing 10,000 files for that takes seconds, so the
-documents of the unchanged files come from a cache in ``.spo/index.json``, keyed by path and git
+documents of the unchanged files come from a cache in ``.spo/index.bin``, keyed by path and git
 blob id (``git ls-tree REV`` gives the ids of the unchanged files for free: their content is
 REV's). A cache entry holds what the checks read of a document: kind, name, whether it passed its
 schema, the entities it refers to and, for a valid document, its data. The cache is rewritten
@@ -25,13 +25,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
+import marshal
+import os
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from spo_gitops import __version__, jsonio
+from spo_gitops import __version__
 from spo_gitops.catalog import files as catalog_files
 from spo_gitops.catalog import heap
 from spo_gitops.catalog.checks import ROLES
@@ -63,8 +66,9 @@ from spo_gitops.policy.engine import check_targets, compile_policies
 from spo_gitops.policy.lookups import Lookups
 
 CACHE_DIR = ".spo"
-CACHE_FILE = "index.json"
-CACHE_FORMAT = 3  # 2: the names of roles and members in references; 3: of approvers too
+CACHE_FILE = "index.bin"
+# 2: the names of roles and members in references; 3: of approvers too; 4: marshal, not JSON
+CACHE_FORMAT = 4
 # The modules that decide what a document's data is and whether it is valid.
 _FINGERPRINT_SOURCES = ("catalog", "models")
 
@@ -117,6 +121,12 @@ def outgoing(kind: str, data: dict[str, Any], *, owners: bool = True) -> list[En
 
 Entry = list[Any]  # [index, line, valid, kind, name, refs, data or None]
 
+# The cache file: MAGIC, the fingerprint (64 hex digits), the SHA-256 of the body, the body
+# (marshal of {path: [blob id, [entry per document]]}: plain data only).
+MAGIC = b"spo-index\n"
+_DIGEST = 32
+_HEADER = len(MAGIC) + 64 + _DIGEST
+
 
 def _fingerprint(project: Project) -> str:
     digest = hashlib.sha256(f"{CACHE_FORMAT} {__version__} {project.limits}".encode())
@@ -136,34 +146,79 @@ def _entries(docs: Iterable[Document]) -> list[Entry]:
     return out
 
 
+def _trusted(fd: int) -> int | None:
+    """The size of the open cache file when it may be read: a regular file owned by this user
+    that no one else can write (a file another user could write is never read), else None."""
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return None
+    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+        return None
+    return st.st_size
+
+
+def read_cache(path: Path, fingerprint: str) -> dict[str, Any] | None:
+    """The files of the cache at ``path``, or None when there is none that can be used: missing,
+    not this user's own, from another version of the toolkit, schemas or limits (the
+    fingerprint), truncated or corrupt (the checksum), or not the shape written."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        size = _trusted(fd)
+        if size is None or size < _HEADER:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            raw = fh.read(size + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    head, digest = raw[: _HEADER - _DIGEST], raw[_HEADER - _DIGEST : _HEADER]
+    body = memoryview(raw)[_HEADER:]  # no copy of the 10 MB
+    if head != MAGIC + fingerprint.encode() or hashlib.sha256(body).digest() != digest:
+        return None
+    try:
+        files = marshal.loads(body)
+    except (ValueError, EOFError, TypeError):
+        return None
+    return files if isinstance(files, dict) else None
+
+
+def cache_bytes(files: dict[str, Any], fingerprint: str) -> bytes:
+    """What :func:`read_cache` reads back as ``files`` (raises ValueError for data that is not
+    plain)."""
+    body = marshal.dumps(files, 4)
+    return MAGIC + fingerprint.encode() + hashlib.sha256(body).digest() + body
+
+
 class IndexCache:
-    """{path: [blob id, [entry per document]]} in ``.spo/index.json``; plain JSON, so that a
-    cache file from elsewhere can be wrong but never run code."""
+    """{path: [blob id, [entry per document]]} in ``.spo/index.bin`` (:func:`read_cache`): plain
+    data through marshal, which builds values, never objects that run code, read only from a
+    file of this user's own and checked against its checksum, so that a cache file from
+    elsewhere is ignored, never trusted."""
 
     def __init__(self, project: Project) -> None:
         self.dir = project.root / CACHE_DIR
         self.path = self.dir / CACHE_FILE
         self.fingerprint = _fingerprint(project)
-        self.files: dict[str, list[Any]] = {}
         self.dirty = False
-        try:
-            with heap.bulk(), open(self.path, encoding="utf-8") as fh:
-                raw = json.load(fh)
-            if raw.get("fingerprint") == self.fingerprint and isinstance(raw.get("files"), dict):
-                self.files = raw["files"]
-        except (OSError, ValueError, AttributeError):
-            pass  # no cache, or one that cannot be used: start afresh
+        with heap.bulk():
+            self.files: dict[str, Any] = read_cache(self.path, self.fingerprint) or {}
 
     def get(self, path: str, blob: str) -> list[Entry] | None:
         hit = self.files.get(path)
         if isinstance(hit, list) and len(hit) == 2 and hit[0] == blob:
-            return list(hit[1])
+            entries = hit[1]
+            if isinstance(entries, list) and all(_is_entry(e) for e in entries):
+                return entries
         return None
 
     def put(self, path: str, blob: str, docs: Sequence[Document]) -> None:
         entries = _entries(docs)
-        try:  # data that JSON cannot hold exactly is never cached: the file is parsed each time
-            jsonio.dumps(entries)
+        try:  # data that marshal cannot hold is never cached: the file is parsed each time
+            marshal.dumps(entries, 4)
         except ValueError:
             return
         self.files[path] = [blob, entries]
@@ -183,11 +238,21 @@ class IndexCache:
             ignore = self.dir / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("# written by spo: a cache, never commit it\n*\n")
-            payload = {"format": CACHE_FORMAT, "fingerprint": self.fingerprint}
-            payload["files"] = self.files
-            write_atomic(self.path, jsonio.dumps(payload, separators=(",", ":")))
-        except OSError:
+            write_atomic(self.path, cache_bytes(self.files, self.fingerprint))
+            (self.dir / "index.json").unlink(missing_ok=True)  # the JSON cache of earlier versions
+        except (OSError, ValueError):
             pass  # a read-only checkout still validates; it only stays slow
+
+
+def _is_entry(e: Any) -> bool:
+    return (
+        isinstance(e, list)
+        and len(e) == 7
+        and isinstance(e[3], str)
+        and isinstance(e[4], str)
+        and isinstance(e[5], list)
+        and (e[6] is None or isinstance(e[6], dict))
+    )
 
 
 def _cached_docs(entries: list[Entry], display: str, fs_path: str) -> list[Document]:
@@ -336,38 +401,42 @@ def _from_cache(files: list[_File], changed: set[str], change: _Change) -> tuple
         hits += 1
         f.docs = _cached_docs(entries, f.display, f.path)
         f.keys = [(e[3], e[4]) for e in entries]
-        f.refs = [[(k, n) for k, n in e[5]] for e in entries]
+        f.refs = [e[5] for e in entries]
     return hits, misses
 
 
 @dataclass
 class _Catalog:
-    """What the reach of a change is worked out from, gathered in one pass over the documents."""
+    """What the reach of a change is worked out from, gathered in one pass over the documents
+    (what only a changed policy or an expired waiver needs, on first use)."""
 
+    files: list[_File]
     services: list[tuple[Document, str, list[EntityKey]]]  # (document, name, references)
     policies: list[tuple[Document, str]]  # (document, its file)
-    files_of_kind: dict[str, set[str]]  # kind -> the files holding one
-    entity_files: dict[str, str]  # "kind:name" -> the file of its first definition
 
     @classmethod
     def of(cls, files: list[_File]) -> _Catalog:
         services: list[tuple[Document, str, list[EntityKey]]] = []
         policies: list[tuple[Document, str]] = []
-        files_of_kind: dict[str, set[str]] = {}
-        entity_files: dict[str, str] = {}
         for f in files:
-            display = f.display
             for doc, (kind, name), refs in zip(f.docs, f.keys, f.refs, strict=True):
-                entity_files.setdefault(f"{kind}:{name}", display)
-                held = files_of_kind.get(kind)
-                if held is None:
-                    files_of_kind[kind] = held = set()
-                held.add(display)
                 if kind == "ServiceModel":
                     services.append((doc, name, refs))
                 elif kind == "Policy":
-                    policies.append((doc, display))
-        return cls(services, policies, files_of_kind, entity_files)
+                    policies.append((doc, f.display))
+        return cls(files, services, policies)
+
+    def files_of_kinds(self, kinds: set[str]) -> set[str]:
+        return {f.display for f in self.files if not kinds.isdisjoint(k for k, _ in f.keys)}
+
+    @cached_property
+    def entity_files(self) -> dict[str, str]:
+        """Each entity ("kind:name") -> the file of its first definition."""
+        out: dict[str, str] = {}
+        for f in self.files:
+            for kind, name in f.keys:
+                out.setdefault(f"{kind}:{name}", f.display)
+        return out
 
 
 def _touched(files: list[_File], changed: list[_File], change: _Change, today: dt.date) -> set[str]:
@@ -489,9 +558,7 @@ def _policy_reach(
         for raw in parse_text(text or "", rel, project.limits).documents:
             if isinstance(raw.data, dict) and raw.data.get("kind") == "Policy":
                 kinds |= _policy_kinds(raw.data)
-    reached: set[str] = set()
-    for kind in kinds:
-        reached |= catalog.files_of_kind.get(kind, set())
+    reached = catalog.files_of_kinds(kinds) if kinds else set()
     for doc, display in catalog.policies:
         waivers = (doc.data.get("spec") or {}).get("waivers") or []
         for w in waivers if isinstance(waivers, list) else []:
@@ -572,7 +639,7 @@ def _at_rev(
         return []
     entries = cache.get(rel, blob)
     if entries is not None:
-        return [(e[3], e[4], [(k, n) for k, n in e[5]]) for e in entries]
+        return [(e[3], e[4], e[5]) for e in entries]
     content = repo.read_blob(blob)
     if content is None:
         return []
