@@ -67,7 +67,8 @@ from spo_gitops.policy.lookups import Lookups
 
 CACHE_DIR = ".spo"
 CACHE_FILE = "index.bin"
-# 2: the names of roles and members in references; 3: of approvers too; 4: marshal, not JSON
+# 2: the names of roles and members in references; 3: of approvers too; 4: marshal, not JSON,
+# and whether a file is clean
 CACHE_FORMAT = 4
 # The modules that decide what a document's data is and whether it is valid.
 _FINGERPRINT_SOURCES = ("catalog", "models")
@@ -208,20 +209,29 @@ class IndexCache:
             self.files: dict[str, Any] = read_cache(self.path, self.fingerprint) or {}
 
     def get(self, path: str, blob: str) -> list[Entry] | None:
+        hit = self._hit(path, blob)
+        return None if hit is None else hit[1]
+
+    def clean(self, path: str, blob: str) -> bool:
+        """The file was found clean when it was parsed (:func:`_clean`)."""
+        hit = self._hit(path, blob)
+        return hit is not None and hit[2] is True
+
+    def _hit(self, path: str, blob: str) -> list[Any] | None:
         hit = self.files.get(path)
-        if isinstance(hit, list) and len(hit) == 2 and hit[0] == blob:
+        if isinstance(hit, list) and len(hit) == 3 and hit[0] == blob:
             entries = hit[1]
             if isinstance(entries, list) and all(_is_entry(e) for e in entries):
-                return entries
+                return hit
         return None
 
-    def put(self, path: str, blob: str, docs: Sequence[Document]) -> None:
+    def put(self, path: str, blob: str, docs: Sequence[Document], *, clean: bool = False) -> None:
         entries = _entries(docs)
         try:  # data that marshal cannot hold is never cached: the file is parsed each time
             marshal.dumps(entries, 4)
         except ValueError:
             return
-        self.files[path] = [blob, entries]
+        self.files[path] = [blob, entries, clean]
         self.dirty = True
 
     def keep_only(self, paths: set[str]) -> None:
@@ -276,6 +286,7 @@ class _File:
     keys: list[EntityKey] = field(default_factory=list)  # (kind, name) per document
     refs: list[list[EntityKey]] = field(default_factory=list)  # per document
     loaded: bool = False  # parsed now (its own findings are known), not taken from the cache
+    clean: bool = False  # taken from the cache, and found clean (:func:`_clean`) when parsed
 
 
 def validate_changed(
@@ -348,14 +359,23 @@ def _run(
     hits, misses = _from_cache(files, {f.display for f in changed}, change)
     providers, settings_findings = provider_settings(project)
     diagnostics = _load(project, [*changed, *misses], workers, progress, providers)
+    with_findings = {d.file for d in diagnostics if d.file is not None}
     for f in misses:
-        change.cache.put(f.rel, blobs[f.rel], f.docs)
+        change.cache.put(f.rel, blobs[f.rel], f.docs, clean=_clean(f, with_findings))
     change.cache.keep_only({f.rel for f in files})
     touched = _touched(files, changed, change, today)
-    # the touched files taken from the cache are parsed now, for their own findings
+    # the touched files taken from the cache are parsed now, for their own findings, unless
+    # they have none
     by_display = {f.display: f for f in files}
-    neighbours = [by_display[d] for d in sorted(touched) if not by_display[d].loaded]
-    diagnostics += _load(project, neighbours, workers, None, providers)
+    neighbours = [
+        f for f in (by_display[d] for d in sorted(touched)) if not f.loaded and not f.clean
+    ]
+    found = _load(project, neighbours, workers, None, providers)
+    with_findings = {d.file for d in found if d.file is not None}
+    for f in neighbours:  # a file last read at REV (its findings unknown) may be clean now
+        if _clean(f, with_findings):
+            change.cache.put(f.rel, blobs[f.rel], f.docs, clean=True)
+    diagnostics += found
     change.cache.save()
 
     for f in files:
@@ -399,6 +419,7 @@ def _from_cache(files: list[_File], changed: set[str], change: _Change) -> tuple
             misses.append(f)
             continue
         hits += 1
+        f.clean = change.cache.clean(f.rel, change.blobs[f.rel])
         f.docs = _cached_docs(entries, f.display, f.path)
         f.keys = [(e[3], e[4]) for e in entries]
         f.refs = [e[5] for e in entries]
@@ -437,6 +458,24 @@ class _Catalog:
             for kind, name in f.keys:
                 out.setdefault(f"{kind}:{name}", f.display)
         return out
+
+
+def _clean(f: _File, with_findings: set[str]) -> bool:
+    """A file just parsed whose documents are all valid and that has no finding of its own, and
+    none that depends on more than its content, the limits and the toolkit (the cache's
+    fingerprint): a provisioning entry is checked against the providers installed and their
+    settings in spo.yaml. Taken from the cache, such a file is not parsed again when a change
+    touches it: its own findings are known to be none."""
+    if f.display in with_findings or not f.loaded:
+        return False
+    for doc, (kind, _name) in zip(f.docs, f.keys, strict=True):
+        if not doc.valid:
+            return False
+        if kind == "ServiceModel":
+            spec = doc.data.get("spec")
+            if isinstance(spec, dict) and spec.get("provisioning"):
+                return False
+    return True
 
 
 def _touched(files: list[_File], changed: list[_File], change: _Change, today: dt.date) -> set[str]:

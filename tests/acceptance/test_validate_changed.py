@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from spo_gitops.catalog.validate import catalog_files, validate
 from spo_gitops.config import load_project
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.review.changed import CACHE_DIR, CACHE_FILE, ChangedResult, validate_changed
-from tests.gitrepo import git, reference_repo
+from tests.gitrepo import commit, git, reference_repo
 from tests.helpers import run_spo
 
 TODAY = dt.date(2026, 11, 24)
@@ -153,6 +155,9 @@ def test_an_edit_that_keeps_size_and_mtime_is_seen(repo: Path) -> None:
     before = sla.stat()
     text = sla.read_text(encoding="utf-8")
     assert "service: mobile-banking\n" in text
+    # git tells a change by size, mtime, inode and ctime (whole seconds in its index), then by
+    # content: the edit comes in a later second than the checkout, as any real edit does
+    time.sleep(1.05 - time.time() % 1)
     sla.write_text(text.replace("service: mobile-banking\n", "service: mobile-bankinh\n", 1))
     os.utime(sla, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert sla.stat().st_size == before.st_size
@@ -170,6 +175,29 @@ def test_an_edit_that_keeps_size_and_mtime_is_seen(repo: Path) -> None:
     result = validate_changed(load_project(repo), "main", today=TODAY)
     assert result.changed == [] and result.findings.items == []
     assert result.cache_misses == 0
+
+
+def test_an_unchanged_file_with_findings_of_its_own_is_reported_when_touched(repo: Path) -> None:
+    """A touched file taken from the cache has its own findings reported, warm as cold: an
+    agreement that ends before it starts, and a provisioning entry its provider rejects (which
+    depends on the providers installed and their settings, not on the file alone)."""
+    edit(repo, "catalog/slas/payments-hub-corporate.yaml", "end: 2027-12-31", "end: 2025-12-31")
+    edit(
+        repo,
+        "catalog/services/payments-hub.yaml",
+        "path: runbooks/",
+        "colour: red\n        path: runbooks/",
+    )
+    commit(repo, "broken on main")
+    assert_same_as_full_run(repo)  # nothing changed: fills the cache
+    edit(repo, "catalog/portfolio/payments-hub.yaml", "sponsor:", "sponsor:  ")
+    for run in ("cold", "warm", "warm again"):
+        if run == "cold":
+            shutil.rmtree(repo / CACHE_DIR)
+        result = same_as_full_run(repo)
+        found = {(d.file, d.code) for d in result.findings.items}
+        assert ("catalog/slas/payments-hub-corporate.yaml", "SPO405") in found, run
+        assert ("catalog/services/payments-hub.yaml", "SPO708") in found, run
 
 
 def test_discovery_skips_hidden_files_other_suffixes_and_policy_tests(repo: Path) -> None:
