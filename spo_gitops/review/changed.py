@@ -209,20 +209,17 @@ class IndexCache:
             self.files: dict[str, Any] = read_cache(self.path, self.fingerprint) or {}
 
     def get(self, path: str, blob: str) -> list[Entry] | None:
-        hit = self._hit(path, blob)
-        return None if hit is None else hit[1]
+        hit = self.lookup(path, blob)
+        return None if hit is None else hit[0]
 
-    def clean(self, path: str, blob: str) -> bool:
-        """The file was found clean when it was parsed (:func:`_clean`)."""
-        hit = self._hit(path, blob)
-        return hit is not None and hit[2] is True
-
-    def _hit(self, path: str, blob: str) -> list[Any] | None:
+    def lookup(self, path: str, blob: str) -> tuple[list[Entry], bool] | None:
+        """The entries of the file at ``path`` with content ``blob``, and whether it was found
+        clean when it was parsed (:func:`_clean`); None when the cache has no such file."""
         hit = self.files.get(path)
         if isinstance(hit, list) and len(hit) == 3 and hit[0] == blob:
             entries = hit[1]
             if isinstance(entries, list) and all(_is_entry(e) for e in entries):
-                return hit
+                return entries, hit[2] is True
         return None
 
     def put(self, path: str, blob: str, docs: Sequence[Document], *, clean: bool = False) -> None:
@@ -258,6 +255,9 @@ def _is_entry(e: Any) -> bool:
     return (
         isinstance(e, list)
         and len(e) == 7
+        and type(e[0]) is int
+        and type(e[1]) is int
+        and type(e[2]) is bool
         and isinstance(e[3], str)
         and isinstance(e[4], str)
         and isinstance(e[5], list)
@@ -414,12 +414,12 @@ def _from_cache(files: list[_File], changed: set[str], change: _Change) -> tuple
     for f in files:
         if f.display in changed:
             continue
-        entries = change.cache.get(f.rel, change.blobs[f.rel])
-        if entries is None:
+        hit = change.cache.lookup(f.rel, change.blobs[f.rel])
+        if hit is None:
             misses.append(f)
             continue
         hits += 1
-        f.clean = change.cache.clean(f.rel, change.blobs[f.rel])
+        entries, f.clean = hit
         f.docs = _cached_docs(entries, f.display, f.path)
         f.keys = [(e[3], e[4]) for e in entries]
         f.refs = [e[5] for e in entries]
