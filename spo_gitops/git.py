@@ -1,4 +1,6 @@
-"""All git access of the toolkit, through GitPython, with git's environment under control.
+"""All git access of the toolkit, with git's environment under control: git commands run as
+processes of their own, and GitPython (about 80 ms to import) only keeps the one ``git cat-file
+--batch`` process that reads objects, started when a first object is read.
 
 Git hooks and wrappers (pre-commit, ``git rebase -x``) export ``GIT_DIR``, ``GIT_INDEX_FILE``,
 ``GIT_WORK_TREE`` and friends; inherited, they would point our git calls at somebody else's
@@ -13,8 +15,9 @@ import re
 import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from spo_gitops.errors import SpoError
 
@@ -58,21 +61,38 @@ def _clean_environ() -> Iterator[None]:
         os.environ.update(saved)
 
 
+def _run(cwd: Path, args: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
+    """``git ARGS`` in ``cwd``, its messages in English (they are quoted in errors)."""
+    env = no_git_env()
+    env.update(LC_ALL="C", LANGUAGE="C")
+    binary = env.get("GIT_PYTHON_GIT_EXECUTABLE") or "git"
+    try:
+        return subprocess.run([binary, *args], cwd=cwd, env=env, capture_output=True)
+    except OSError as e:
+        raise GitError(f"git {args[0]} failed: {e}") from e
+
+
 @dataclass
 class Repository:
     """A working tree and its history; open it with :func:`repository`."""
 
-    _repo: object  # git.Repo, kept untyped: GitPython ships no type information we rely on
     root: Path
+    # git.Repo for reading objects (:meth:`_blob`), opened on first use; kept untyped: GitPython
+    # ships no type information we rely on
+    _repo: Any = field(default=None, repr=False)
 
     def _git(self, *args: str) -> str:
-        import git as gitpython
+        done = _run(self.root, args)
+        if done.returncode != 0:
+            message = done.stderr.decode("utf-8", "replace").strip()
+            raise GitError(f"git {args[0]} failed: {message}")
+        out = done.stdout.decode("utf-8", "surrogateescape")
+        return out[:-1] if out.endswith("\n") else out  # as GitPython gave it
 
-        try:
-            return str(self._repo.git.execute(["git", *args]))  # type: ignore[attr-defined]
-        except gitpython.GitCommandError as e:
-            message = (e.stderr or str(e)).strip().removeprefix("stderr: ").strip("' \n")
-            raise GitError(f"git {args[0]} failed: {message}") from e
+    def close(self) -> None:
+        if self._repo is not None:
+            self._repo.close()
+            self._repo = None
 
     def resolve(self, rev: str) -> str:
         """The commit id ``rev`` names; GitError when it names none."""
@@ -141,8 +161,14 @@ class Repository:
         keeps running: no revision's trees are walked in Python (a folder of 10,000 files is
         one large tree object, and walking it for each file made reading a revision's files
         quadratic)."""
+        if self._repo is None:
+            import git as gitpython
+
+            with _clean_environ():
+                self._repo = gitpython.Repo(self.root)
         try:
-            _id, kind, _size, data = self._repo.git.get_object_data(name)  # type: ignore[attr-defined]
+            with _clean_environ():
+                _id, kind, _size, data = self._repo.git.get_object_data(name)
         except ValueError:  # git cat-file answers "missing"
             return None
         return bytes(data) if kind == b"blob" else None
@@ -231,22 +257,22 @@ class Repository:
 @contextmanager
 def repository(path: Path) -> Iterator[Repository]:
     """The repository that contains ``path``; GitError when there is none."""
-    import git as gitpython
-
-    with _clean_environ():
-        try:
-            repo = gitpython.Repo(path, search_parent_directories=True)
-        except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError) as e:
-            raise GitError(
-                f"{path} is not inside a git repository",
-                hint="run the command in a clone of the catalog repository",
-            ) from e
-        try:
-            if repo.working_tree_dir is None:
-                raise GitError(f"{path} is in a bare repository")
-            yield Repository(repo, Path(repo.working_tree_dir).resolve())
-        finally:
-            repo.close()
+    folder = path if path.is_dir() else path.parent
+    done = _run(folder, ["rev-parse", "--show-toplevel"]) if folder.is_dir() else None
+    if done is None or done.returncode != 0 or not done.stdout.strip():
+        bare = _run(folder, ["rev-parse", "--is-bare-repository"]) if folder.is_dir() else None
+        if bare is not None and bare.stdout.strip() == b"true":
+            raise GitError(f"{path} is in a bare repository")
+        raise GitError(
+            f"{path} is not inside a git repository",
+            hint="run the command in a clone of the catalog repository",
+        )
+    top = done.stdout.decode("utf-8", "surrogateescape").rstrip("\n")
+    repo = Repository(Path(top).resolve())
+    try:
+        yield repo
+    finally:
+        repo.close()
 
 
 def in_repository(path: Path) -> bool:
@@ -261,21 +287,16 @@ def in_repository(path: Path) -> bool:
 def init_with_commit(path: Path, message: str) -> str | None:
     """Make ``path`` a new repository on branch main and commit everything in it; returns the
     commit id, or None (the files staged, not committed) when git has no user identity."""
-    import git as gitpython
-
-    with _clean_environ():
-        repo = gitpython.Repo.init(path, initial_branch="main")
-        try:
-            repository_ = Repository(repo, path.resolve())
-            repository_._git("add", "--all")
-            try:
-                repository_._git("config", "user.email")
-            except GitError:
-                return None
-            repository_._git("commit", "--quiet", "--no-verify", "-m", message)
-            return repository_.resolve("HEAD")
-        finally:
-            repo.close()
+    path.mkdir(parents=True, exist_ok=True)
+    repo = Repository(path.resolve())
+    repo._git("init", "--quiet", "--initial-branch=main")
+    repo._git("add", "--all")
+    try:
+        repo._git("config", "user.email")
+    except GitError:
+        return None
+    repo._git("commit", "--quiet", "--no-verify", "-m", message)
+    return repo.resolve("HEAD")
 
 
 def join(prefix: str, rel: str) -> str:
