@@ -348,7 +348,7 @@ def validate(
     today: dt.date | None = None,
 ) -> ValidationResult:
     with heap.bulk():  # the catalog and its index are built in one pause
-        return _validate(project, paths, jobs, progress, today)
+        return heap.keep(_validate(project, paths, jobs, progress, today))
 
 
 def _validate(

@@ -318,7 +318,7 @@ def validate_changed(
             return ChangedResult(**vars(full), changed=list(full.files), full=True)
         with heap.bulk():
             result = _run(project, repo, rev, prefix, changed_rel, blobs, jobs, progress, today)
-        return result
+        return heap.keep(result)
 
 
 @dataclass
