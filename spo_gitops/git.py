@@ -87,7 +87,7 @@ class Repository:
             message = done.stderr.decode("utf-8", "replace").strip()
             raise GitError(f"git {args[0]} failed: {message}")
         out = done.stdout.decode("utf-8", "surrogateescape")
-        return out[:-1] if out.endswith("\n") else out  # as GitPython gave it
+        return out[:-1] if out.endswith("\n") else out  # without its last line break
 
     def close(self) -> None:
         if self._repo is not None:
