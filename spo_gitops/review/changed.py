@@ -162,8 +162,8 @@ def read_cache(path: Path, fingerprint: str) -> dict[str, Any] | None:
     """The files of the cache at ``path``, or None when there is none that can be used: missing,
     not this user's own, from another version of the toolkit, schemas or limits (the
     fingerprint), truncated or corrupt (the checksum), or not the shape written."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:  # O_NONBLOCK: opening a FIFO planted there does not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
     try:
@@ -245,6 +245,8 @@ class IndexCache:
             ignore = self.dir / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("# written by spo: a cache, never commit it\n*\n")
+            if self.path.is_symlink() or (self.path.exists() and not self.path.is_file()):
+                self.path.unlink()  # replaced, never written through (a FIFO would block)
             write_atomic(self.path, cache_bytes(self.files, self.fingerprint))
             (self.dir / "index.json").unlink(missing_ok=True)  # the JSON cache of earlier versions
         except (OSError, ValueError):

@@ -145,6 +145,12 @@ def test_a_cache_file_someone_else_could_write_is_not_read(repo: Path) -> None:
     cache.rename(link)
     cache.symlink_to("/dev/zero")  # not a regular file: never read
     assert warm_run(repo) == (0, hits)
+    assert not cache.is_symlink() and cache.is_file()  # replaced, not written through
+    assert warm_run(repo) == (hits, 0)
+    cache.unlink()
+    os.mkfifo(cache)  # writing into it would wait for a reader for ever
+    assert warm_run(repo) == (0, hits)
+    assert cache.is_file()
 
 
 def test_an_edit_that_keeps_size_and_mtime_is_seen(repo: Path) -> None:
