@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gen_catalog import generate, shipped_policies
 
 TARGET_SECONDS = 0.5  # issue 17: a 5-file change of 10,000 documents, warm
-SPO = [sys.executable, "-c", "from spo_gitops.cli.main import main; main()"]
+SPO = [sys.executable, "-c", "from spo_gitops.cli.main import entry; entry()"]  # as `spo` runs
 
 
 def git(root: Path, *args: str) -> None:

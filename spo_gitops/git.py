@@ -53,6 +53,14 @@ def no_git_env(environ: dict[str, str] | os._Environ[str] | None = None) -> dict
     return {k: v for k, v in env.items() if not k.startswith("GIT_") or k in _KEEP}
 
 
+def _env() -> dict[str, str]:
+    """The environment of a git command whose output or messages are read: git's own, in the
+    C locale (the messages in English, as the error handling reads them)."""
+    env = no_git_env()
+    env.update(LC_ALL="C", LANGUAGE="C")
+    return env
+
+
 @dataclass
 class Repository:
     """A working tree and its history; open it with :func:`repository`."""
@@ -64,9 +72,7 @@ class Repository:
     def _git(self, *args: str) -> str:
         """What ``git ARGS`` prints (its last line break taken off); GitError when it fails."""
         try:
-            done = subprocess.run(
-                [GIT, *args], cwd=self.root, env=no_git_env(), capture_output=True
-            )
+            done = subprocess.run([GIT, *args], cwd=self.root, env=_env(), capture_output=True)
         except OSError as e:
             raise GitError(f"git {args[0]} failed: {e.strerror or e}") from e
         if done.returncode != 0:
@@ -297,7 +303,7 @@ def _toplevel(path: Path) -> Path:
         done = subprocess.run(
             [GIT, "rev-parse", "--is-bare-repository", "--show-toplevel"],
             cwd=start,
-            env=no_git_env(),
+            env=_env(),
             capture_output=True,
         )
     except OSError as e:

@@ -55,6 +55,8 @@ def _provisioning(
     doc: Document, service: ServiceModel, providers: Mapping[str, Mapping[str, Any] | None]
 ) -> Iterator[Diagnostic]:
     """Each spec.provisioning entry against its provider's schema for the resource type."""
+    if not service.spec.provisioning:
+        return  # nothing to check, nor the providers' modules to import
     from spo_gitops.providers.registry import check_properties
 
     for i, entry in enumerate(service.spec.provisioning):

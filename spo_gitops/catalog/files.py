@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -67,6 +68,9 @@ class _Rules:
     roots: tuple[str, ...]
     patterns: tuple[str, ...]
     tests: tuple[str, ...]  # the policy test folders
+    # the patterns as one expression (None: no patterns), the test folders as prefixes
+    match: Callable[[str], object] | None = None
+    test_prefixes: tuple[str, ...] = ()
 
 
 _RULES: dict[int, tuple[ProjectConfig, _Rules]] = {}
@@ -76,10 +80,17 @@ def _rules(config: ProjectConfig) -> _Rules:
     hit = _RULES.get(id(config))
     if hit is not None and hit[0] is config:
         return hit[1]
+    patterns = tuple(
+        p.removeprefix("./") for p in (*config.catalog.exclude, *config.policies.exclude)
+    )
+    tests = tuple(_join(_norm(p), POLICY_TESTS) for p in config.policies.paths)
     rules = _Rules(
         tuple(_norm(p) for p in (*config.catalog.paths, *config.policies.paths)),
-        tuple(p.removeprefix("./") for p in (*config.catalog.exclude, *config.policies.exclude)),
-        tuple(_join(_norm(p), POLICY_TESTS) for p in config.policies.paths),
+        patterns,
+        tests,
+        # fnmatchcase(rel, pat) for any pat, in one match
+        re.compile("|".join(fnmatch.translate(p) for p in patterns)).match if patterns else None,
+        tuple(f"{t}/" for t in tests),
     )
     if len(_RULES) > 64:
         _RULES.clear()
@@ -90,9 +101,9 @@ def _rules(config: ProjectConfig) -> _Rules:
 def excluded(rel: str, config: ProjectConfig) -> bool:
     """True when ``rel`` matches an exclude pattern or is a policy test fixture."""
     rules = _rules(config)
-    if any(fnmatch.fnmatchcase(rel, pat) for pat in rules.patterns):
+    if rules.match is not None and rules.match(rel):
         return True
-    return any(_under(rel, t) for t in rules.tests)
+    return rel in rules.tests or rel.startswith(rules.test_prefixes)
 
 
 def _join(root: str, name: str) -> str:

@@ -15,8 +15,12 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
+T = TypeVar("T")
+_KEPT_AT_MOST = 8  # results kept by a process that runs main() again and again (tests)
 _short_lived = False
+_kept: list[object] = []
 
 
 def short_lived() -> None:
@@ -37,3 +41,15 @@ def bulk() -> Iterator[None]:
             if _short_lived:
                 gc.freeze()
             gc.enable()
+
+
+def keep(result: T) -> T:
+    """``result`` (a validated catalog, say), kept alive until a short-lived process exits: the
+    ``spo`` executable leaves with ``os._exit``, and freeing the catalog object by object when
+    the command drops it costs ~0.06 s for 10,000 documents. A long-lived process keeps
+    nothing."""
+    if _short_lived:
+        if len(_kept) >= _KEPT_AT_MOST:
+            _kept.clear()
+        _kept.append(result)
+    return result

@@ -140,7 +140,7 @@ def validate(
     )
     hits, misses = getattr(result, "cache_hits", None), getattr(result, "cache_misses", None)
     if hits is not None:
-        detail(f"spo: cache (.spo/index.json): {hits:,} file(s) taken from it, {misses:,} parsed")
+        detail(f"spo: cache (.spo/index.bin): {hits:,} file(s) taken from it, {misses:,} parsed")
     if not paths and since is None:
         require_files(project, result.files)
     findings = result.findings

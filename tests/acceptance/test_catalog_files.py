@@ -65,3 +65,30 @@ CONFIG = ProjectConfig.model_validate(
 )
 def test_which_files_are_the_catalog(rel: str, wanted: bool) -> None:
     assert files.wanted(rel, CONFIG) is wanted
+
+
+SEVERAL = ProjectConfig.model_validate(
+    {
+        "apiVersion": "spo/v1",
+        "catalog": {"paths": ["catalog"], "exclude": ["catalog/drafts/*", "*/old-?.yaml"]},
+        "policies": {"paths": ["policies"], "exclude": ["./policies/[x-z]*.yaml"]},
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("rel", "wanted"),
+    [
+        ("catalog/drafts/a.yaml", False),  # the first pattern
+        ("catalog/services/old-1.yaml", False),  # the second: '?' is one character
+        ("catalog/services/old-12.yaml", True),
+        ("catalog/old-1.yml", True),  # the pattern says .yaml
+        ("policies/x-rules.yaml", False),  # a policies pattern, './' dropped
+        ("policies/a-rules.yaml", True),
+        ("policies/tests/POL001/pass/a.yaml", False),  # a policy test fixture
+        ("policies/tests.yaml", True),  # not inside the tests folder
+        ("policies/testsuite/a.yaml", True),
+    ],
+)
+def test_every_exclude_pattern_counts(rel: str, wanted: bool) -> None:
+    assert files.wanted(rel, SEVERAL) is wanted

@@ -159,7 +159,7 @@ def test_verbose_tells_what_was_checked_and_planned(project: Path) -> None:
     assert "spo: 1 desired resource(s) compiled in " in planned.stderr
     assert "spo: planned 1 action(s) in " in planned.stderr
     changed = run_spo("-v", "validate", "--changed-since", "HEAD")
-    assert "spo: cache (.spo/index.json): " in changed.stderr
+    assert "spo: cache (.spo/index.bin): " in changed.stderr
 
 
 def test_show_prints_a_saved_plan_and_refuses_an_altered_one(project: Path) -> None:

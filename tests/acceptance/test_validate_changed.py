@@ -4,6 +4,9 @@ its findings equal those of a full run restricted to the files it touched, cold 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -11,8 +14,8 @@ import pytest
 from spo_gitops.catalog.validate import catalog_files, validate
 from spo_gitops.config import load_project
 from spo_gitops.diagnostics import Diagnostic
-from spo_gitops.review.changed import CACHE_DIR, validate_changed
-from tests.gitrepo import git, reference_repo
+from spo_gitops.review.changed import CACHE_DIR, CACHE_FILE, ChangedResult, validate_changed
+from tests.gitrepo import commit, git, reference_repo
 from tests.helpers import run_spo
 
 TODAY = dt.date(2026, 11, 24)
@@ -34,14 +37,18 @@ def key(d: Diagnostic) -> tuple[str, ...]:
     return tuple(str(v) for v in (d.file, d.line, d.column, d.code, d.message, d.entity, d.waived))
 
 
-def assert_same_as_full_run(root: Path) -> list[str]:
-    project = load_project(root)
-    changed = validate_changed(project, "main", today=TODAY)
+def same_as_full_run(root: Path) -> ChangedResult:
+    """A changed-only run, asserted to find what a full run finds in the files it touched."""
+    changed = validate_changed(load_project(root), "main", today=TODAY)
     full = validate(load_project(root), today=TODAY)
     touched = set(changed.files)
     expected = sorted(key(d) for d in full.findings.items if d.file in touched)
     assert sorted(key(d) for d in changed.findings.items) == expected
-    return sorted(touched)
+    return changed
+
+
+def assert_same_as_full_run(root: Path) -> list[str]:
+    return sorted(same_as_full_run(root).files)
 
 
 def test_findings_equal_the_full_run_on_touched_files_cold_and_warm(repo: Path) -> None:
@@ -61,7 +68,7 @@ def test_findings_equal_the_full_run_on_touched_files_cold_and_warm(repo: Path) 
     )
     edit(repo, "catalog/services/network.yaml", "tier: ", "tier: 9  # was ")
     cold = assert_same_as_full_run(repo)
-    assert (repo / CACHE_DIR / "index.json").is_file()
+    assert (repo / CACHE_DIR / CACHE_FILE).is_file()
     assert git(repo, "status", "--porcelain", "--", CACHE_DIR) == ""  # it ignores itself
     warm = assert_same_as_full_run(repo)
     assert cold == warm
@@ -89,13 +96,114 @@ def test_a_changed_party_touches_what_it_owns(repo: Path) -> None:
     assert "catalog/services/internet-banking.yaml" in touched
 
 
+def warm_run(root: Path) -> tuple[int, int]:
+    """Cache (hits, misses) of a changed-only run that matched the full run."""
+    result = same_as_full_run(root)
+    return result.cache_hits, result.cache_misses
+
+
 def test_a_stale_or_foreign_cache_is_never_trusted(repo: Path) -> None:
     edit(repo, "catalog/slas/mobile-banking-retail.yaml", "status: active", "status: expired")
     assert_same_as_full_run(repo)
-    (repo / CACHE_DIR / "index.json").write_text('{"fingerprint": "x", "files": 3}')
+    cache = repo / CACHE_DIR / CACHE_FILE
+    good = cache.read_bytes()
+    body = len(good) // 2
+    spoilt = {
+        "truncated": good[: len(good) - 100],
+        "cut in its header": good[:20],
+        "empty": b"",
+        # one byte of the body changed, same size: the checksum no longer matches
+        "corrupt": good[:body] + bytes([good[body] ^ 0x55]) + good[body + 1 :],
+        # another version of the toolkit (or its schemas, limits): another fingerprint
+        "foreign": good[:10] + b"0" * 64 + good[74:],
+        "JSON of the earlier format": b'{"fingerprint": "x", "files": 3}',
+        "not a cache": b"not json",
+    }
+    for what, content in spoilt.items():
+        cache.write_bytes(content)
+        hits, misses = warm_run(repo)  # no traceback, the same findings
+        assert hits == 0 and misses > 50, what  # nothing was taken from it
+        assert warm_run(repo) == (misses, 0), what  # and it was written afresh
+    # the cache works again: findings equal a full run, every unchanged file from the cache
+    assert warm_run(repo)[1] == 0
+
+
+def test_a_cache_file_someone_else_could_write_is_not_read(repo: Path) -> None:
+    edit(repo, "catalog/slas/mobile-banking-retail.yaml", "status: active", "status: expired")
     assert_same_as_full_run(repo)
-    (repo / CACHE_DIR / "index.json").write_text("not json")
+    cache = repo / CACHE_DIR / CACHE_FILE
+    hits, misses = warm_run(repo)
+    assert misses == 0 and hits > 50
+    cache.chmod(0o666)  # writable by anyone: never read
+    assert warm_run(repo) == (0, hits)
+    assert cache.stat().st_mode & 0o022 == 0  # rewritten, as this user's own
+    assert warm_run(repo) == (hits, 0)
+    if os.geteuid() == 0:  # only root can give a file to another user
+        os.chown(cache, 12345, 12345)
+        assert warm_run(repo) == (0, hits)
+    link = repo / CACHE_DIR / "elsewhere"
+    cache.rename(link)
+    cache.symlink_to("/dev/zero")  # not a regular file: never read
+    assert warm_run(repo) == (0, hits)
+    assert not cache.is_symlink() and cache.is_file()  # replaced, not written through
+    assert warm_run(repo) == (hits, 0)
+    cache.unlink()
+    os.mkfifo(cache)  # writing into it would wait for a reader for ever
+    assert warm_run(repo) == (0, hits)
+    assert cache.is_file()
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_seen(repo: Path) -> None:
+    """What changed is git's to tell, by content: a same-size edit with the old mtime put back
+    still counts, and a file touched without a change of content is not changed."""
+    assert_same_as_full_run(repo)  # fills the cache
+    sla = repo / "catalog/slas/mobile-banking-retail.yaml"
+    before = sla.stat()
+    text = sla.read_text(encoding="utf-8")
+    assert "service: mobile-banking\n" in text
+    # git tells a change by size, mtime, inode and ctime (whole seconds in its index), then by
+    # content: the edit comes in a later second than the checkout, as any real edit does
+    time.sleep(1.05 - time.time() % 1)
+    sla.write_text(text.replace("service: mobile-banking\n", "service: mobile-bankinh\n", 1))
+    os.utime(sla, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert sla.stat().st_size == before.st_size
+    result = validate_changed(load_project(repo), "main", today=TODAY)
+    assert result.changed == ["catalog/slas/mobile-banking-retail.yaml"]
+    assert any(
+        d.code == "SPO302" and d.file == "catalog/slas/mobile-banking-retail.yaml"
+        for d in result.findings.items
+    )
     assert_same_as_full_run(repo)
+    sla.write_text(text, encoding="utf-8")  # back as it was, with a new mtime
+    os.utime(sla, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))
+    other = repo / "catalog/pools/engineering-fte.yaml"
+    os.utime(other)  # touched, not changed
+    result = validate_changed(load_project(repo), "main", today=TODAY)
+    assert result.changed == [] and result.findings.items == []
+    assert result.cache_misses == 0
+
+
+def test_an_unchanged_file_with_findings_of_its_own_is_reported_when_touched(repo: Path) -> None:
+    """A touched file taken from the cache has its own findings reported, warm as cold: an
+    agreement that ends before it starts, and a provisioning entry its provider rejects (which
+    depends on the providers installed and their settings, not on the file alone)."""
+    edit(repo, "catalog/slas/payments-hub-corporate.yaml", "end: 2027-12-31", "end: 2025-12-31")
+    edit(
+        repo,
+        "catalog/services/payments-hub.yaml",
+        "path: runbooks/",
+        "colour: red\n        path: runbooks/",
+    )
+    commit(repo, "broken on main")
+    assert_same_as_full_run(repo)  # nothing changed: fills the cache
+    edit(repo, "catalog/portfolio/payments-hub.yaml", "sponsor:", "sponsor:  ")
+    for run in ("cold", "warm", "warm again"):
+        if run == "cold":
+            shutil.rmtree(repo / CACHE_DIR)
+        result = same_as_full_run(repo)
+        found = {(d.file, d.code) for d in result.findings.items}
+        assert ("catalog/slas/payments-hub-corporate.yaml", "SPO405") in found, run
+        assert ("catalog/services/payments-hub.yaml", "SPO708") in found, run
 
 
 def test_discovery_skips_hidden_files_other_suffixes_and_policy_tests(repo: Path) -> None:

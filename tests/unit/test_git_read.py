@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from spo_gitops.git import GitError, repository
+from spo_gitops.git import GitError, init_with_commit, repository
 from tests.gitrepo import commit, git, init_repo, write
 
 FILES = {
@@ -101,3 +101,32 @@ def test_inherited_git_variables_do_not_redirect_the_reads(
         assert repo.read("HEAD", "catalog/a.yaml") == b"a: 1\n"
         assert repo.read_many("HEAD", ["catalog/a.yaml"]) == {"catalog/a.yaml": b"a: 1\n"}
         assert repo.changed_files("HEAD") == ["catalog/a.yaml"]
+
+
+def test_a_repository_is_found_from_any_folder_inside_it(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    with repository(root / "catalog" / "sub") as repo:
+        assert repo.root == root.resolve()
+        assert repo.resolve("HEAD") == git(root, "rev-parse", "HEAD").strip()
+        # what git prints, as git prints it (no trailing line break)
+        assert repo.changed_files("HEAD") == ["catalog/a.yaml"]
+        assert repo._git("log", "-1", "--format=%s") == "files"
+        with pytest.raises(GitError, match=r"git cat-file failed: .*no-such-rev"):
+            repo._git("cat-file", "-t", "no-such-rev")
+
+
+def test_init_with_commit_makes_main_with_everything(tmp_path: Path) -> None:
+    files = {"spo.yaml": "apiVersion: spo/v1\n", "catalog/a.yaml": "a: 1\n"}
+    anonymous = tmp_path / "anonymous"
+    write(anonymous, files)
+    assert init_with_commit(anonymous, "first") is None  # no identity: staged, not committed
+    assert git(anonymous, "ls-files").split() == sorted(files)
+    assert git(anonymous, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
+    home = Path(os.environ["HOME"])
+    (home / ".gitconfig").write_text("[user]\n\tname = T\n\temail = t@example.com\n")
+    root = tmp_path / "new"
+    write(root, files)
+    commit_id = init_with_commit(root, "first")
+    assert commit_id is not None
+    assert git(root, "rev-parse", "main").strip() == commit_id
+    assert git(root, "ls-tree", "-r", "--name-only", "main").split() == sorted(files)
