@@ -25,6 +25,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gen_catalog import generate, shipped_policies
+from installed import as_installed
 
 TARGET_SECONDS = 0.5  # issue 17: a 5-file change of 10,000 documents, warm
 SPO = [sys.executable, "-c", "from spo_gitops.cli.main import entry; entry()"]  # as `spo` runs
@@ -81,6 +82,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="build the repository here and keep it")
     args = parser.parse_args()
+    as_installed()
     tmp = None
     if args.keep:
         root = args.keep
