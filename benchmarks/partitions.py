@@ -1,7 +1,7 @@
 """Partitioned reconcile on PostgreSQL: N resources (default 10,000) reconciled from an empty state
 by one `spo reconcile` vs by R at once (default 2), each on its shard (`--partition shard:i/R`),
 against one PostgreSQL state and a PostgreSQL cmdb. Each run starts from fresh schemas and
-without the validation record (.spo/validated.json): the runners validate the catalog between
+without the validation record (.spo/validated.bin): the runners validate the catalog between
 them, as they would on a new commit. Wall time is from the start of the first process to the end
 of the last, validation and compile included. The configurations alternate run by run
 (1, R, 1, R, ...), so that each ratio compares runs made under the same load.
@@ -99,7 +99,7 @@ CPU: dict[int, list[tuple[float, float, float | None]]] = {}
 
 def run(root: Path, dsn: str, runners: int, data: Path | None) -> tuple[float, Objects, int, int]:
     """One reconcile from empty: wall time, the cmdb's objects, the state's serial and size."""
-    (root / ".spo" / "validated.json").unlink(missing_ok=True)
+    (root / ".spo" / "validated.bin").unlink(missing_ok=True)
     env = {
         **os.environ,
         "BENCH_STATE_DSN": _schema_url(dsn),

@@ -14,11 +14,15 @@ through here.
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import os
+import stat
 import tempfile
 from pathlib import Path
+from typing import Any
 
-__all__ = ["read_limited", "write_atomic"]
+__all__ = ["read_limited", "read_sealed", "sealed", "write_atomic"]
 
 _READ_CHUNK = 1 << 16
 
@@ -93,3 +97,45 @@ def fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+_DIGEST = 32  # the SHA-256 of the body, after the header
+
+
+def sealed(magic: bytes, stamp: str, data: Any) -> bytes:
+    """``data`` as :func:`read_sealed` reads it back (ValueError for data that is not plain)."""
+    body = marshal.dumps(data, 4)
+    return magic + stamp.encode() + hashlib.sha256(body).digest() + body
+
+
+def read_sealed(path: Path, magic: bytes, stamp: str) -> Any | None:
+    """The data :func:`sealed` wrote at ``path`` under ``magic`` and ``stamp``, else None:
+    missing, not a regular file of this user's own that only this user can write, another
+    header, truncated or corrupt."""
+    head = magic + stamp.encode()
+    try:  # O_NONBLOCK: opening a FIFO planted there does not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return None
+        if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+            return None
+        if st.st_size < len(head) + _DIGEST:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            raw = fh.read(st.st_size + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    digest = raw[len(head) : len(head) + _DIGEST]
+    body = memoryview(raw)[len(head) + _DIGEST :]  # no copy of the megabytes
+    if raw[: len(head)] != head or hashlib.sha256(body).digest() != digest:
+        return None
+    try:
+        return marshal.loads(body)
+    except (ValueError, EOFError, TypeError):
+        return None

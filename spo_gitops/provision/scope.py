@@ -6,14 +6,15 @@ broken portfolio entry changes what is provisioned). What is shared is the work:
 validated once per content, and the runners of one checkout read the verdict instead of each
 validating again.
 
-- **The record.** A validation without errors writes ``.spo/validated.json``: a key and the data
-  of every document. The key is a digest of everything the findings depend on: each catalog
+- **The record.** A validation without errors writes ``.spo/validated.bin``: the data of every
+  document under a key (fsutil.sealed: marshal behind the key and a checksum, read only from a
+  file of this user's own). The key is a digest of everything the findings depend on: each catalog
   file's path and content, spo.yaml, the validation date, the limits, and the toolkit (its
   source and the versions of the libraries that check documents). A runner whose key matches
   the record takes the documents from it (no parsing, no checks); any other runner validates
   the whole catalog, and refuses on its errors, as without partitions. The first runner
   validates under a file lock (``.spo/validated.lock``) while the others wait for its record.
-  The record only holds data that JSON gives back exactly, else it is not written.
+  The record holds plain data only (marshal gives it back exactly), else it is not written.
 - **The compile.** Only the entities the partition needs are compiled: those producing a
   resource in it (their ``spec.provisioning`` addresses, read from the data), every producer of
   those addresses (identical copies are one resource, attributed to the first producer) and,
@@ -32,7 +33,6 @@ import contextlib
 import fcntl
 import functools
 import hashlib
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -41,7 +41,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from spo_gitops import __version__, jsonio
+from spo_gitops import __version__
 from spo_gitops.catalog import files, heap
 from spo_gitops.catalog.documents import Document
 from spo_gitops.catalog.index import Index
@@ -49,7 +49,7 @@ from spo_gitops.catalog.references import build_index
 from spo_gitops.catalog.validate import ValidationResult, validate
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Findings
-from spo_gitops.fsutil import write_atomic
+from spo_gitops.fsutil import read_sealed, sealed, write_atomic
 from spo_gitops.provision.compile import (
     CompileResult,
     compile_catalog,
@@ -60,9 +60,11 @@ from spo_gitops.provision.partition import Partition, entity_labels
 from spo_gitops.provision.resources import address
 
 RECORD_DIR = ".spo"
-RECORD_FILE = "validated.json"
+RECORD_FILE = "validated.bin"
+_OLD_RECORD = "validated.json"  # what earlier versions wrote: removed when a record is written
+RECORD_MAGIC = b"spo-validated\n"
 LOCK_FILE = "validated.lock"
-RECORD_FORMAT = 1
+RECORD_FORMAT = 2  # 2: marshal, not JSON
 _LIBRARIES = ("pydantic", "pydantic-core", "jsonschema-rs", "PyYAML", "cel-python", "jinja2")
 
 
@@ -128,35 +130,26 @@ def _validation_lock(project: Project) -> Iterator[None]:
 
 
 def _read_record(project: Project, key: str) -> list[list[Any]] | None:
-    try:
-        with heap.bulk(), open(_record_path(project), encoding="utf-8") as fh:
-            raw = json.load(fh)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(raw, dict) or raw.get("key") != key:
-        return None
-    documents = raw.get("documents")
+    with heap.bulk():
+        documents = read_sealed(_record_path(project), RECORD_MAGIC, f"{RECORD_FORMAT}:{key}")
     return documents if isinstance(documents, list) else None
 
 
 def _write_record(project: Project, key: str, docs: list[Document]) -> bool:
-    """Record a validation without errors; False when the data does not survive JSON exactly
-    (say, a mapping with integer keys) or the folder is not writable."""
+    """Record a validation without errors; False when the data is not plain (marshal refuses
+    it) or the folder is not writable."""
     entries = [[d.file, d.index, d.line, d.valid, d.data] for d in docs]
     try:
-        text = jsonio.dumps(
-            {"format": RECORD_FORMAT, "key": key, "documents": entries}, separators=(",", ":")
-        )
-    except (TypeError, ValueError):
+        data = sealed(RECORD_MAGIC, f"{RECORD_FORMAT}:{key}", entries)
+    except ValueError:
         return False
-    with heap.bulk():
-        if json.loads(text)["documents"] != entries:
-            return False
     path = _record_path(project)
     try:
-        write_atomic(path, text)
+        write_atomic(path, data)
     except OSError:
         return False
+    with contextlib.suppress(OSError):
+        (path.parent / _OLD_RECORD).unlink(missing_ok=True)
     return True
 
 

@@ -26,8 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import marshal
-import os
-import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -57,7 +55,7 @@ from spo_gitops.catalog.validate import (
 from spo_gitops.catalog.validate import validate as validate_all
 from spo_gitops.config import Project, ProjectConfig
 from spo_gitops.diagnostics import Diagnostic, Findings
-from spo_gitops.fsutil import write_atomic
+from spo_gitops.fsutil import read_sealed, sealed, write_atomic
 from spo_gitops.git import Repository, join, repository
 from spo_gitops.models import KIND_MODELS
 from spo_gitops.policy import PoolUsage, evaluate_policies
@@ -125,8 +123,6 @@ Entry = list[Any]  # [index, line, valid, kind, name, refs, data or None]
 # The cache file: MAGIC, the fingerprint (64 hex digits), the SHA-256 of the body, the body
 # (marshal of {path: [blob id, [entry per document]]}: plain data only).
 MAGIC = b"spo-index\n"
-_DIGEST = 32
-_HEADER = len(MAGIC) + 64 + _DIGEST
 
 
 def _fingerprint(project: Project) -> str:
@@ -147,51 +143,19 @@ def _entries(docs: Iterable[Document]) -> list[Entry]:
     return out
 
 
-def _trusted(fd: int) -> int | None:
-    """The size of the open cache file when it may be read: a regular file owned by this user
-    that no one else can write (a file another user could write is never read), else None."""
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode) or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return None
-    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
-        return None
-    return st.st_size
-
-
 def read_cache(path: Path, fingerprint: str) -> dict[str, Any] | None:
     """The files of the cache at ``path``, or None when there is none that can be used: missing,
     not this user's own, from another version of the toolkit, schemas or limits (the
-    fingerprint), truncated or corrupt (the checksum), or not the shape written."""
-    try:  # O_NONBLOCK: opening a FIFO planted there does not wait for a writer
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return None
-    try:
-        size = _trusted(fd)
-        if size is None or size < _HEADER:
-            return None
-        with os.fdopen(os.dup(fd), "rb") as fh:
-            raw = fh.read(size + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    head, digest = raw[: _HEADER - _DIGEST], raw[_HEADER - _DIGEST : _HEADER]
-    body = memoryview(raw)[_HEADER:]  # no copy of the 10 MB
-    if head != MAGIC + fingerprint.encode() or hashlib.sha256(body).digest() != digest:
-        return None
-    try:
-        files = marshal.loads(body)
-    except (ValueError, EOFError, TypeError):
-        return None
+    fingerprint), truncated or corrupt (the checksum), or not the shape written
+    (fsutil.read_sealed)."""
+    files = read_sealed(path, MAGIC, fingerprint)
     return files if isinstance(files, dict) else None
 
 
 def cache_bytes(files: dict[str, Any], fingerprint: str) -> bytes:
     """What :func:`read_cache` reads back as ``files`` (raises ValueError for data that is not
     plain)."""
-    body = marshal.dumps(files, 4)
-    return MAGIC + fingerprint.encode() + hashlib.sha256(body).digest() + body
+    return sealed(MAGIC, fingerprint, files)
 
 
 class IndexCache:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -171,7 +170,7 @@ def test_the_record_is_keyed_by_everything_validation_reads(
 ) -> None:
     project = load_project(project_dir)
     first, from_record = scope.validated_catalog(project)
-    assert not from_record and (project_dir / ".spo" / "validated.json").is_file()
+    assert not from_record and (project_dir / ".spo" / "validated.bin").is_file()
 
     def no_validation(*_: object, **__: object) -> None:
         raise AssertionError("validated again")
@@ -214,20 +213,52 @@ def test_an_error_in_an_unrelated_file_refuses_every_partition(project_dir: Path
                 make_plan(load_project(project_dir), partition=parse_partition(key))
             files = {d.file for d in refused.value.diagnostics if d.severity == "error"}
             assert files == {"catalog/svc-0001.yaml"}, what
-    record = json.loads((project_dir / ".spo" / "validated.json").read_text())
-    assert all(
-        e[0] != "catalog/svc-0001.yaml" or "team-x" not in str(e) for e in record["documents"]
-    )
+    # the record is still that of the valid catalog: a runner never takes the broken files' data
+    project = load_project(project_dir)
+    key = scope.catalog_key(project, scope.files.worktree(project))
+    assert scope._read_record(project, key) is None
+    record = (project_dir / ".spo" / "validated.bin").read_bytes()
+    assert b"team-x" not in record and b"team-a" in record
 
 
-def test_data_json_would_change_is_never_recorded(project_dir: Path) -> None:
+class _Tagged(str):
+    """Data that is not plain: marshal refuses it."""
+
+
+def test_the_record_gives_back_what_was_validated_or_is_not_written(project_dir: Path) -> None:
     project = load_project(project_dir)
     result, _ = scope.validated_catalog(project)
-    (project_dir / ".spo" / "validated.json").unlink()
+    record = project_dir / ".spo" / "validated.bin"
+    record.unlink()
+    (project_dir / ".spo" / "validated.json").write_text("{}")  # an earlier version's record
     doc = result.documents[0]
-    doc.data = {**doc.data, "spec": {1: "an integer key"}}  # JSON would make it "1"
-    assert not scope._write_record(project, "key", result.documents)
+    doc.data = {**doc.data, "spec": {1: "an integer key", "n": 2**70, "x": 0.1}}
+    assert scope._write_record(project, "key", result.documents)
     assert not (project_dir / ".spo" / "validated.json").exists()
+    back = scope._read_record(project, "key")
+    assert back is not None and back[0][4]["spec"] == {1: "an integer key", "n": 2**70, "x": 0.1}
+    assert scope._read_record(project, "another key") is None
+    record.write_bytes(record.read_bytes()[:-1])  # cut short
+    assert scope._read_record(project, "key") is None
+    record.unlink()
+    doc.data = {**doc.data, "spec": {"name": _Tagged("x")}}
+    assert not scope._write_record(project, "key", result.documents)
+    assert not record.exists()
+
+
+def test_a_record_someone_else_could_have_written_is_not_read(project_dir: Path) -> None:
+    project = load_project(project_dir)
+    scope.validated_catalog(project)
+    key = scope.catalog_key(project, files.worktree(project))
+    record = project_dir / ".spo" / "validated.bin"
+    assert scope._read_record(project, key) is not None
+    record.chmod(0o666)  # writable by others: it may have been planted
+    assert scope._read_record(project, key) is None
+    record.chmod(0o644)
+    assert scope._read_record(project, key) is not None
+    record.unlink()
+    os.mkfifo(record)  # a FIFO in its place is not waited on
+    assert scope._read_record(project, key) is None
 
 
 def test_a_runner_waits_for_the_record_of_the_runner_validating(project_dir: Path) -> None:
@@ -238,7 +269,7 @@ def test_a_runner_waits_for_the_record_of_the_runner_validating(project_dir: Pat
     result, _ = scope.validated_catalog(project)
     scope._toolkit.cache_clear()  # the toolkit as the runner below will find it
     key = scope.catalog_key(project, files.worktree(project))
-    (project_dir / ".spo" / "validated.json").unlink()
+    (project_dir / ".spo" / "validated.bin").unlink()
     target = next(d for d in result.documents if d.name == "svc-0003" and d.kind == "ServiceModel")
     target.data["metadata"]["title"] = "from the record"
     code = (
