@@ -42,6 +42,7 @@ LoadProgress = Callable[[int, int], None]
 PARALLEL_FROM = 300  # files; below this, starting workers costs more than it saves
 PARALLEL_MAX = 8  # worker processes at most, the parent included
 _CHUNK = 64  # files per chunk of work, and between two progress reports
+_MAX_CHUNKS = 16_000  # chunk numbers the pipe holds (64 KiB) before its writer would wait
 # Workers are forked, which is safe on Linux; elsewhere (macOS forbids forking a process that
 # may have touched its system frameworks) the files are loaded in one process.
 _FORKS = sys.platform.startswith("linux")
@@ -98,10 +99,15 @@ def load_all(
     ``providers``: spo.yaml's provider settings (the resource types they configure)."""
     with heap.bulk():
         workers = _jobs(jobs, len(items))
+        chunks = _chunks(len(items))
         if workers > 1 and _FORKS:
-            loaded = _load_shared(items, limits, workers, progress, providers)
+            loaded = _load_shared(items, chunks, limits, workers, progress, providers)
         else:
-            loaded = _load_share(items, range(len(items)), limits, progress, providers)
+            loaded = []
+            for chunk in chunks:
+                loaded.extend(_load_files(items, chunk, limits, providers))
+                if progress:
+                    progress(chunk.stop, len(items))
     docs: list[Document] = []
     diagnostics: list[Diagnostic] = []
     for file_docs, file_diags in loaded:
@@ -110,26 +116,25 @@ def load_all(
     return docs, diagnostics
 
 
-def _load_share(
+def _chunks(files: int) -> list[range]:
+    """The files' indices in chunks of work: of ``_CHUNK`` files, fewer than ``_MAX_CHUNKS``."""
+    size = max(_CHUNK, -(-files // _MAX_CHUNKS))
+    return [range(i, min(i + size, files)) for i in range(0, files, size)]
+
+
+def _load_files(
     items: Sequence[tuple[str, str]],
-    share: range,
+    indices: range,
     limits: Limits,
-    progress: LoadProgress | None,
     providers: ProviderSettings | None,
 ) -> Loaded:
-    """The files ``items[i]`` for i in ``share``, in that order, in this process."""
-    out: Loaded = []
-    for n, i in enumerate(share, 1):
-        out.append(_load_one(*items[i], limits, providers))
-        if progress and n % _CHUNK == 0:
-            progress(n, len(share))
-    if progress:
-        progress(len(share), len(share))
-    return out
+    """The files ``items[i]`` for i in ``indices``, in that order, in this process."""
+    return [_load_one(*items[i], limits, providers) for i in indices]
 
 
 def _load_shared(
     items: Sequence[tuple[str, str]],
+    chunks: list[range],
     limits: Limits,
     workers: int,
     progress: LoadProgress | None,
@@ -143,8 +148,6 @@ def _load_shared(
     (:func:`_packed`: the documents' plain data through marshal) and exits; this process reads
     them between its own chunks. A chunk a child does not deliver (it failed, died or wrote
     something unreadable) costs time, not results: it is loaded here."""
-    size = max(_CHUNK, -(-len(items) // _MAX_CHUNKS))
-    chunks = [range(i, min(i + size, len(items))) for i in range(0, len(items), size)]
     read, write = os.pipe()
     try:
         os.write(write, b"".join(_TOKEN.pack(k) for k in range(len(chunks))))
@@ -157,14 +160,12 @@ def _load_shared(
             child = _fork(items, chunks, read, limits, providers)
             if child is not None:
                 children.append(child)
-        done = 0
         while (k := _next_chunk(read)) is not None:
-            loaded[k] = [_load_one(*items[i], limits, providers) for i in chunks[k]]
+            loaded[k] = _load_files(items, chunks[k], limits, providers)
             for child in children:
                 _take(child, chunks, loaded)
             if progress:
-                done = sum(len(chunks[k]) for k in loaded)
-                progress(done, len(items))
+                progress(sum(len(chunks[k]) for k in loaded), len(items))
         for child in children:
             ok = _reap(child, kill=False)
             _take(child, chunks, loaded)
@@ -180,7 +181,7 @@ def _load_shared(
             child.out.close()
     out: Loaded = []
     for k, chunk in enumerate(chunks):  # a chunk nobody delivered is loaded here
-        out.extend(loaded.get(k) or [_load_one(*items[i], limits, providers) for i in chunk])
+        out.extend(loaded[k] if k in loaded else _load_files(items, chunk, limits, providers))
     if progress:
         progress(len(items), len(items))
     return out
@@ -188,7 +189,6 @@ def _load_shared(
 
 _TOKEN = struct.Struct("<i")  # a chunk number in the pipe
 _RECORD = struct.Struct("<iq")  # a child's record: chunk number (-1: the last), payload size
-_MAX_CHUNKS = 16_000  # chunk numbers the pipe holds (64 KiB) before its writer would wait
 
 
 def _next_chunk(tokens: int) -> int | None:
@@ -231,7 +231,7 @@ def _fork(
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and reaps us
         fd = out.fileno()
         while (k := _next_chunk(tokens)) is not None:
-            payload = _packed([_load_one(*items[i], limits, providers) for i in chunks[k]])
+            payload = _packed(_load_files(items, chunks[k], limits, providers))
             _write_all(fd, _RECORD.pack(k, len(payload)) + payload)
         _write_all(fd, _RECORD.pack(-1, 0))
         code = 0

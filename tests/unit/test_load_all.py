@@ -95,7 +95,7 @@ def test_documents_whose_data_marshal_refuses_come_back_pickled() -> None:
     # a share is sent through marshal when its data is plain, else pickled: both read back the
     # same documents and findings
     items = _items()[:20]
-    loaded = validate._load_share(items, range(len(items)), Limits(), None, None)
+    loaded = validate._load_files(items, range(len(items)), Limits(), None)
 
     assert validate._packed(loaded)[:1] == b"M"
     odd = [(docs, found) for docs, found in loaded]
