@@ -12,6 +12,7 @@ stripped (a few that only say *how* to reach git or a remote are kept).
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
@@ -135,17 +136,14 @@ class Repository:
             )
         except (OSError, subprocess.CalledProcessError) as e:
             raise GitError(f"git cat-file failed: {e}") from e
-        data, at = done.stdout, 0
+        answers = io.BytesIO(done.stdout)
         for path in asked:
-            end = data.index(b"\n", at)
-            header = data[at:end].split(b" ")
-            at = end + 1
-            if len(header) != 3 or header[-1] in (b"missing", b"ambiguous"):
-                continue  # no such object: None
-            size = int(header[2])
-            if header[1] == b"blob":
-                out[path] = data[at : at + size]
-            at += size + 1  # the content and its closing line break
+            try:
+                found = _answer(answers)
+            except (OSError, ValueError) as e:
+                raise GitError(f"git cat-file failed: {e}") from e
+            if found is not None and found[0] == b"blob":
+                out[path] = found[1]
         return out
 
     def _blob(self, name: str) -> bytes | None:
@@ -159,22 +157,13 @@ class Repository:
                 out, answer = self._cat_file()
                 answer.write(name.encode("utf-8", "surrogateescape") + b"\n")
                 answer.flush()
-                header = out.readline()
-                parts = header.split()
-                if not header.endswith(b"\n") or not parts:
-                    raise OSError("git cat-file stopped")
-                if parts[-1] in (b"missing", b"ambiguous") or len(parts) != 3:
-                    return None
-                size = int(parts[2])
-                data = out.read(size)
-                if len(data) != size or out.read(1) != b"\n":
-                    raise OSError("git cat-file stopped")
+                found = _answer(out)
             except (OSError, ValueError) as e:
                 broken, self._batch = self._batch, None
                 if broken is not None:
                     _end(broken, kill=True)
                 raise GitError(f"git cat-file failed: {e}") from e
-        return data if parts[1] == b"blob" else None
+        return found[1] if found is not None and found[0] == b"blob" else None
 
     def _cat_file(self) -> tuple[IO[bytes], IO[bytes]]:
         """(its output, its input) of the running ``git cat-file --batch``, started on first use."""
@@ -272,6 +261,22 @@ class Repository:
         """``path`` relative to the repository root, POSIX style ('' for the root)."""
         rel = path.resolve().relative_to(self.root).as_posix()
         return "" if rel == "." else rel
+
+
+def _answer(stream: IO[bytes]) -> tuple[bytes, bytes] | None:
+    """One answer of ``git cat-file --batch``: (the object's type, its content), or None when it
+    names no object; OSError when the answer is cut short."""
+    header = stream.readline()
+    parts = header.split()
+    if not header.endswith(b"\n") or not parts:
+        raise OSError("git cat-file stopped")
+    if parts[-1] in (b"missing", b"ambiguous") or len(parts) != 3:
+        return None
+    size = int(parts[2])
+    data = stream.read(size)
+    if len(data) != size or stream.read(1) != b"\n":
+        raise OSError("git cat-file stopped")
+    return parts[1], data
 
 
 def _end(proc: subprocess.Popen[bytes], *, kill: bool = False) -> None:
