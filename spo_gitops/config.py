@@ -17,6 +17,7 @@ from spo_gitops.models.common import STAGES, Model, Stage
 
 CONFIG_NAME = "spo.yaml"
 VALIDATION_DATE_ENV = "SPO_VALIDATION_DATE"
+WORK_FOLDER = ".spo"  # beside spo.yaml: what spo keeps between runs, never committed
 
 
 class PathsConfig(Model):
@@ -246,6 +247,22 @@ class Project:
                     hint="write it as YYYY-MM-DD",
                 ) from None
         return self.config.validation.date or dt.date.today()
+
+    @property
+    def work_folder(self) -> Path:
+        """``.spo/`` beside spo.yaml: the caches, the validation record, the embedded providers'
+        files (:meth:`make_work_folder` creates it)."""
+        return self.root / WORK_FOLDER
+
+    def make_work_folder(self) -> Path:
+        """:attr:`work_folder`, created when missing with a .gitignore that keeps it out of git
+        (OSError when it cannot be)."""
+        folder = self.work_folder
+        folder.mkdir(exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# written by spo: a cache, never commit it\n*\n")
+        return folder
 
     @property
     def blueprints(self) -> Path:

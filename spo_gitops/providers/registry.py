@@ -114,7 +114,7 @@ def settings_for(name: str, raw: Mapping[str, Any]) -> ProviderSettings:
 
 def configure(project: Project, names: Iterable[str]) -> dict[str, Provider]:
     """Instances of the named providers, each with its settings from spo.yaml (default: none)."""
-    context = ProviderContext(project.root, project.root / ".spo")
+    context = ProviderContext(project.root, project.work_folder)
     out: dict[str, Provider] = {}
     try:
         for name in dict.fromkeys(names):

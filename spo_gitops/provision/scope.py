@@ -59,7 +59,6 @@ from spo_gitops.provision.compile import (
 from spo_gitops.provision.partition import Partition, entity_labels
 from spo_gitops.provision.resources import address
 
-RECORD_DIR = ".spo"
 RECORD_FILE = "validated.bin"
 _OLD_RECORD = "validated.json"  # what earlier versions wrote: removed when a record is written
 RECORD_MAGIC = b"spo-validated\n"
@@ -105,20 +104,15 @@ def catalog_key(project: Project, discovered: files.Discovered) -> str:
 
 
 def _record_path(project: Project) -> Path:
-    return project.root / RECORD_DIR / RECORD_FILE
+    return project.work_folder / RECORD_FILE
 
 
 @contextlib.contextmanager
 def _validation_lock(project: Project) -> Iterator[None]:
     """One runner of a checkout validates at a time; the others wait for its record. Without
     a writable .spo/ folder every runner validates on its own."""
-    folder = project.root / RECORD_DIR
     try:
-        folder.mkdir(exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# written by spo: a cache, never commit it\n*\n")
-        fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(project.make_work_folder() / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError:
         yield
         return

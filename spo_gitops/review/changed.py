@@ -53,7 +53,7 @@ from spo_gitops.catalog.validate import (
     provider_settings,
 )
 from spo_gitops.catalog.validate import validate as validate_all
-from spo_gitops.config import Project, ProjectConfig
+from spo_gitops.config import WORK_FOLDER, Project, ProjectConfig
 from spo_gitops.diagnostics import Diagnostic, Findings
 from spo_gitops.fsutil import read_sealed, sealed, write_atomic
 from spo_gitops.git import Repository, join, repository
@@ -63,7 +63,7 @@ from spo_gitops.policy.capacity import check_capacity, pool_usage
 from spo_gitops.policy.engine import check_targets, compile_policies
 from spo_gitops.policy.lookups import Lookups
 
-CACHE_DIR = ".spo"
+CACHE_DIR = WORK_FOLDER
 CACHE_FILE = "index.bin"
 # 2: the names of roles and members in references; 3: of approvers too; 4: marshal, not JSON,
 # and whether a file is clean
@@ -165,7 +165,8 @@ class IndexCache:
     elsewhere is ignored, never trusted."""
 
     def __init__(self, project: Project) -> None:
-        self.dir = project.root / CACHE_DIR
+        self.project = project
+        self.dir = project.work_folder
         self.path = self.dir / CACHE_FILE
         self.fingerprint = _fingerprint(project)
         self.dirty = False
@@ -205,10 +206,7 @@ class IndexCache:
         if not self.dirty:
             return
         try:
-            self.dir.mkdir(exist_ok=True)
-            ignore = self.dir / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# written by spo: a cache, never commit it\n*\n")
+            self.project.make_work_folder()
             if self.path.is_symlink() or (self.path.exists() and not self.path.is_file()):
                 self.path.unlink()  # replaced, never written through (a FIFO would block)
             write_atomic(self.path, cache_bytes(self.files, self.fingerprint))
