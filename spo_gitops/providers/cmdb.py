@@ -6,7 +6,7 @@ and timestamps. ``create`` is an upsert on (type, name) (``INSERT ... ON CONFLIC
 UPDATE ... RETURNING id``, the same statement on both databases), so an item a crashed apply left
 behind is adopted, never duplicated; ``read_many`` reads up to 500 ids per query (the refresh
 path). Each thread gets its own connection; on PostgreSQL the creates of concurrent threads are
-coalesced into one multi-row upsert (``groupcommit``), each thread returning once its own item
+coalesced into one multi-row upsert (``state.groupcommit``), each thread returning once its own item
 is committed. SQLite runs in WAL mode with a busy timeout, and a
 database that stays locked raises :class:`TransientProviderError` so that apply retries; with
 PostgreSQL a lost connection, a deadlock or a serialization failure is transient.
@@ -35,7 +35,6 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from spo_gitops import jsonio
-from spo_gitops.groupcommit import GroupCommit
 from spo_gitops.models.common import NAME_PATTERN, PARTY_TYPES, STAGES
 from spo_gitops.models.metrics import UNITS
 from spo_gitops.providers.base import (
@@ -47,6 +46,7 @@ from spo_gitops.providers.base import (
     ResourceType,
     TransientProviderError,
 )
+from spo_gitops.state.groupcommit import GroupCommit
 
 # --- resource types ------------------------------------------------------------------------------
 

@@ -40,8 +40,8 @@ from urllib.parse import urlsplit, urlunsplit
 from spo_gitops import jsonio
 from spo_gitops.errors import SpoError
 from spo_gitops.extras import guard
-from spo_gitops.groupcommit import GroupCommit
 from spo_gitops.state.base import GLOBAL, LockInfo, Phase, ResourceState
+from spo_gitops.state.groupcommit import GroupCommit
 from spo_gitops.state.sql import LockNotHeldError, SqlState, now
 
 with guard("PostgreSQL access (the postgres state backend, cmdb on PostgreSQL)"):

@@ -1,4 +1,4 @@
-"""Group commit on PostgreSQL (spo_gitops/groupcommit.py): the writes of concurrent threads are
+"""Group commit on PostgreSQL (state/groupcommit.py): the writes of concurrent threads are
 coalesced into one statement per batch, and each write keeps what a caller relies on when it
 writes alone: its own serial, a refusal when the lock is not held, its own error, its row
 committed when it returns.
@@ -21,10 +21,10 @@ import psycopg
 import pytest
 
 from spo_gitops.errors import SpoError
-from spo_gitops.groupcommit import GroupCommit
 from spo_gitops.providers.base import ProviderContext
 from spo_gitops.providers.cmdb import CmdbProvider, CmdbSettings
 from spo_gitops.state.base import ResourceState
+from spo_gitops.state.groupcommit import GroupCommit
 from spo_gitops.state.postgres import PostgresState
 from spo_gitops.state.sql import LockNotHeldError
 from tests.postgres import Server, fresh_schema, state_dsn
