@@ -82,7 +82,11 @@ def service(name: str, *deps: str) -> DesiredResource:
 
 
 def run(
-    tmp_path: Path, provider: FaultyCmdb, desired: list[DesiredResource], **kw: Any
+    tmp_path: Path,
+    provider: FaultyCmdb,
+    desired: list[DesiredResource],
+    retry: RetryPolicy = FAST,
+    **kw: Any,
 ) -> tuple[list[Any], SqliteState]:
     state = SqliteState(tmp_path / "state.db")
     snapshot = state.snapshot()
@@ -98,7 +102,7 @@ def run(
             {"cmdb": provider},
             sensitive=lambda p, t: frozenset(),
             parallelism=4,
-            retry=FAST,
+            retry=retry,
         )
         results = executor.run(apply_id, set())
         state.journal_end(apply_id, "succeeded")
@@ -183,26 +187,9 @@ def _apply_with(
     tmp_path: Path, provider: FaultyCmdb, policy: RetryPolicy
 ) -> tuple[list[Any], float]:
     """Apply one create under ``policy``: the results and the seconds it took."""
-    state = SqliteState(tmp_path / "state.db")
-    desired = [service("db")]
-    the_plan = plan(desired, state.snapshot(), None, types=type_lookup(), commit=None)
-    lock = state.lock("apply")
-    try:
-        apply_id = state.journal_begin(lock, plan="p", commit="", who="test")
-        executor = Executor(
-            the_plan,
-            {r.address: r for r in desired},
-            state,
-            lock,
-            {"cmdb": provider},
-            sensitive=lambda p, t: frozenset(),
-            retry=policy,
-        )
-        start = time.monotonic()
-        results = executor.run(apply_id, set())
-        return results, time.monotonic() - start
-    finally:
-        state.release(lock)
+    start = time.monotonic()
+    results, _ = run(tmp_path, provider, [service("db")], retry=policy)
+    return results, time.monotonic() - start
 
 
 def test_retries_wait_as_the_policy_says(tmp_path: Path) -> None:
