@@ -55,14 +55,18 @@ def write_atomic(
     mode: int = 0o644,
     suffix: str = ".tmp",
     durable: bool = False,
+    synced: bool = True,
 ) -> None:
     """Write ``content`` (text as UTF-8) to ``path`` atomically, creating its folder.
 
     ``mode``: the new file's permission bits. ``suffix``: how the temporary file
     (``.<name>.<random><suffix>`` beside the target) ends, so that a cleanup can find one a
     killed process left. ``durable``: also flush the folder, so that the rename survives a
-    power loss. A target that exists and is not a regular file (/dev/stdout, a FIFO) is written
-    in place: replacing it would swap the device for a file.
+    power loss. ``synced=False``: rename without flushing the content to disk first, for a file
+    whose reader checks it whole (:func:`write_sealed`): after a power loss it may be found
+    empty or cut short, never read as something else. A target that exists and is not a
+    regular file (/dev/stdout, a FIFO) is written in place: replacing it would swap the device
+    for a file.
     """
     data = content.encode("utf-8") if isinstance(content, str) else content
     if path.exists() and not path.is_file():
@@ -76,7 +80,8 @@ def write_atomic(
             fh.write(data)
             fh.flush()
             os.fchmod(fh.fileno(), mode)
-            os.fsync(fh.fileno())
+            if synced:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -106,6 +111,15 @@ def sealed(magic: bytes, stamp: str, data: Any) -> bytes:
     """``data`` as :func:`read_sealed` reads it back (ValueError for data that is not plain)."""
     body = marshal.dumps(data, 4)
     return magic + stamp.encode() + hashlib.sha256(body).digest() + body
+
+
+def write_sealed(path: Path, magic: bytes, stamp: str, data: Any) -> None:
+    """Write what :func:`read_sealed` reads back as ``data`` (ValueError for data that is not
+    plain; OSError when it cannot be written). A sealed file is a cache that its checksum
+    guards, so it is renamed into place without waiting for the disk (~40 ms for a record of
+    10,000 documents): one that a power loss cut short is refused when read, like any other
+    damage."""
+    write_atomic(path, sealed(magic, stamp, data), synced=False)
 
 
 def read_sealed(path: Path, magic: bytes, stamp: str) -> Any | None:

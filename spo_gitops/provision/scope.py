@@ -49,7 +49,7 @@ from spo_gitops.catalog.references import build_index
 from spo_gitops.catalog.validate import ValidationResult, validate
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Findings
-from spo_gitops.fsutil import read_sealed, sealed, write_atomic
+from spo_gitops.fsutil import read_sealed, write_sealed
 from spo_gitops.provision.compile import (
     CompileResult,
     compile_catalog,
@@ -133,14 +133,10 @@ def _write_record(project: Project, key: str, docs: list[Document]) -> bool:
     """Record a validation without errors; False when the data is not plain (marshal refuses
     it) or the folder is not writable."""
     entries = [[d.file, d.index, d.line, d.valid, d.data] for d in docs]
-    try:
-        data = sealed(RECORD_MAGIC, f"{RECORD_FORMAT}:{key}", entries)
-    except ValueError:
-        return False
     path = _record_path(project)
     try:
-        write_atomic(path, data)
-    except OSError:
+        write_sealed(path, RECORD_MAGIC, f"{RECORD_FORMAT}:{key}", entries)
+    except (ValueError, OSError):
         return False
     with contextlib.suppress(OSError):
         (path.parent / _OLD_RECORD).unlink(missing_ok=True)

@@ -55,7 +55,7 @@ from spo_gitops.catalog.validate import (
 from spo_gitops.catalog.validate import validate as validate_all
 from spo_gitops.config import WORK_FOLDER, Project, ProjectConfig
 from spo_gitops.diagnostics import Diagnostic, Findings
-from spo_gitops.fsutil import read_sealed, sealed, write_atomic
+from spo_gitops.fsutil import read_sealed, write_sealed
 from spo_gitops.git import Repository, join, repository
 from spo_gitops.models import KIND_MODELS
 from spo_gitops.policy import PoolUsage, evaluate_policies
@@ -152,12 +152,6 @@ def read_cache(path: Path, fingerprint: str) -> dict[str, Any] | None:
     return files if isinstance(files, dict) else None
 
 
-def cache_bytes(files: dict[str, Any], fingerprint: str) -> bytes:
-    """What :func:`read_cache` reads back as ``files`` (raises ValueError for data that is not
-    plain)."""
-    return sealed(MAGIC, fingerprint, files)
-
-
 class IndexCache:
     """{path: [blob id, [entry per document]]} in ``.spo/index.bin`` (:func:`read_cache`): plain
     data through marshal, which builds values, never objects that run code, read only from a
@@ -209,7 +203,7 @@ class IndexCache:
             self.project.make_work_folder()
             if self.path.is_symlink() or (self.path.exists() and not self.path.is_file()):
                 self.path.unlink()  # replaced, never written through (a FIFO would block)
-            write_atomic(self.path, cache_bytes(self.files, self.fingerprint))
+            write_sealed(self.path, MAGIC, self.fingerprint, self.files)
             (self.dir / "index.json").unlink(missing_ok=True)  # the JSON cache of earlier versions
         except (OSError, ValueError):
             pass  # a read-only checkout still validates; it only stays slow

@@ -301,7 +301,7 @@ def test_a_bad_journal_step_fails_only_its_own_caller(state: PostgresState, tmp_
     first, rest = _batch_of(
         state._writes,
         state_dsn(tmp_path),
-        f"SELECT id FROM applies WHERE id = {apply_id} FOR UPDATE",
+        "LOCK TABLE apply_actions IN EXCLUSIVE MODE",
         lambda: state.journal_action(apply_id, "cmdb.service.a", "create", "started"),
         [
             lambda: state.journal_action(apply_id, "cmdb.service.b", "create", "started"),
@@ -318,7 +318,7 @@ def test_a_bad_journal_step_fails_only_its_own_caller(state: PostgresState, tmp_
     _batch_of(
         state._writes,
         state_dsn(tmp_path),
-        f"SELECT id FROM applies WHERE id = {apply_id} FOR UPDATE",
+        "LOCK TABLE apply_actions IN EXCLUSIVE MODE",
         lambda: state.journal_action(apply_id, "cmdb.service.a", "create", "succeeded"),
         [
             lambda: state.journal_action(apply_id, "cmdb.service.b", "create", "succeeded"),

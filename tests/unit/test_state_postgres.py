@@ -126,3 +126,42 @@ def test_open_state_reads_the_dsn_from_spo_yaml_or_the_environment(
     monkeypatch.delenv("SPO_STATE_DSN")
     with pytest.raises(SpoError, match="no connection string"):
         state_dsn(_project(tmp_path, {"backend": "postgres"}))
+
+
+def test_a_state_of_the_first_schema_is_migrated_with_its_journal(
+    postgres_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database written by the first schema (a foreign key from the journal to its apply)
+    upgrades in place: the applies and steps it holds are kept, and the steps of a new apply
+    are written beside them."""
+    from spo_gitops.state import postgres
+
+    schema = fresh_schema(postgres_server.dsn, tmp_path)
+    dsn = f"{postgres_server.dsn} options='-csearch_path={schema}'"
+    monkeypatch.setattr(postgres, "MIGRATIONS", MIGRATIONS[:1])
+    old = PostgresState(dsn)
+    lock = old.lock("apply")
+    first = old.journal_begin(lock, plan="p1", commit="c1", who="a")
+    old.journal_action(first, "cmdb.host.web", "create", "started")
+    old.journal_end(first, "succeeded")
+    old.release(lock)
+    old.close()
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (1,)
+    monkeypatch.setattr(postgres, "MIGRATIONS", MIGRATIONS)
+
+    state = PostgresState(dsn)
+    lock = state.lock("apply")
+    second = state.journal_begin(lock, plan="p2", commit="c2", who="b")
+    state.journal_action(second, "cmdb.host.db", "create", "started")
+    state.journal_end(second, "succeeded")
+    state.release(lock)
+    history = state.history()
+    state.close()
+    assert [(r.plan, [(a.address, a.phase) for a in r.actions]) for r in history] == [
+        ("p2", [("cmdb.host.db", "started")]),
+        ("p1", [("cmdb.host.web", "started")]),
+    ]
+    with psycopg.connect(dsn) as conn:
+        versions = conn.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
+    assert versions == [(i + 1,) for i in range(len(MIGRATIONS))]
