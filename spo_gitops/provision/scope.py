@@ -10,7 +10,7 @@ validating again.
   document under a key (fsutil.sealed: marshal behind the key and a checksum, read only from a
   file of this user's own). The key is a digest of everything the findings depend on: each catalog
   file's path and content, spo.yaml, the validation date, the limits, and the toolkit (its
-  source and the versions of the libraries that check documents). A runner whose key matches
+  source and the libraries installed: catalog/toolkit.py). A runner whose key matches
   the record takes the documents from it (no parsing, no checks); any other runner validates
   the whole catalog, and refuses on its errors, as without partitions. The first runner
   validates under a file lock (``.spo/validated.lock``) while the others wait for its record.
@@ -31,18 +31,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
 import hashlib
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from spo_gitops import __version__
-from spo_gitops.catalog import files, heap
+from spo_gitops.catalog import files, heap, toolkit
 from spo_gitops.catalog.documents import Document
 from spo_gitops.catalog.index import Index
 from spo_gitops.catalog.references import build_index
@@ -64,30 +60,15 @@ _OLD_RECORD = "validated.json"  # what earlier versions wrote: removed when a re
 RECORD_MAGIC = b"spo-validated\n"
 LOCK_FILE = "validated.lock"
 RECORD_FORMAT = 2  # 2: marshal, not JSON
-_LIBRARIES = ("pydantic", "pydantic-core", "jsonschema-rs", "PyYAML", "cel-python", "jinja2")
 
 
 # --- the record ---------------------------------------------------------------------------------
 
 
-@functools.cache
-def _toolkit() -> str:
-    """The toolkit's source and the libraries that decide what a finding is (read once: the
-    code this process runs)."""
-    digest = hashlib.sha256(f"{__version__} {sys.version}".encode())
-    package = Path(__file__).resolve().parent.parent
-    for source in sorted(package.rglob("*.py")):
-        digest.update(str(source.relative_to(package)).encode() + b"\0" + source.read_bytes())
-    for name in _LIBRARIES:
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            digest.update(f"{name}={metadata.version(name)}".encode())
-    return digest.hexdigest()
-
-
 def catalog_key(project: Project, discovered: files.Discovered) -> str:
     """A digest of everything validation reads: the catalog files (paths and content),
     spo.yaml, the validation date, the limits and the toolkit."""
-    digest = hashlib.sha256(f"{RECORD_FORMAT}\0{_toolkit()}\0{project.limits}\0".encode())
+    digest = hashlib.sha256(f"{RECORD_FORMAT}\0{toolkit.digest()}\0{project.limits}\0".encode())
     digest.update(f"{project.today().isoformat()}\0".encode())
     config = project.config_file
     if config is not None and config.is_file():

@@ -16,9 +16,9 @@ documents of the unchanged files come from a cache in ``.spo/index.bin``, keyed 
 blob id (``git ls-tree REV`` gives the ids of the unchanged files for free: their content is
 REV's). A cache entry holds what the checks read of a document: kind, name, whether it passed its
 schema, the entities it refers to and, for a valid document, its data. The cache is rewritten
-atomically when entries were added or dropped; it is discarded whole when the toolkit, the
-schemas or the limits change. Cold, a run costs a full validation; warm, it parses the touched
-files only.
+atomically when entries were added or dropped; it is discarded whole when the toolkit (its
+source, or any library installed: catalog/toolkit.py) or the limits change. Cold, a run costs
+a full validation; warm, it parses the touched files only.
 """
 
 from __future__ import annotations
@@ -32,9 +32,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from spo_gitops import __version__
 from spo_gitops.catalog import files as catalog_files
-from spo_gitops.catalog import heap
+from spo_gitops.catalog import heap, toolkit
 from spo_gitops.catalog.checks import ROLES
 from spo_gitops.catalog.documents import Document, EntityKey, check_document
 from spo_gitops.catalog.index import Scope
@@ -68,8 +67,6 @@ CACHE_FILE = "index.bin"
 # 2: the names of roles and members in references; 3: of approvers too; 4: marshal, not JSON,
 # and whether a file is clean
 CACHE_FORMAT = 4
-# The modules that decide what a document's data is and whether it is valid.
-_FINGERPRINT_SOURCES = ("catalog", "models")
 
 
 @dataclass
@@ -126,13 +123,11 @@ MAGIC = b"spo-index\n"
 
 
 def _fingerprint(project: Project) -> str:
-    digest = hashlib.sha256(f"{CACHE_FORMAT} {__version__} {project.limits}".encode())
-    package = Path(__file__).parent.parent
-    for name in _FINGERPRINT_SOURCES:
-        path = package / name
-        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
-            digest.update(source.read_bytes())
-    return digest.hexdigest()
+    """The cache's format, the toolkit (catalog/toolkit.py: its source and the libraries
+    installed) and the limits: what decides a document's data and whether it is valid."""
+    return hashlib.sha256(
+        f"{CACHE_FORMAT} {toolkit.digest()} {project.limits}".encode()
+    ).hexdigest()
 
 
 def _entries(docs: Iterable[Document]) -> list[Entry]:

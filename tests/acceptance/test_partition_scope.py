@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from spo_gitops.catalog import files
+from spo_gitops.catalog import files, toolkit
 from spo_gitops.config import load_project
 from spo_gitops.providers import registry
 from spo_gitops.provision import scope
@@ -198,6 +198,22 @@ def test_the_record_is_keyed_by_everything_validation_reads(
             scope.validated_catalog(load_project(project_dir))
 
 
+def test_the_record_is_not_replayed_by_other_libraries(
+    project_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another version of a library first on the import path (here the YAML 1.2 parser of the
+    plain path), as an upgrade makes a new process find it: the runner validates again."""
+    project = load_project(project_dir)
+    assert not scope.validated_catalog(project)[1]
+    assert scope.validated_catalog(project)[1]  # the record, while nothing changed
+    site = tmp_path / "site"
+    (site / "yaml_rs-9.9.9.dist-info").mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(site))
+    toolkit.digest.cache_clear()  # a new process reads the import path afresh
+    assert not scope.validated_catalog(project)[1]
+    assert scope.validated_catalog(project)[1]  # recorded again, for these libraries
+
+
 def test_an_error_in_an_unrelated_file_refuses_every_partition(project_dir: Path) -> None:
     project = load_project(project_dir)
     scope.validated_catalog(project)  # a record of the valid catalog exists
@@ -267,7 +283,7 @@ def test_a_runner_waits_for_the_record_of_the_runner_validating(project_dir: Pat
     the files (written here while holding the lock), which only a reader of the record sees."""
     project = load_project(project_dir)
     result, _ = scope.validated_catalog(project)
-    scope._toolkit.cache_clear()  # the toolkit as the runner below will find it
+    toolkit.digest.cache_clear()  # the toolkit as the runner below will find it
     key = scope.catalog_key(project, files.worktree(project))
     (project_dir / ".spo" / "validated.bin").unlink()
     target = next(d for d in result.documents if d.name == "svc-0003" and d.kind == "ServiceModel")

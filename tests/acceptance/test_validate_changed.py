@@ -128,6 +128,36 @@ def test_a_stale_or_foreign_cache_is_never_trusted(repo: Path) -> None:
     assert warm_run(repo)[1] == 0
 
 
+def test_the_cache_misses_when_a_library_is_installed_upgraded_or_removed(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a document's data is and whether it is valid is decided by the libraries too (the
+    YAML parsers, the schema checker, pydantic): after any install, upgrade or removal on the
+    import path the cache is not replayed."""
+    from spo_gitops.catalog import toolkit
+
+    edit(repo, "catalog/slas/mobile-banking-retail.yaml", "status: active", "status: expired")
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    steps = [
+        ("as installed", None),
+        ("a library installed", "spo_sample_lib-1.0.dist-info"),
+        ("that library upgraded", "spo_sample_lib-1.1.dist-info"),
+        ("that library removed", None),
+    ]
+    for what, folder in steps:
+        for old in site.iterdir():
+            old.rmdir()
+        if folder:
+            (site / folder).mkdir()
+        toolkit.digest.cache_clear()  # a new process would read the import path afresh
+        hits, misses = warm_run(repo)
+        if what != "as installed":
+            assert hits == 0 and misses > 50, what
+        assert warm_run(repo)[1] == 0, what  # the same libraries again: all from the cache
+
+
 def test_a_cache_file_someone_else_could_write_is_not_read(repo: Path) -> None:
     edit(repo, "catalog/slas/mobile-banking-retail.yaml", "status: active", "status: expired")
     assert_same_as_full_run(repo)
