@@ -63,10 +63,12 @@ class Index:
     def subjects(self, kind: str, scope: Scope | None = None) -> list[Document]:
         """The entities of ``kind`` that a catalog-wide check reports on, by name: every one,
         or those in ``scope``."""
+        if scope is not None:  # a few touched entities: sorting them alone is the cheaper
+            return sorted((d for d in self.of_kind(kind) if d in scope), key=lambda d: d.name)
         docs = self._by_name.get(kind)
-        if docs is None:  # sorted once per kind; filtering keeps the order
+        if docs is None:  # sorted once per kind
             docs = self._by_name[kind] = sorted(self.of_kind(kind), key=lambda d: d.name)
-        return [d for d in docs if d in scope] if scope is not None else list(docs)
+        return list(docs)
 
     # --- services ---------------------------------------------------------------------------
 
