@@ -16,6 +16,7 @@ missing foreign key) fails only its own caller. ``write_one`` raising gives its 
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
@@ -27,17 +28,26 @@ LIMIT = 200  # items per batch
 
 
 class _Slot(Generic[T, R]):
-    __slots__ = ("done", "error", "item", "result")
+    __slots__ = ("done", "error", "item", "result", "wake")
 
     def __init__(self, item: T) -> None:
         self.item = item
         self.done = False
         self.result: R | None = None
         self.error: BaseException | None = None
+        # held from the start; released once, to wake the caller: its item is written, or it
+        # is to write the next batch
+        self.wake = threading.Lock()
+        self.wake.acquire()
 
 
 class GroupCommit(Generic[T, R]):
-    """See the module docstring."""
+    """See the module docstring.
+
+    Each waiting caller sleeps on a lock of its own, and is woken only when there is something
+    for it: its item was written, or it is first in the queue when a batch ends, and writes the
+    next one. (With one condition for all, every batch woke every waiting caller, most of them
+    only to wait again: at ten threads, several futile wake-ups for each item written.)"""
 
     def __init__(
         self,
@@ -48,46 +58,74 @@ class GroupCommit(Generic[T, R]):
         self._write = write
         self._write_one = write_one
         self._limit = limit
-        self._cond = threading.Condition()
+        self._mutex = threading.Lock()  # guards the queue and the flags
         self._queue: list[_Slot[T, R]] = []
-        self._busy = False  # a batch is being written
+        self._busy = False  # a batch is being written (or its writer is being woken)
         self.batches = 0  # batches written (for tests and benchmarks)
         self.split = 0  # batches of several items that failed and were written item by item
 
     @property
     def queued(self) -> int:
         """Items waiting for the next batch (not counting the batch being written)."""
-        with self._cond:
+        with self._mutex:
             return len(self._queue)
 
     @property
     def busy(self) -> bool:
         """Whether a batch is being written."""
-        with self._cond:
+        with self._mutex:
             return self._busy
 
     def submit(self, item: T) -> R:
         """Write ``item`` with others queued at the same time; returns once it is written."""
         slot: _Slot[T, R] = _Slot(item)
-        with self._cond:
+        with self._mutex:
             self._queue.append(slot)
-            while not slot.done:
-                if self._busy:
-                    self._cond.wait()
-                    continue
-                self._busy = True
+            lead = not self._busy
+            self._busy = True
+        if not lead:
+            try:
+                slot.wake.acquire()  # until its item is written, or it is to write the next batch
+            except BaseException:  # interrupted (Ctrl-C in the main thread): leave the queue
+                self._leave(slot)
+                raise
+        while not slot.done:  # the writer's own item is always in its batch: once
+            with self._mutex:
                 batch, self._queue = self._queue[: self._limit], self._queue[self._limit :]
-                self._cond.release()
-                try:
-                    self._flush(batch)
-                finally:
-                    self._cond.acquire()
-                    self._busy = False
+            handed = False
+            try:
+                self._flush(batch)
+            finally:
+                with self._mutex:
                     self.batches += 1
-                    self._cond.notify_all()
+                    # the next batch goes to the first in the queue, unless this caller's own
+                    # item is still queued (it writes again) and nothing went wrong
+                    if slot.done or sys.exc_info()[0] is not None:
+                        handed = True
+                        after = self._queue[0] if self._queue else None
+                        self._busy = after is not None
+                for other in batch:
+                    if other is not slot:
+                        other.wake.release()
+                if handed and after is not None:
+                    after.wake.release()  # it writes the next batch
         if slot.error is not None:
             raise slot.error
         return slot.result  # type: ignore[return-value]  # R, set by _flush
+
+    def _leave(self, slot: _Slot[T, R]) -> None:
+        """Take an interrupted caller's item out of the queue; when it was woken to write the
+        next batch, the first caller after it writes it instead."""
+        woken = slot.wake.acquire(blocking=False)  # released meanwhile: written, or to write
+        with self._mutex:
+            if slot in self._queue:
+                self._queue.remove(slot)
+            after = None
+            if woken and not slot.done:
+                after = self._queue[0] if self._queue else None
+                self._busy = after is not None
+        if after is not None:
+            after.wake.release()
 
     def _flush(self, batch: list[_Slot[T, R]]) -> None:
         written = 0  # slots with their outcome
