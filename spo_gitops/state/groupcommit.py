@@ -16,7 +16,6 @@ missing foreign key) fails only its own caller. ``write_one`` raising gives its 
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
@@ -28,11 +27,12 @@ LIMIT = 200  # items per batch
 
 
 class _Slot(Generic[T, R]):
-    __slots__ = ("done", "error", "item", "result", "wake")
+    __slots__ = ("done", "error", "item", "leads", "result", "wake")
 
     def __init__(self, item: T) -> None:
         self.item = item
         self.done = False
+        self.leads = False  # chosen to write the next batch (set under the queue's mutex)
         self.result: R | None = None
         self.error: BaseException | None = None
         # held from the start; released once, to wake the caller: its item is written, or it
@@ -81,49 +81,48 @@ class GroupCommit(Generic[T, R]):
         slot: _Slot[T, R] = _Slot(item)
         with self._mutex:
             self._queue.append(slot)
-            lead = not self._busy
+            slot.leads = not self._busy
             self._busy = True
-        if not lead:
+        if not slot.leads:
             try:
                 slot.wake.acquire()  # until its item is written, or it is to write the next batch
             except BaseException:  # interrupted (Ctrl-C in the main thread): leave the queue
                 self._leave(slot)
                 raise
-        while not slot.done:  # the writer's own item is always in its batch: once
+        if not slot.done:  # it writes the next batch, which holds its own item (first in line)
             with self._mutex:
                 batch, self._queue = self._queue[: self._limit], self._queue[self._limit :]
-            handed = False
             try:
-                self._flush(batch)
+                self._flush(batch)  # marks every item of the batch done, whatever happens
             finally:
                 with self._mutex:
                     self.batches += 1
-                    # the next batch goes to the first in the queue, unless this caller's own
-                    # item is still queued (it writes again) and nothing went wrong
-                    if slot.done or sys.exc_info()[0] is not None:
-                        handed = True
-                        after = self._queue[0] if self._queue else None
-                        self._busy = after is not None
+                    after = self._hand_on()
                 for other in batch:
                     if other is not slot:
                         other.wake.release()
-                if handed and after is not None:
-                    after.wake.release()  # it writes the next batch
+                if after is not None:
+                    after.wake.release()
         if slot.error is not None:
             raise slot.error
         return slot.result  # type: ignore[return-value]  # R, set by _flush
 
+    def _hand_on(self) -> _Slot[T, R] | None:
+        """(Under the mutex.) The first caller in the queue, chosen to write the next batch;
+        None, with nothing queued: the next caller writes at once."""
+        after = self._queue[0] if self._queue else None
+        if after is not None:
+            after.leads = True
+        self._busy = after is not None
+        return after
+
     def _leave(self, slot: _Slot[T, R]) -> None:
-        """Take an interrupted caller's item out of the queue; when it was woken to write the
-        next batch, the first caller after it writes it instead."""
-        woken = slot.wake.acquire(blocking=False)  # released meanwhile: written, or to write
+        """Take an interrupted caller's item out of the queue; when it had been chosen to write
+        the next batch, the first caller after it is chosen instead."""
         with self._mutex:
             if slot in self._queue:
                 self._queue.remove(slot)
-            after = None
-            if woken and not slot.done:
-                after = self._queue[0] if self._queue else None
-                self._busy = after is not None
+            after = self._hand_on() if slot.leads and not slot.done else None
         if after is not None:
             after.wake.release()
 

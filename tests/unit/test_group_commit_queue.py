@@ -155,3 +155,22 @@ def test_a_caller_interrupted_while_it_waits_leaves_the_queue_and_the_others_go_
     assert results == {1: 1, 3: 9}
     assert sorted(table.rows) == [1, 3]  # the interrupted item was never written
     assert not commit.busy and commit.queued == 0
+
+
+def test_a_caller_interrupted_just_after_it_was_chosen_hands_the_next_batch_on() -> None:
+    """The writer of a batch chooses the first caller queued to write the next one, and wakes it
+    a moment later; a caller interrupted in between passes the choice to the caller after it,
+    so that the queue never waits for a writer that has gone."""
+    from spo_gitops.state.groupcommit import _Slot
+
+    commit: GroupCommit[int, int] = GroupCommit(Table().many, Table().one)
+    first, second = _Slot[int, int](1), _Slot[int, int](2)
+    commit._busy = True  # a batch is being written; two callers wait behind it
+    commit._queue = [first, second]
+    with commit._mutex:
+        chosen = commit._hand_on()  # what the writer does as its batch ends
+    assert chosen is first and first.leads
+    commit._leave(first)  # interrupted before the writer woke it
+    assert commit._queue == [second] and second.leads and commit.busy
+    assert second.wake.acquire(blocking=False)  # woken, to write the next batch
+    assert not first.wake.acquire(blocking=False)  # the writer's own wake-up is still to come
