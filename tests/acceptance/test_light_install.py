@@ -235,3 +235,13 @@ def test_the_extras_table_matches_pyproject() -> None:
         "aws",
     }
     assert checked >= 4
+
+
+def test_jinja2_is_imported_only_for_a_catalog_with_blueprints(catalog: Path) -> None:
+    code, _, err, modules = spo(["plan"], catalog)
+    assert code == 0, err
+    assert "jinja2" in modules  # the reference catalog renders blueprints
+    shutil.rmtree(catalog / "blueprints")
+    code, _, err, modules = spo(["plan"], catalog)
+    assert code == 0, err
+    assert "jinja2" not in modules
