@@ -206,8 +206,17 @@ def load_file(
 ) -> tuple[list[Document], list[Diagnostic]]:
     """Read and parse one file, and check each of its documents on its own (a file in the plain
     subset without a node graph: positions are recovered from ``fs_path`` when asked for)."""
+    docs, diagnostics, _digest = load_file_digest(fs_path, display, limits)
+    return docs, diagnostics
+
+
+def load_file_digest(
+    fs_path: str, display: str, limits: Limits
+) -> tuple[list[Document], list[Diagnostic], bytes | None]:
+    """:func:`load_file`, and the SHA-256 of the bytes it parsed (None: not read whole)."""
     parsed, _text = read_file(fs_path, display, limits, plain=True)
-    return documents_of(parsed, fs_path)
+    docs, diagnostics = documents_of(parsed, fs_path)
+    return docs, diagnostics, parsed.digest
 
 
 def load_text(

@@ -17,6 +17,7 @@ diagnostic with its place."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Iterator
@@ -120,6 +121,9 @@ class ParsedFile:
     path: str
     documents: list[RawDocument] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # SHA-256 of the bytes parsed, for a file read whole (read_file): what the validation of
+    # this file is a validation of (provision/scope.py keys its record by it)
+    digest: bytes | None = None
 
 
 class _Abort(Exception):
@@ -564,15 +568,18 @@ def read_file(
             )
         )
         return parsed, None
+    digest = hashlib.sha256(data).digest()
     text, problem = decode(data, display)
     if text is None:
-        parsed = ParsedFile(display)
+        parsed = ParsedFile(display, digest=digest)
         if problem is not None:
             parsed.diagnostics.append(problem)
         return parsed, None
-    return (
+    parsed = (
         parse_plain_first(text, display, limits) if plain else parse_text(text, display, limits)
-    ), text
+    )
+    parsed.digest = digest
+    return parsed, text
 
 
 def parse_plain_first(text: str, path: str, limits: Limits) -> ParsedFile:

@@ -19,7 +19,7 @@ from typing import IO, Any
 from spo_gitops.catalog import files, heap
 from spo_gitops.catalog.agreements import agreement_checks
 from spo_gitops.catalog.checks import document_checks, process_roles
-from spo_gitops.catalog.documents import Document, load_file
+from spo_gitops.catalog.documents import Document, load_file_digest
 from spo_gitops.catalog.files import Discovered
 from spo_gitops.catalog.index import Scope
 from spo_gitops.catalog.loader import Limits
@@ -55,6 +55,9 @@ class ValidationResult:
     files: list[str]
     index: Index = field(default_factory=lambda: Index({}))
     capacity: list[PoolUsage] = field(default_factory=list)  # one row per resource pool
+    # file (as shown) -> SHA-256 of the bytes validated (None: not read whole); a full
+    # validation's files only
+    digests: dict[str, bytes | None] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -63,20 +66,21 @@ class ValidationResult:
 
 # spo.yaml's providers: name -> settings (None: its settings are wrong, reported at spo.yaml)
 ProviderSettings = Mapping[str, Mapping[str, Any] | None]
-Loaded = list[tuple[list[Document], list[Diagnostic]]]  # per file: its documents and findings
+# per file: its documents, its findings and the SHA-256 of the bytes parsed (None: not read)
+Loaded = list[tuple[list[Document], list[Diagnostic], bytes | None]]
 
 
 def _load_one(
     fs_path: str, display: str, limits: Limits, providers: ProviderSettings | None = None
-) -> tuple[list[Document], list[Diagnostic]]:
-    docs, diagnostics = load_file(fs_path, display, limits)
+) -> tuple[list[Document], list[Diagnostic], bytes | None]:
+    docs, diagnostics, digest = load_file_digest(fs_path, display, limits)
     for doc in docs:
         if doc.model is not None:
             diagnostics.extend(document_checks(doc, providers))
         # Keeping every node graph costs ~50 KB a document and makes the garbage collector
         # crawl; the few cross-document findings re-parse their file for positions instead.
         doc.node = None
-    return docs, diagnostics
+    return docs, diagnostics, digest
 
 
 def _jobs(requested: int, files: int) -> int:
@@ -94,9 +98,12 @@ def load_all(
     jobs: int = 0,
     progress: LoadProgress | None = None,
     providers: ProviderSettings | None = None,
+    digests: list[bytes | None] | None = None,
 ) -> tuple[list[Document], list[Diagnostic]]:
     """Load and check each file on its own, in worker processes when the catalog is large.
-    ``providers``: spo.yaml's provider settings (the resource types they configure)."""
+    ``providers``: spo.yaml's provider settings (the resource types they configure);
+    ``digests``: filled with the SHA-256 of each file's bytes as parsed, in the order of
+    ``items`` (None for a file not read whole)."""
     with heap.bulk():
         workers = _jobs(jobs, len(items))
         chunks = _chunks(len(items))
@@ -110,9 +117,11 @@ def load_all(
                     progress(chunk.stop, len(items))
     docs: list[Document] = []
     diagnostics: list[Diagnostic] = []
-    for file_docs, file_diags in loaded:
+    for file_docs, file_diags, digest in loaded:
         docs.extend(file_docs)
         diagnostics.extend(file_diags)
+        if digests is not None:
+            digests.append(digest)
     return docs, diagnostics
 
 
@@ -276,9 +285,10 @@ def _packed(loaded: Loaded) -> bytes:
     """A share as bytes: the documents' data through marshal (several times faster than pickle
     for plain data), their findings pickled; all pickled when some data is not plain."""
     try:
-        rows = [[doc.row() for doc in docs] for docs, _ in loaded]
-        found = pickle.dumps([diagnostics for _, diagnostics in loaded], pickle.HIGHEST_PROTOCOL)
-        return b"M" + marshal.dumps((rows, found))
+        rows = [[doc.row() for doc in docs] for docs, _, _ in loaded]
+        found = pickle.dumps([diagnostics for _, diagnostics, _ in loaded], pickle.HIGHEST_PROTOCOL)
+        digests = [digest for _, _, digest in loaded]
+        return b"M" + marshal.dumps((rows, found, digests))
     except ValueError:  # marshal refuses what is not plain data
         return b"P" + pickle.dumps(loaded, pickle.HIGHEST_PROTOCOL)
 
@@ -291,11 +301,13 @@ def _unpacked(payload: bytes) -> Loaded:
         return loaded
     if payload[:1] != b"M":
         raise ValueError("not a share")
-    rows, found = marshal.loads(payload[1:])
+    rows, found, digests = marshal.loads(payload[1:])
     diagnostics = pickle.loads(found)
+    if not all(d is None or (isinstance(d, bytes) and len(d) == 32) for d in digests):
+        raise ValueError("not a share")
     return [
-        ([Document.from_row(row) for row in file_rows], file_found)
-        for file_rows, file_found in zip(rows, diagnostics, strict=True)
+        ([Document.from_row(row) for row in file_rows], file_found, digest)
+        for file_rows, file_found, digest in zip(rows, diagnostics, digests, strict=True)
     ]
 
 
@@ -398,9 +410,11 @@ def validate(
     jobs: int | None = None,
     progress: LoadProgress | None = None,
     today: dt.date | None = None,
+    discovered: Discovered | None = None,
 ) -> ValidationResult:
+    """``discovered``: the catalog's files, when the caller has listed them already."""
     with heap.bulk():  # the catalog and its index are built in one pause
-        return heap.keep(_validate(project, paths, jobs, progress, today))
+        return heap.keep(_validate(project, paths, jobs, progress, today, discovered))
 
 
 def _validate(
@@ -409,12 +423,16 @@ def _validate(
     jobs: int | None,
     progress: LoadProgress | None,
     today: dt.date | None,
+    discovered: Discovered | None,
 ) -> ValidationResult:
     today = today or project.today()
     findings = Findings(list(project.diagnostics))
     # Named files are checked in the catalog's context: the whole catalog is loaded (so that
     # their references resolve), and only their findings are reported.
-    discovered = files.worktree(project)
+    if discovered is None:
+        discovered = files.worktree(project)
+    else:  # the caller's copy stays as it was
+        discovered = Discovered(list(discovered.files), list(discovered.diagnostics))
     named = files.named(project, paths) if paths else None
     catalog_shown = {f.display for f in discovered.files}
     if named is not None:
@@ -430,7 +448,8 @@ def _validate(
     workers = project.config.validation.jobs if jobs is None else jobs
     providers, settings_findings = provider_settings(project)
     findings.extend(settings_findings)
-    docs, diagnostics = load_all(items, project.limits, workers, progress, providers)
+    digests: list[bytes | None] = []
+    docs, diagnostics = load_all(items, project.limits, workers, progress, providers, digests)
     findings.extend(diagnostics)
     index, duplicates = build_index(docs)
     findings.extend(duplicates)
@@ -452,4 +471,5 @@ def _validate(
         ]
         files_shown = [f.display for f in named.files]
     findings.items = findings.sorted()
-    return ValidationResult(docs, findings, files_shown, index, policies.capacity)
+    read = {display: digest for (_, display), digest in zip(items, digests, strict=True)}
+    return ValidationResult(docs, findings, files_shown, index, policies.capacity, read)

@@ -12,7 +12,10 @@ validating again.
   file's path and content, spo.yaml, the validation date, the limits, and the toolkit (its
   source and the libraries installed: catalog/toolkit.py). A runner whose key matches
   the record takes the documents from it (no parsing, no checks); any other runner validates
-  the whole catalog, and refuses on its errors, as without partitions. The first runner
+  the whole catalog, and refuses on its errors, as without partitions. A runner that validates
+  keys its record by the bytes it validated, file by file (the loader gives each file's
+  SHA-256 as read), so that the catalog is read once, and an edit made meanwhile is never
+  recorded as validated; only a runner that finds a record hashes the files to compare. The first runner
   validates under a file lock (``.spo/validated.lock``) while the others wait for its record.
   The record holds plain data only (marshal gives it back exactly), else it is not written.
 - **The compile.** Only the entities the partition needs are compiled: those producing a
@@ -33,7 +36,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,8 +69,28 @@ RECORD_FORMAT = 2  # 2: marshal, not JSON
 
 
 def catalog_key(project: Project, discovered: files.Discovered) -> str:
-    """A digest of everything validation reads: the catalog files (paths and content),
-    spo.yaml, the validation date, the limits and the toolkit."""
+    """A digest of everything validation reads: the catalog files (paths and content, as they
+    are now), spo.yaml, the validation date, the limits and the toolkit."""
+    key = _key(project, discovered, _content_digest)
+    assert key is not None  # every file has a digest, or says why it has none
+    return key
+
+
+def _content_digest(f: files.CatalogFile) -> bytes | str:
+    try:
+        with open(f.path, "rb") as fh:
+            return hashlib.sha256(fh.read()).digest()
+    except OSError as e:  # validation reports it; the key only has to differ
+        return f"unreadable: {e}"
+
+
+def _key(
+    project: Project,
+    discovered: files.Discovered,
+    digest_of: Callable[[files.CatalogFile], bytes | str | None],
+) -> str | None:
+    """:func:`catalog_key` with each file's content digest from ``digest_of`` (None when one
+    has none)."""
     digest = hashlib.sha256(f"{RECORD_FORMAT}\0{toolkit.digest()}\0{project.limits}\0".encode())
     digest.update(f"{project.today().isoformat()}\0".encode())
     config = project.config_file
@@ -75,12 +98,11 @@ def catalog_key(project: Project, discovered: files.Discovered) -> str:
         digest.update(config.read_bytes())
     digest.update(b"\0" + repr(sorted(str(d) for d in discovered.diagnostics)).encode())
     for f in discovered.files:
+        content = digest_of(f)
+        if content is None:
+            return None
         digest.update(f"\0{f.display}\0".encode())
-        try:
-            with open(f.path, "rb") as fh:
-                digest.update(hashlib.sha256(fh.read()).digest())
-        except OSError as e:  # validation reports it; the key only has to differ
-            digest.update(f"unreadable: {e}".encode())
+        digest.update(content if isinstance(content, bytes) else content.encode())
     return digest.hexdigest()
 
 
@@ -139,19 +161,23 @@ def validated_catalog(project: Project) -> tuple[ValidationResult, bool]:
     """The catalog's documents as a full validation gives them, and whether they came from the
     record. With errors, the validation itself (the caller refuses it)."""
     discovered = files.worktree(project)
-    key = catalog_key(project, discovered)  # what this runner was started on
     with _validation_lock(project):
-        entries = _read_record(project, key)
-        docs = _documents(entries, discovered) if entries is not None else None
-        if docs is not None:
-            with heap.bulk():
-                index, _ = build_index(docs)
-            shown = sorted({d.file for d in docs})
-            return ValidationResult(docs, Findings([]), shown, index), True
-        result = validate(project)
-        # recorded only when the catalog did not change while it was validated
-        if not result.findings.has_errors and catalog_key(project, files.worktree(project)) == key:
-            _write_record(project, key, result.documents)
+        if _record_path(project).exists():  # a record (another runner's): is it of this catalog?
+            entries = _read_record(project, catalog_key(project, discovered))
+            docs = _documents(entries, discovered) if entries is not None else None
+            if docs is not None:
+                with heap.bulk():
+                    index, _ = build_index(docs)
+                shown = sorted({d.file for d in docs})
+                return ValidationResult(docs, Findings([]), shown, index), True
+        result = validate(project, discovered=discovered)
+        if not result.findings.has_errors:
+            # keyed by the bytes validated, file by file: a file that changed meanwhile is
+            # recorded as it was validated, under the key of that content, which a runner
+            # reading the changed file does not compute
+            key = _key(project, discovered, lambda f: result.digests.get(f.display))
+            if key is not None:
+                _write_record(project, key, result.documents)
         return result, False
 
 

@@ -198,6 +198,68 @@ def test_the_record_is_keyed_by_everything_validation_reads(
             scope.validated_catalog(load_project(project_dir))
 
 
+def test_a_file_changed_while_it_is_validated_is_recorded_as_validated(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record is keyed by the bytes the validation read, file by file: an edit made while
+    the catalog is validated (after the file was read) leaves a record of the content
+    validated, which a runner reading the edited file does not take."""
+    target = project_dir / "catalog" / "svc-0007.yaml"
+    before = target.read_text()
+    real = scope.validate
+
+    def edited_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
+        target.write_text(before + "# edited meanwhile\n")
+        return result
+
+    monkeypatch.setattr(scope, "validate", edited_meanwhile)
+    project = load_project(project_dir)
+    first, from_record = scope.validated_catalog(project)
+    assert not from_record and first.ok
+    monkeypatch.setattr(scope, "validate", real)
+    # the file as edited is not what was recorded: validated again (and recorded as edited)
+    assert not scope.validated_catalog(load_project(project_dir))[1]
+    assert scope.validated_catalog(load_project(project_dir))[1]
+    # back to the content validated first: the record of it was not the edited one
+    target.write_text(before)
+    assert not scope.validated_catalog(load_project(project_dir))[1]
+
+
+def test_the_record_holds_the_content_validated_even_when_a_file_changed_after(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A runner that validated while a file was edited after being read still records what it
+    validated (under the key of that content): a runner on that content takes it."""
+    target = project_dir / "catalog" / "svc-0007.yaml"
+    before = target.read_text()
+    real = scope.validate
+
+    def edited_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
+        target.write_text(before + "# edited meanwhile\n")
+        return result
+
+    monkeypatch.setattr(scope, "validate", edited_meanwhile)
+    assert not scope.validated_catalog(load_project(project_dir))[1]
+    monkeypatch.setattr(scope, "validate", lambda *_a, **_k: pytest.fail("validated again"))
+    target.write_text(before)  # the content that was validated
+    again, from_record = scope.validated_catalog(load_project(project_dir))
+    assert from_record and again.index.get("ServiceModel", "svc-0007") is not None
+
+
+def test_without_a_record_the_catalog_is_read_once(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no record to compare with, the runner validates at once and keys its record by the
+    bytes it validated: the files are not read a second (or third) time to hash them."""
+    real = scope._content_digest
+    monkeypatch.setattr(scope, "_content_digest", lambda f: pytest.fail(f"{f.display} re-read"))
+    assert not scope.validated_catalog(load_project(project_dir))[1]
+    monkeypatch.setattr(scope, "_content_digest", real)
+    assert scope.validated_catalog(load_project(project_dir))[1]  # and the record is good
+
+
 def test_the_record_is_not_replayed_by_other_libraries(
     project_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -3,8 +3,10 @@ findings as one process (the parent loads a share of the files itself), and when
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -98,16 +100,20 @@ def test_documents_whose_data_marshal_refuses_come_back_pickled() -> None:
     loaded = validate._load_files(items, range(len(items)), Limits(), None)
 
     assert validate._packed(loaded)[:1] == b"M"
-    odd = [(docs, found) for docs, found in loaded]
+    odd = [(docs, found, digest) for docs, found, digest in loaded]
     odd[0][0][0].data["metadata"]["name"] = Tagged(odd[0][0][0].data["metadata"]["name"])
     packed = validate._packed(odd)
     assert packed[:1] == b"P"
     for payload in (validate._packed(loaded), packed):
         back = validate._unpacked(payload)
-        assert [[d.row() for d in docs] for docs, _ in back] == [
-            [d.row() for d in docs] for docs, _ in loaded
+        assert [[d.row() for d in docs] for docs, _, _ in back] == [
+            [d.row() for d in docs] for docs, _, _ in loaded
         ]
-        assert [f for _, f in back] == [f for _, f in loaded]
+        assert [f for _, f, _ in back] == [f for _, f, _ in loaded]
+        # the SHA-256 of each file's bytes, as read
+        assert [d for _, _, d in back] == [
+            hashlib.sha256(Path(fs_path).read_bytes()).digest() for fs_path, _ in items
+        ]
     with pytest.raises(ValueError):
         validate._unpacked(b"X" + packed[1:])
 
