@@ -15,8 +15,9 @@ validating again.
   the whole catalog, and refuses on its errors, as without partitions. A runner that validates
   keys its record by the bytes it validated, file by file (the loader gives each file's
   SHA-256 as read), so that the catalog is read once, and an edit made meanwhile is never
-  recorded as validated; only a runner that finds a record hashes the files to compare. The first runner
-  validates under a file lock (``.spo/validated.lock``) while the others wait for its record.
+  recorded as validated; only a runner that finds a record hashes the files to compare (while
+  it waits, when another runner is validating). The first runner validates under a file lock
+  (``.spo/validated.lock``) while the others wait for its record.
   The record holds plain data only (marshal gives it back exactly), else it is not written.
 - **The compile.** Only the entities the partition needs are compiled: those producing a
   resource in it (their ``spec.provisioning`` addresses, read from the data), every producer of
@@ -111,16 +112,21 @@ def _record_path(project: Project) -> Path:
 
 
 @contextlib.contextmanager
-def _validation_lock(project: Project) -> Iterator[None]:
-    """One runner of a checkout validates at a time; the others wait for its record. Without
-    a writable .spo/ folder every runner validates on its own."""
+def _validation_lock(project: Project, while_waiting: Callable[[], None]) -> Iterator[None]:
+    """One runner of a checkout validates at a time; the others wait for its record, and run
+    ``while_waiting`` first (once they know they will wait). Without a writable .spo/ folder
+    every runner validates on its own."""
     try:
         fd = os.open(project.make_work_folder() / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError:
         yield
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another runner validates: prepare meanwhile, then wait
+            while_waiting()
+            fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # closing frees the lock
@@ -161,9 +167,14 @@ def validated_catalog(project: Project) -> tuple[ValidationResult, bool]:
     """The catalog's documents as a full validation gives them, and whether they came from the
     record. With errors, the validation itself (the caller refuses it)."""
     discovered = files.worktree(project)
-    with _validation_lock(project):
+    keys: list[str] = []  # the catalog's key, once it is worked out
+
+    def hash_while_waiting() -> None:  # the runner validating will most likely leave a record
+        keys.append(catalog_key(project, discovered))
+
+    with _validation_lock(project, hash_while_waiting):
         if _record_path(project).exists():  # a record (another runner's): is it of this catalog?
-            entries = _read_record(project, catalog_key(project, discovered))
+            entries = _read_record(project, keys[0] if keys else catalog_key(project, discovered))
             docs = _documents(entries, discovered) if entries is not None else None
             if docs is not None:
                 with heap.bulk():
