@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import time
 from pathlib import Path
 from typing import Any
 
@@ -80,11 +81,12 @@ def test_an_interrupted_load_leaves_no_worker_behind(monkeypatch: pytest.MonkeyP
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         if os.getpid() == parent:
             raise KeyboardInterrupt
-        return real(*args, **kwargs)
+        time.sleep(0.5)  # the workers are slow: the parent takes a chunk of its own, whatever
+        return real(*args, **kwargs)  # the machine's load (it is killed meanwhile)
 
     monkeypatch.setattr(validate, "_load_one", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        load_all(_items(), Limits(), 3)
+        load_all(_items() * 3, Limits(), 3)
     with pytest.raises(ChildProcessError):  # every worker was reaped
         os.waitpid(-1, os.WNOHANG)
 
