@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,9 +83,14 @@ class ProgressUpdate(Protocol):
     def __call__(self, done: int, total: int, detail: str = "") -> None: ...
 
 
+SHOW_AFTER = 1.0  # seconds: a command that ends sooner shows no progress
+_STARTED = time.monotonic()  # about when the command started (this module is among its first)
+
+
 @contextmanager
 def progress_bar(label: str) -> Iterator[ProgressUpdate | None]:
-    """A progress bar on stderr when it is a terminal (rich) and -q is not given; nothing
+    """A progress bar on stderr when it is a terminal (rich) and -q is not given, shown once the
+    command has run for :data:`SHOW_AFTER` seconds and gone when the step ends; nothing
     otherwise (never on stdout, which carries the results)."""
     from spo_gitops.cli.habits import verbosity
 
@@ -93,13 +100,21 @@ def progress_bar(label: str) -> Iterator[ProgressUpdate | None]:
     from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=None)
+    bar = Progress(console=Console(stderr=True), transient=True)
+    task = bar.add_task(label, total=None)
 
-        def update(done: int, total: int, detail: str = "") -> None:
-            bar.update(task, completed=done, total=total, description=f"{label} {detail}")
+    def update(done: int, total: int, detail: str = "") -> None:
+        bar.update(task, completed=done, total=total, description=f"{label} {detail}")
 
+    shown = threading.Timer(max(0.0, SHOW_AFTER - (time.monotonic() - _STARTED)), bar.start)
+    shown.daemon = True
+    shown.start()
+    try:
         yield update
+    finally:
+        shown.cancel()
+        shown.join()  # when it fired meanwhile, the bar has started: stopped here
+        bar.stop()
 
 
 def use_color(flag: bool | None = None) -> bool:

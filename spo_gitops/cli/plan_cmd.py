@@ -10,7 +10,13 @@ from pathlib import Path
 import click
 
 from spo_gitops import __version__
-from spo_gitops.cli.common import progress_bar, project_from, require_catalog, use_color
+from spo_gitops.cli.common import (
+    ProgressUpdate,
+    progress_bar,
+    project_from,
+    require_catalog,
+    use_color,
+)
 from spo_gitops.cli.habits import detail
 from spo_gitops.cli.output import format_option, write_file, write_output
 from spo_gitops.config import Project
@@ -38,7 +44,8 @@ from spo_gitops.state import open_state
 def _plan_or_findings(project: Project, **options: object) -> tuple[Plan, Desired]:
     try:
         if options.pop("desired_only", False):
-            want = desired(project, options.pop("partition", None))  # type: ignore[arg-type]
+            partition, progress = options.pop("partition", None), options.pop("progress", None)
+            want = desired(project, partition, progress)  # type: ignore[arg-type]
             return Plan("", 0, want.commit), want
         return make_plan(project, **options)  # type: ignore[arg-type]
     except CatalogInvalid as e:
@@ -114,7 +121,8 @@ def plan(
     project = project_from(ctx)
     require_catalog(project)
     started = time.perf_counter()
-    want = _desired(project, partition)
+    with progress_bar("validating") as progress:
+        want = _desired(project, partition, progress)
     compiled = time.perf_counter()
     detail(
         f"spo: {len(want.compiled.resources):,} desired resource(s) compiled in "
@@ -142,9 +150,11 @@ def plan(
     return 2 if detailed_exitcode and result.has_changes else 0
 
 
-def _desired(project: Project, partition: Partition | None = None) -> Desired:
+def _desired(
+    project: Project, partition: Partition | None = None, progress: ProgressUpdate | None = None
+) -> Desired:
     try:
-        return desired(project, partition)
+        return desired(project, partition, progress)
     except CatalogInvalid as e:
         _show(project, e)
         raise
@@ -272,9 +282,13 @@ def reconcile(
     The state lock (of the partition, with --partition) is taken before the state is read and
     held until the apply ends, so that runners at once serialise without a stale plan."""
     project = project_from(ctx)
-    _, want = _plan_or_findings(project, desired_only=True, partition=partition)
+    with progress_bar("validating") as progress:
+        _, want = _plan_or_findings(
+            project, desired_only=True, partition=partition, progress=progress
+        )
     with hold_lock(project, "reconcile", partition=partition, timeout=lock_timeout) as held:
-        result, want = _plan_or_findings(project, prune=prune, held=held, want=want)
+        with progress_bar("planning"):
+            result, want = _plan_or_findings(project, prune=prune, held=held, want=want)
         if not allow_unapproved:
             check_approved(project, want)
         write_output(render(fmt, result), None, "the plan")

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from spo_gitops import git
-from spo_gitops.catalog.validate import ValidationResult, validate
+from spo_gitops.catalog.validate import LoadProgress, ValidationResult, validate
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Diagnostic
 from spo_gitops.errors import SpoError
@@ -104,15 +104,18 @@ def _commit(project: Project) -> tuple[str | None, list[str]]:
         return None, []
 
 
-def desired(project: Project, partition: Partition | None = None) -> Desired:
+def desired(
+    project: Project, partition: Partition | None = None, progress: LoadProgress | None = None
+) -> Desired:
     """The catalog's desired resources; with a partition, only what it needs is compiled, and
-    the validation of the whole catalog is shared by the runners of one checkout (scope.py)."""
+    the validation of the whole catalog is shared by the runners of one checkout (scope.py).
+    ``progress``: told how many of the catalog's files are loaded."""
     if partition is not None:
         from spo_gitops.provision import scope
 
-        result, scoped = scope.load(project, partition)
+        result, scoped = scope.load(project, partition, progress)
     else:
-        result, scoped = validate(project), None
+        result, scoped = validate(project, progress=progress), None
     if result.findings.has_errors:
         raise CatalogInvalid(result.findings.items)
     compiled = (

@@ -46,7 +46,7 @@ from spo_gitops.catalog import files, heap, toolkit
 from spo_gitops.catalog.documents import Document
 from spo_gitops.catalog.index import Index
 from spo_gitops.catalog.references import build_index
-from spo_gitops.catalog.validate import ValidationResult, validate
+from spo_gitops.catalog.validate import LoadProgress, ValidationResult, validate
 from spo_gitops.config import Project
 from spo_gitops.diagnostics import Findings
 from spo_gitops.fsutil import read_sealed, write_sealed
@@ -163,9 +163,12 @@ def _documents(entries: list[list[Any]], discovered: files.Discovered) -> list[D
     return docs
 
 
-def validated_catalog(project: Project) -> tuple[ValidationResult, bool]:
+def validated_catalog(
+    project: Project, progress: LoadProgress | None = None
+) -> tuple[ValidationResult, bool]:
     """The catalog's documents as a full validation gives them, and whether they came from the
-    record. With errors, the validation itself (the caller refuses it)."""
+    record. With errors, the validation itself (the caller refuses it). ``progress``: told how
+    many files are loaded, when it validates."""
     discovered = files.worktree(project)
     keys: list[str] = []  # the catalog's key, once it is worked out
 
@@ -181,7 +184,7 @@ def validated_catalog(project: Project) -> tuple[ValidationResult, bool]:
                     index, _ = build_index(docs)
                 shown = sorted({d.file for d in docs})
                 return ValidationResult(docs, Findings([]), shown, index), True
-        result = validate(project, discovered=discovered)
+        result = validate(project, discovered=discovered, progress=progress)
         if not result.findings.has_errors:
             # keyed by the bytes validated, file by file: a file that changed meanwhile is
             # recorded as it was validated, under the key of that content, which a runner
@@ -248,10 +251,12 @@ def needed(
     return [p.doc for p in produced if id(p.doc) in chosen]
 
 
-def load(project: Project, partition: Partition) -> tuple[ValidationResult, CompileResult | None]:
+def load(
+    project: Project, partition: Partition, progress: LoadProgress | None = None
+) -> tuple[ValidationResult, CompileResult | None]:
     """The validated catalog and the compile of what ``partition`` needs (None when the catalog
     has errors: the caller refuses it with the validation's findings)."""
-    result, _ = validated_catalog(project)
+    result, _ = validated_catalog(project, progress)
     if result.findings.has_errors:
         return result, None
     docs = needed(project, result.documents, result.index, partition)
