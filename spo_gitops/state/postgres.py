@@ -114,6 +114,11 @@ MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE apply_actions DROP CONSTRAINT IF EXISTS apply_actions_apply_id_fkey",
 )
 
+# A batch of journal steps, one JSON array parameter, as the rows of ``steps_in`` (a CTE).
+_STEPS_IN = (
+    "steps_in AS (SELECT (s->>0)::bigint AS apply_id, s->>1 AS address, s->>2 AS action, "
+    "s->>3 AS phase, s->>4 AS at, s->>5 AS detail FROM jsonb_array_elements(%s::jsonb) AS s)"
+)
 # Whether every step of a batch (the rows of ``steps_in``) names an apply of the journal: a
 # plain read of the applies' keys, which takes no lock (the foreign key it replaces took a row
 # lock on the apply for every step). A batch with a step that names none writes nothing, and is
@@ -391,8 +396,7 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
     # element in Python).
     _PUT_MANY = (
         "WITH held AS (SELECT 1 FROM locks WHERE scope = %s AND id = %s), "
-        "steps_in AS (SELECT (s->>0)::bigint AS apply_id, s->>1 AS address, s->>2 AS action, "
-        "s->>3 AS phase, s->>4 AS at, s->>5 AS detail FROM jsonb_array_elements(%s::jsonb) AS s), "
+        f"{_STEPS_IN}, "
         "bumped AS (UPDATE meta SET serial = serial + %s WHERE EXISTS (SELECT 1 FROM held) "
         f"AND {_STEPS_NAME_APPLIES} RETURNING serial), "
         "written AS (INSERT INTO resources (address, provider, type, name, id, properties, "
@@ -470,9 +474,8 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
                 self._PUT_MANY,
                 (lock.scope, lock.id, jsonio.dumps(steps, separators=(",", ":")), len(puts), rows),
             ).fetchone()
-        if row is None:  # the lock is not held, or a step names no apply: nothing was written
-            raise ValueError("the batch was not written: one at a time")  # (nor when an address
-            # is in it twice)
+        if row is None:  # nothing was written: the lock is not held, a step names no apply,
+            raise ValueError("the batch was not written: one at a time")  # or an address is twice
         serial = int(row[0]) - len(puts)
         out: list[int | None] = []
         for lock_of, _, _ in items:
@@ -559,9 +562,7 @@ class PostgresState(SqlState[psycopg.Connection[Any], psycopg.Connection[Any]]):
     def _journal_many(self, steps: Sequence[Step]) -> None:
         with self._statement() as conn:  # one statement for the batch: all or nothing
             row = conn.execute(
-                "WITH steps_in AS (SELECT (s->>0)::bigint AS apply_id, s->>1 AS address, "
-                "s->>2 AS action, s->>3 AS phase, s->>4 AS at, s->>5 AS detail "
-                "FROM jsonb_array_elements(%s::jsonb) AS s), "
+                f"WITH {_STEPS_IN}, "
                 "written AS (INSERT INTO apply_actions (apply_id, address, action, phase, at, "
                 f"detail) SELECT * FROM steps_in WHERE {_STEPS_NAME_APPLIES} RETURNING 1) "
                 "SELECT count(*) FROM written",

@@ -198,12 +198,11 @@ def test_the_record_is_keyed_by_everything_validation_reads(
             scope.validated_catalog(load_project(project_dir))
 
 
-def test_a_file_changed_while_it_is_validated_is_recorded_as_validated(
+def _edit_after_validating(
     project_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The record is keyed by the bytes the validation read, file by file: an edit made while
-    the catalog is validated (after the file was read) leaves a record of the content
-    validated, which a runner reading the edited file does not take."""
+) -> tuple[Path, str, Callable[..., Any]]:
+    """Make the next validation edit a catalog file once it has read it: (the file, its content
+    as validated, the real validation, to put back)."""
     target = project_dir / "catalog" / "svc-0007.yaml"
     before = target.read_text()
     real = scope.validate
@@ -214,6 +213,16 @@ def test_a_file_changed_while_it_is_validated_is_recorded_as_validated(
         return result
 
     monkeypatch.setattr(scope, "validate", edited_meanwhile)
+    return target, before, real
+
+
+def test_a_file_changed_while_it_is_validated_is_recorded_as_validated(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record is keyed by the bytes the validation read, file by file: an edit made while
+    the catalog is validated (after the file was read) leaves a record of the content
+    validated, which a runner reading the edited file does not take."""
+    target, before, real = _edit_after_validating(project_dir, monkeypatch)
     project = load_project(project_dir)
     first, from_record = scope.validated_catalog(project)
     assert not from_record and first.ok
@@ -231,16 +240,7 @@ def test_the_record_holds_the_content_validated_even_when_a_file_changed_after(
 ) -> None:
     """A runner that validated while a file was edited after being read still records what it
     validated (under the key of that content): a runner on that content takes it."""
-    target = project_dir / "catalog" / "svc-0007.yaml"
-    before = target.read_text()
-    real = scope.validate
-
-    def edited_meanwhile(*args: Any, **kwargs: Any) -> Any:
-        result = real(*args, **kwargs)
-        target.write_text(before + "# edited meanwhile\n")
-        return result
-
-    monkeypatch.setattr(scope, "validate", edited_meanwhile)
+    target, before, _real = _edit_after_validating(project_dir, monkeypatch)
     assert not scope.validated_catalog(load_project(project_dir))[1]
     monkeypatch.setattr(scope, "validate", lambda *_a, **_k: pytest.fail("validated again"))
     target.write_text(before)  # the content that was validated

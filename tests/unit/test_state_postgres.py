@@ -128,6 +128,15 @@ def test_open_state_reads_the_dsn_from_spo_yaml_or_the_environment(
         state_dsn(_project(tmp_path, {"backend": "postgres"}))
 
 
+def _journal_one_create(state: PostgresState, plan: str, address: str) -> None:
+    """An apply of ``plan`` under the global lock, journaling the start of one create."""
+    lock = state.lock("apply")
+    apply_id = state.journal_begin(lock, plan=plan, commit="c0ffee", who="ci@runner")
+    state.journal_action(apply_id, address, "create", "started")
+    state.journal_end(apply_id, "succeeded")
+    state.release(lock)
+
+
 def test_a_state_of_the_first_schema_is_migrated_with_its_journal(
     postgres_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -140,22 +149,14 @@ def test_a_state_of_the_first_schema_is_migrated_with_its_journal(
     dsn = f"{postgres_server.dsn} options='-csearch_path={schema}'"
     monkeypatch.setattr(postgres, "MIGRATIONS", MIGRATIONS[:1])
     old = PostgresState(dsn)
-    lock = old.lock("apply")
-    first = old.journal_begin(lock, plan="p1", commit="c1", who="a")
-    old.journal_action(first, "cmdb.host.web", "create", "started")
-    old.journal_end(first, "succeeded")
-    old.release(lock)
+    _journal_one_create(old, "p1", "cmdb.host.web")
     old.close()
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (1,)
     monkeypatch.setattr(postgres, "MIGRATIONS", MIGRATIONS)
 
     state = PostgresState(dsn)
-    lock = state.lock("apply")
-    second = state.journal_begin(lock, plan="p2", commit="c2", who="b")
-    state.journal_action(second, "cmdb.host.db", "create", "started")
-    state.journal_end(second, "succeeded")
-    state.release(lock)
+    _journal_one_create(state, "p2", "cmdb.host.db")
     history = state.history()
     state.close()
     assert [(r.plan, [(a.address, a.phase) for a in r.actions]) for r in history] == [
