@@ -163,7 +163,8 @@ def test_a_caller_interrupted_just_after_it_was_chosen_hands_the_next_batch_on()
     so that the queue never waits for a writer that has gone."""
     from spo_gitops.state.groupcommit import _Slot
 
-    commit: GroupCommit[int, int] = GroupCommit(Table().many, Table().one)
+    table = Table()
+    commit: GroupCommit[int, int] = GroupCommit(table.many, table.one)
     first, second = _Slot[int, int](1), _Slot[int, int](2)
     commit._busy = True  # a batch is being written; two callers wait behind it
     commit._queue = [first, second]
