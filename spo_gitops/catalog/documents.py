@@ -25,6 +25,38 @@ from spo_gitops.diagnostics import Diagnostic, pointer_join
 from spo_gitops.models import KIND_MODELS, Model
 
 EntityKey = tuple[str, str]  # (kind, name): how an entity is named across the catalog
+
+# The facts of a kind: the fields that catalog-wide work reads of every document of that kind,
+# through :meth:`Document.fact` (the index's lookups: stages, entries, agreements, SPIs,
+# dependents, members, party types; the cycle check; supplier concentration; pool allocations,
+# usage and budgets; the risks reviewed; who owns a service). Changed-only validation keeps them
+# beside each cached document, so that the catalog's other documents are decoded only when a
+# check reads more of them. A field read through ``fact`` that is not listed here is still
+# right, only slower.
+FACTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "ServiceModel": {
+        "metadata": ("owner",),
+        "spec": ("dependsOn", "tier", "suppliers", "resources"),
+    },
+    "PortfolioEntry": {"spec": ("service", "stage")},
+    "ServiceLevelAgreement": {"spec": ("service",)},
+    "ServiceProviderInterface": {"spec": ("services",)},
+    "Party": {"spec": ("type", "members")},
+    "ResourcePool": {"spec": ("type", "unit", "capacity", "thresholds")},
+    "Risk": {"spec": ("status", "reviews", "services")},
+}
+
+
+def facts_of(kind: str, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The :data:`FACTS` of a document: {section: {field: value}} for the fields it has."""
+    out: dict[str, dict[str, Any]] = {}
+    for section, keys in FACTS.get(kind, {}).items():
+        part = data.get(section)
+        if isinstance(part, dict):
+            out[section] = {k: part[k] for k in keys if k in part}
+    return out
+
+
 # file, fs_path, index, line, data, valid, locate: what crosses a process boundary
 DocumentRow = tuple[str, str, int, int, dict[str, Any], bool, bool]
 
@@ -69,6 +101,12 @@ class Document:
         if self._model is None and self.valid:
             self._model = KIND_MODELS[self.kind].model_validate(self.data)
         return self._model
+
+    def fact(self, section: str, key: str) -> Any:
+        """``data[section][key]``, None where there is none: how catalog-wide work reads a field
+        of every document of a kind (:data:`FACTS`)."""
+        part = self.data.get(section)
+        return part.get(key) if isinstance(part, dict) else None
 
     @property
     def kind(self) -> str:

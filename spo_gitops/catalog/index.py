@@ -12,14 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 from spo_gitops.catalog.documents import Document
-
-
-def _spec(doc: Document) -> dict[str, Any]:
-    spec = doc.data.get("spec")
-    return spec if isinstance(spec, dict) else {}
 
 
 class Scope:
@@ -77,7 +71,7 @@ class Index:
         """Service name -> its PortfolioEntry (the first one that names it)."""
         out: dict[str, Document] = {}
         for entry in self.valid("PortfolioEntry"):
-            service = _spec(entry).get("service")
+            service = entry.fact("spec", "service")
             if isinstance(service, str):
                 out.setdefault(service, entry)
         return out
@@ -90,7 +84,7 @@ class Index:
         """Service name -> the stage its portfolio entry gives (services without one: absent)."""
         out: dict[str, str] = {}
         for service, entry in self.entries.items():
-            stage = _spec(entry).get("stage")
+            stage = entry.fact("spec", "stage")
             if isinstance(stage, str):
                 out[service] = stage
         return out
@@ -106,7 +100,7 @@ class Index:
     def _agreements(self) -> dict[str, list[Document]]:
         out: dict[str, list[Document]] = defaultdict(list)
         for sla in self.valid("ServiceLevelAgreement"):
-            service = _spec(sla).get("service")
+            service = sla.fact("spec", "service")
             if isinstance(service, str):
                 out[service].append(sla)
         return out
@@ -119,7 +113,7 @@ class Index:
     def _spis(self) -> dict[str, list[Document]]:
         out: dict[str, list[Document]] = defaultdict(list)
         for spi in self.valid("ServiceProviderInterface"):
-            for service in _spec(spi).get("services") or []:
+            for service in spi.fact("spec", "services") or []:
                 out[str(service)].append(spi)
         return out
 
@@ -130,7 +124,7 @@ class Index:
     def _dependents(self) -> dict[str, list[Document]]:
         out: dict[str, list[Document]] = defaultdict(list)
         for svc in self.valid("ServiceModel"):
-            for dep in _spec(svc).get("dependsOn") or []:
+            for dep in svc.fact("spec", "dependsOn") or []:
                 out[str(dep)].append(svc)
         return out
 
@@ -144,7 +138,7 @@ class Index:
     def _members(self) -> dict[str, frozenset[str]]:
         out: dict[str, frozenset[str]] = {}
         for party in self.valid("Party"):
-            members = _spec(party).get("members") or []
+            members = party.fact("spec", "members") or []
             out[party.name] = frozenset(str(m) for m in members if isinstance(m, str))
         return out
 
@@ -188,7 +182,7 @@ class Index:
     def _party_types(self) -> dict[str, str]:
         out: dict[str, str] = {}
         for party in self.valid("Party"):
-            kind = _spec(party).get("type")
+            kind = party.fact("spec", "type")
             if isinstance(kind, str):
                 out[party.name] = kind
         return out

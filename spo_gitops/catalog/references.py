@@ -202,7 +202,7 @@ def check_cycles(index: Index) -> Iterator[Diagnostic]:
     """Every dependency cycle among services, once, with its whole path."""
     graph: dict[str, list[str]] = defaultdict(list)
     for doc in index.of_kind("ServiceModel"):
-        deps = doc.data.get("spec", {}).get("dependsOn", []) if doc.valid else []
+        deps = (doc.fact("spec", "dependsOn") or []) if doc.valid else []
         graph[doc.name] = [d for d in deps if index.get("ServiceModel", d) is not None]
     for cycle in find_cycles(graph):
         first = index.get("ServiceModel", cycle[0])

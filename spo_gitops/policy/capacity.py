@@ -76,8 +76,7 @@ def pool_usage(index: Index, lookups: Lookups | None = None) -> list[PoolUsage]:
     for doc in sorted(index.of_kind("ResourcePool"), key=lambda d: d.name):
         if not doc.valid:
             continue
-        spec = doc.data["spec"]
-        thresholds = spec.get("thresholds") or {}
+        thresholds = doc.fact("spec", "thresholds") or {}
         by_service: dict[str, float] = {}
         in_pipeline: dict[str, float] = {}
         pipeline_stages = pipeline_stages_of(lookups.provisioned)
@@ -95,8 +94,8 @@ def pool_usage(index: Index, lookups: Lookups | None = None) -> list[PoolUsage]:
         rows.append(
             PoolUsage(
                 pool=doc.name,
-                unit=str(spec["unit"]),
-                capacity=float(spec["capacity"]),
+                unit=str(doc.fact("spec", "unit")),
+                capacity=float(doc.fact("spec", "capacity")),
                 allocated=sum(by_service.values()),
                 low=float(thresholds.get("low", 20)),
                 high=float(thresholds.get("high", 85)),

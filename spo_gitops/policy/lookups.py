@@ -65,16 +65,14 @@ class Lookups:
         self._cut_by: Projection | None = None
 
     @cached_property
-    def _by_kind(self) -> dict[str, dict[str, Data]]:
-        out: dict[str, dict[str, Data]] = defaultdict(dict)
+    def _by_kind(self) -> dict[str, dict[str, Document]]:
+        # documents, not their data: a document taken from the changed-only cache is decoded
+        # only when a policy asks for it
+        out: dict[str, dict[str, Document]] = defaultdict(dict)
         for (kind, name), doc in self.index.by_ref.items():
             if doc.valid:
-                out[kind][name] = doc.data
+                out[kind][name] = doc
         return out
-
-    @cached_property
-    def _portfolio(self) -> dict[str, Data]:
-        return {service: entry.data for service, entry in self.index.entries.items()}
 
     def _data_of(self, docs: list[Document]) -> list[Data]:
         return [d.data for d in docs]
@@ -85,7 +83,7 @@ class Lookups:
         out: dict[str, list[Data]] = defaultdict(list)
         for name, svc in self._by_kind["ServiceModel"].items():
             stage = self.stage_of(name)
-            for req in _spec(svc).get("resources") or []:
+            for req in svc.fact("spec", "resources") or []:
                 if isinstance(req, dict):
                     out[str(req.get("pool"))].append(
                         {
@@ -100,7 +98,8 @@ class Lookups:
     # --- the functions -------------------------------------------------------------------------
 
     def entity(self, kind: str, name: str) -> Data | None:
-        return self._by_kind.get(kind, {}).get(name)
+        doc = self._by_kind.get(kind, {}).get(name)
+        return None if doc is None else doc.data
 
     def service(self, name: str) -> Data | None:
         return self.entity("ServiceModel", name)
@@ -112,7 +111,8 @@ class Lookups:
         return self.entity("ResourcePool", name)
 
     def portfolio_of(self, service: str) -> Data | None:
-        return self._portfolio.get(service)
+        entry = self.index.entry_of(service)
+        return None if entry is None else entry.data
 
     def stage_of(self, service: str) -> str:
         return self.index.stage_of(service) or ""

@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from spo_gitops.catalog.documents import Document
 from spo_gitops.catalog.index import Scope
 from spo_gitops.catalog.references import Index
 from spo_gitops.diagnostics import Diagnostic
@@ -27,12 +28,12 @@ def _spec(data: dict[str, Any]) -> dict[str, Any]:
     return spec if isinstance(spec, dict) else {}
 
 
-def budget_pools(index: Index) -> dict[str, dict[str, Any]]:
-    """Budget pool name -> its spec."""
+def budget_pools(index: Index) -> dict[str, Document]:
+    """Budget pool name -> the pool."""
     return {
-        d.name: _spec(d.data)
+        d.name: d
         for d in index.of_kind("ResourcePool")
-        if d.valid and _spec(d.data).get("type") == "budget"
+        if d.valid and d.fact("spec", "type") == "budget"
     }
 
 
@@ -56,10 +57,10 @@ class BudgetLine:
         return abs(self.difference) <= TOLERANCE
 
 
-def _running(index: Index, provisioned: Collection[str]) -> dict[str, dict[str, Any]]:
-    """Service name -> its portfolio entry's spec, for services in provisioned stages."""
+def _running(index: Index, provisioned: Collection[str]) -> dict[str, Document]:
+    """Service name -> its portfolio entry, for services in provisioned stages."""
     return {
-        service: _spec(entry.data)
+        service: entry
         for service, entry in index.entries.items()
         if index.stages.get(service) in provisioned
     }
@@ -81,20 +82,20 @@ def budget_lines(index: Index, provisioned: Collection[str]) -> list[BudgetLine]
     running = _running(index, provisioned)
     lines = []
     for name in sorted(pools):
-        spec = pools[name]
+        unit = pools[name].fact("spec", "unit")
         rows = []
         for service in sorted(running):
             asked = _requests(index, service, [name]).get(name)
             if asked is None:
                 continue
-            case = running[service].get("businessCase") or {}
-            cost = float(case.get("annualCost", 0)) if case.get("currency") == spec["unit"] else 0
+            case = _spec(running[service].data).get("businessCase") or {}
+            cost = float(case.get("annualCost", 0)) if case.get("currency") == unit else 0
             rows.append((service, asked, cost))
         lines.append(
             BudgetLine(
                 name,
-                str(spec["unit"]),
-                float(spec["capacity"]),
+                str(unit),
+                float(pools[name].fact("spec", "capacity")),
                 sum(r[1] for r in rows),
                 sum(r[2] for r in rows),
                 tuple(rows),
@@ -118,10 +119,10 @@ def check_budget(
         spec = _spec(entry.data)
         service = str(spec.get("service"))
         case = spec.get("businessCase")
-        if not entry.valid or not case or running.get(service) is not spec:
+        if not entry.valid or not case or running.get(service) is not entry:
             continue
         currency = case["currency"]
-        in_currency = [n for n, p in pools.items() if p["unit"] == currency]
+        in_currency = [n for n, p in pools.items() if p.fact("spec", "unit") == currency]
         if not in_currency:
             continue
         asked = _requests(index, service, in_currency)

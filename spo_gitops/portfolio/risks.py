@@ -88,10 +88,9 @@ def concentration(index: Index) -> dict[str, list[str]]:
     stages = _stages(index)
     out: dict[str, list[str]] = {}
     for d in sorted(index.of_kind("ServiceModel"), key=lambda d: d.name):
-        spec = _spec(d.data)
-        if not d.valid or spec.get("tier") != 1 or stages.get(d.name) == "retired":
+        if not d.valid or d.fact("spec", "tier") != 1 or stages.get(d.name) == "retired":
             continue
-        for supplier in spec.get("suppliers") or []:
+        for supplier in d.fact("spec", "suppliers") or []:
             out.setdefault(str(supplier), []).append(d.name)
     return out
 
@@ -102,13 +101,10 @@ def check_risks(
     stages = _stages(index)
     reviewed: set[str] = set()
     for d in index.of_kind("Risk"):
-        if not d.valid:
+        if not d.valid or (d.fact("spec", "status") or "open") not in RISK_OPEN:
             continue
-        spec = _spec(d.data)
-        if spec.get("status", "open") not in RISK_OPEN:
-            continue
-        if spec["reviews"].get("last"):
-            reviewed.update(spec.get("services") or ())
+        if (d.fact("spec", "reviews") or {}).get("last"):
+            reviewed.update(d.fact("spec", "services") or ())
     for d in index.subjects("Risk", scope):
         spec = _spec(d.data)
         if not d.valid or spec.get("status", "open") not in RISK_OPEN:

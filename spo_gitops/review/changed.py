@@ -15,7 +15,10 @@ every entity, not only the touched ones (they report on the touched ones alone: 
 documents of the unchanged files come from a cache in ``.spo/index.bin``, keyed by path and git
 blob id (``git ls-tree REV`` gives the ids of the unchanged files for free: their content is
 REV's). A cache entry holds what the checks read of a document: kind, name, whether it passed its
-schema, the entities it refers to and, for a valid document, its data. The cache is rewritten
+schema, the entities it refers to and, for a valid document, its facts (the fields catalog-wide
+work reads of every document of its kind: catalog/documents.py) and its data, which is decoded
+only when a check reads more than the facts (the touched documents, what a policy looks up): a
+warm run builds a few hundred documents' data, not the catalog's. The cache is rewritten
 atomically when entries were added or dropped; it is discarded whole when the toolkit (its
 source, or any library installed: catalog/toolkit.py) or the limits change. Cold, a run costs
 a full validation; warm, it parses the touched files only.
@@ -35,7 +38,7 @@ from typing import Any
 from spo_gitops.catalog import files as catalog_files
 from spo_gitops.catalog import heap, toolkit
 from spo_gitops.catalog.checks import ROLES
-from spo_gitops.catalog.documents import Document, EntityKey, check_document
+from spo_gitops.catalog.documents import FACTS, Document, EntityKey, check_document, facts_of
 from spo_gitops.catalog.index import Scope
 from spo_gitops.catalog.loader import decode, parse_text
 from spo_gitops.catalog.references import (
@@ -54,6 +57,7 @@ from spo_gitops.catalog.validate import (
 from spo_gitops.catalog.validate import validate as validate_all
 from spo_gitops.config import WORK_FOLDER, Project, ProjectConfig
 from spo_gitops.diagnostics import Diagnostic, Findings
+from spo_gitops.errors import CatalogLoadError
 from spo_gitops.fsutil import read_sealed, write_sealed
 from spo_gitops.git import Repository, join, repository
 from spo_gitops.models import KIND_MODELS
@@ -65,8 +69,8 @@ from spo_gitops.policy.lookups import Lookups
 CACHE_DIR = WORK_FOLDER
 CACHE_FILE = "index.bin"
 # 2: the names of roles and members in references; 3: of approvers too; 4: marshal, not JSON,
-# and whether a file is clean
-CACHE_FORMAT = 4
+# and whether a file is clean; 5: facts beside each entry, data decoded per file on demand
+CACHE_FORMAT = 5
 
 
 @dataclass
@@ -115,10 +119,11 @@ def outgoing(kind: str, data: dict[str, Any], *, owners: bool = True) -> list[En
 
 # --- the cache ---------------------------------------------------------------------------------
 
-Entry = list[Any]  # [index, line, valid, kind, name, refs, data or None]
+Entry = list[Any]  # [index, line, valid, kind, name, refs, facts or None]
 
 # The cache file: MAGIC, the fingerprint (64 hex digits), the SHA-256 of the body, the body
-# (marshal of {path: [blob id, [entry per document]]}: plain data only).
+# (marshal of {path: [blob id, [entry per document], clean, data]}, where data is the marshal of
+# [data or None per document]: plain data only, the documents' data kept as bytes until read).
 MAGIC = b"spo-index\n"
 
 
@@ -130,12 +135,91 @@ def _fingerprint(project: Project) -> str:
     ).hexdigest()
 
 
-def _entries(docs: Iterable[Document]) -> list[Entry]:
+def _entries(docs: Iterable[Document]) -> tuple[list[Entry], bytes]:
+    """The entries of a file's documents and the marshal of their data (ValueError: data that
+    marshal cannot hold)."""
     out: list[Entry] = []
+    datas: list[dict[str, Any] | None] = []
     for d in docs:
-        data = d.data if d.valid else None
-        out.append([d.index, d.line, d.valid, d.kind, d.name, outgoing(d.kind, d.data), data])
-    return out
+        facts = facts_of(d.kind, d.data) if d.valid else None
+        out.append([d.index, d.line, d.valid, d.kind, d.name, outgoing(d.kind, d.data), facts])
+        datas.append(d.data if d.valid else None)
+    raw = marshal.dumps(datas, 4)
+    marshal.dumps(out, 4)
+    return out, raw
+
+
+class Stored:
+    """The data of a cached file's documents: the marshal written by :meth:`IndexCache.put`,
+    decoded whole on first use (a file holds one document, or a few)."""
+
+    __slots__ = ("_count", "_datas", "_raw")
+
+    def __init__(self, raw: bytes, count: int) -> None:
+        self._raw = raw
+        self._count = count
+        self._datas: list[dict[str, Any] | None] | None = None
+
+    def data(self, position: int) -> dict[str, Any] | None:
+        """The data of the file's ``position``-th cached document (None: it was not valid)."""
+        if self._datas is None:
+            try:
+                datas = marshal.loads(self._raw)
+            except (ValueError, EOFError, TypeError):
+                datas = None
+            if not (
+                isinstance(datas, list)
+                and len(datas) == self._count
+                and all(d is None or isinstance(d, dict) for d in datas)
+            ):  # under the file's checksum, written from the same documents: never seen
+                raise CatalogLoadError(
+                    "the changed-only cache is damaged",
+                    hint="remove .spo/index.bin (it is rebuilt on the next run)",
+                )
+            self._datas, self._raw = datas, b""
+        return self._datas[position]
+
+
+class CachedDocument(Document):
+    """A document of an unchanged file, taken from the cache: its kind, name and facts
+    (catalog/documents.py: FACTS) at hand, its data decoded from the file's :class:`Stored` on
+    first use, so that catalog-wide work reading only facts decodes nothing."""
+
+    def __init__(self, file: str, fs_path: str, position: int, entry: Entry, stored: Stored):
+        index, line, valid, kind, name, _refs, facts = entry
+        self.file, self.fs_path, self.index, self.line = file, fs_path, index, line
+        self.valid, self.node, self._model, self.locate = valid, None, None, True
+        self._kind, self._name, self._facts = kind, name, facts or {}
+        self._stored, self._position = stored, position
+        # what build_index reads of an invalid document, whose data is not kept
+        self._data: dict[str, Any] | None = (
+            None if valid else {"kind": kind, "metadata": {"name": name}}
+        )
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            got = self._stored.data(self._position)
+            self._data = got if got is not None else {}
+        return self._data
+
+    @data.setter
+    def data(self, value: dict[str, Any]) -> None:
+        self._data = value
+
+    @property
+    def kind(self) -> str:
+        return str(self._kind)
+
+    @property
+    def name(self) -> str:
+        return str(self._name)
+
+    def fact(self, section: str, key: str) -> Any:
+        if self._data is None and key in FACTS.get(self._kind, {}).get(section, ()):
+            part = self._facts.get(section)
+            return part.get(key) if isinstance(part, dict) else None
+        return super().fact(section, key)
 
 
 def read_cache(path: Path, fingerprint: str) -> dict[str, Any] | None:
@@ -166,23 +250,27 @@ class IndexCache:
         hit = self.lookup(path, blob)
         return None if hit is None else hit[0]
 
-    def lookup(self, path: str, blob: str) -> tuple[list[Entry], bool] | None:
-        """The entries of the file at ``path`` with content ``blob``, and whether it was found
-        clean when it was parsed (:func:`_clean`); None when the cache has no such file."""
+    def lookup(self, path: str, blob: str) -> tuple[list[Entry], bool, Stored] | None:
+        """The entries of the file at ``path`` with content ``blob``, whether it was found clean
+        when it was parsed (:func:`_clean`) and its documents' data; None when the cache has no
+        such file."""
         hit = self.files.get(path)
-        if isinstance(hit, list) and len(hit) == 3 and hit[0] == blob:
-            entries = hit[1]
-            if isinstance(entries, list) and all(_is_entry(e) for e in entries):
-                return entries, hit[2] is True
+        if isinstance(hit, list) and len(hit) == 4 and hit[0] == blob:
+            entries, raw = hit[1], hit[3]
+            if (
+                isinstance(entries, list)
+                and isinstance(raw, bytes)
+                and all(_is_entry(e) for e in entries)
+            ):
+                return entries, hit[2] is True, Stored(raw, len(entries))
         return None
 
     def put(self, path: str, blob: str, docs: Sequence[Document], *, clean: bool = False) -> None:
-        entries = _entries(docs)
         try:  # data that marshal cannot hold is never cached: the file is parsed each time
-            marshal.dumps(entries, 4)
+            entries, raw = _entries(docs)
         except ValueError:
             return
-        self.files[path] = [blob, entries, clean]
+        self.files[path] = [blob, entries, clean, raw]
         self.dirty = True
 
     def keep_only(self, paths: set[str]) -> None:
@@ -218,13 +306,10 @@ def _is_entry(e: Any) -> bool:
     )
 
 
-def _cached_docs(entries: list[Entry], display: str, fs_path: str) -> list[Document]:
-    docs = []
-    for index, line, valid, kind, name, _refs, data in entries:
-        if data is None:  # what build_index reads of an invalid document
-            data = {"kind": kind, "metadata": {"name": name}}
-        docs.append(Document(display, fs_path, index, line, data, valid=valid))
-    return docs
+def _cached_docs(
+    entries: list[Entry], stored: Stored, display: str, fs_path: str
+) -> list[Document]:
+    return [CachedDocument(display, fs_path, i, e, stored) for i, e in enumerate(entries)]
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -372,8 +457,8 @@ def _from_cache(files: list[_File], changed: set[str], change: _Change) -> tuple
             misses.append(f)
             continue
         hits += 1
-        entries, f.clean = hit
-        f.docs = _cached_docs(entries, f.display, f.path)
+        entries, f.clean, stored = hit
+        f.docs = _cached_docs(entries, stored, f.display, f.path)
         f.keys = [(e[3], e[4]) for e in entries]
         f.refs = [e[5] for e in entries]
     return hits, misses
@@ -469,7 +554,7 @@ def _touched(files: list[_File], changed: list[_File], change: _Change, today: d
         changed_refs |= {
             ("ServiceModel", name)
             for doc, name, _refs in catalog.services
-            if _owner(doc) in parties
+            if doc.fact("metadata", "owner") in parties
         }
     # A changed service changes how its direct dependents look too: whether what they depend on
     # is ready (POL011/POL012), whether their agreements are backed by its OLAs/UCs (SPO419).
@@ -503,12 +588,6 @@ SERVICE_FACETS = frozenset(
 )
 
 
-def _owner(doc: Document) -> str | None:
-    meta = doc.data.get("metadata")
-    owner = meta.get("owner") if isinstance(meta, dict) else None
-    return owner if isinstance(owner, str) else None
-
-
 def _policy_kinds(data: Any) -> set[str]:
     spec = data.get("spec") if isinstance(data, dict) else None
     match = spec.get("match") if isinstance(spec, dict) else None
@@ -537,11 +616,12 @@ def _policy_reach(
             continue
         if not catalog_files.wanted(rel[len(inside) :], project.config):
             continue
-        cached = change.cache.get(rel, change.blobs[rel])  # the file at REV, as last parsed
+        cached = change.cache.lookup(rel, change.blobs[rel])  # the file at REV, as last parsed
         if cached is not None:
-            for entry in cached:
+            entries, _clean_file, stored = cached
+            for position, entry in enumerate(entries):
                 if entry[3] == "Policy":
-                    kinds |= _policy_kinds(entry[6])
+                    kinds |= _policy_kinds(stored.data(position))
             continue
         content = change.repo.read_blob(change.blobs[rel])
         if content is None or b"Policy" not in content:

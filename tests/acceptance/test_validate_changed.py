@@ -266,3 +266,58 @@ def test_a_changed_spo_yaml_validates_everything(repo: Path) -> None:
     result = validate_changed(load_project(repo), "main", today=TODAY)
     assert result.full
     assert len(result.files) == len(catalog_files(load_project(repo)).files)
+
+
+def _names_in(node: object) -> set[str]:
+    """Every string a YAML document holds, keys and values."""
+    if isinstance(node, dict):
+        return {str(k) for k in node} | {n for v in node.values() for n in _names_in(v)}
+    if isinstance(node, list):
+        return {n for v in node for n in _names_in(v)}
+    return {node} if isinstance(node, str) else set()
+
+
+def test_a_warm_run_decodes_only_the_neighbourhood_of_the_change(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The catalog's other documents stay undecoded in the cache: catalog-wide checks read their
+    facts. Only the files touched, the files that name an entity of a touched file (what a
+    policy on a touched entity looks up: a service's SLAs and SPIs) and the policies (each is
+    compiled) may be decoded, whatever a full run's checks read of every document."""
+    import yaml
+
+    from spo_gitops.review import changed
+
+    edit(repo, "catalog/pools/workplace-licences.yaml", "capacity: ", "capacity: 1")
+    validate_changed(load_project(repo), "main", today=TODAY)  # fills the cache
+    decoded: set[str] = set()
+    real = changed.CachedDocument.data.fget
+    assert real is not None
+
+    def data(doc: changed.CachedDocument) -> dict[str, object]:
+        if doc.valid:
+            decoded.add(doc.file)
+        return real(doc)
+
+    monkeypatch.setattr(
+        changed.CachedDocument, "data", property(data, changed.CachedDocument.data.fset)
+    )
+    warm = same_as_full_run(repo)
+    assert warm.cache_misses == 0
+    # the neighbourhood, worked out from the files' text alone
+    names_of: dict[str, set[str]] = {}
+    defined: dict[str, set[str]] = {}
+    for path in sorted((repo / "catalog").rglob("*.yaml")):
+        rel = path.relative_to(repo).as_posix()
+        docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
+        names_of[rel] = {n for d in docs for n in _names_in(d)}
+        defined[rel] = {d["metadata"]["name"] for d in docs}
+    touched = set(warm.files)
+    entities = {n for rel in touched if rel in defined for n in defined[rel]}
+    neighbours = {rel for rel, names in names_of.items() if names & entities}
+    assert decoded, "the touched documents are read"
+    policies = {p.relative_to(repo).as_posix() for p in (repo / "policies").glob("*.yaml")}
+    assert decoded <= touched | neighbours | policies, sorted(decoded - touched - neighbours)
+    services = [rel for rel in names_of if rel.startswith("catalog/services/")]
+    assert len(decoded) < len(names_of) / 2
+    assert not set(services) <= decoded
