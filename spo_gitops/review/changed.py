@@ -30,6 +30,7 @@ import datetime as dt
 import hashlib
 import marshal
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -337,11 +338,18 @@ def validate_changed(
 ) -> ChangedResult:
     """Findings of a full validation restricted to the files touched since ``rev``."""
     today = today or project.today()
-    with repository(project.root) as repo:
+    with repository(project.root) as repo, heap.bulk():
         repo.resolve(rev)
         prefix = repo.relative(project.root)
-        changed_rel = set(repo.changed_files(rev))
-        blobs = repo.blob_ids(rev, [prefix] if prefix else [])
+        with ThreadPoolExecutor(2) as pool:
+            # git compares the working tree with REV and lists REV's blobs while this process
+            # reads the cache and lists the catalog's files (each ~0.02-0.05 s of 10,000 files)
+            asked_changed = pool.submit(repo.changed_files, rev)
+            asked_blobs = pool.submit(repo.blob_ids, rev, [prefix] if prefix else [])
+            cache = IndexCache(project)
+            discovered = catalog_files.worktree(project)
+            changed_rel = set(asked_changed.result())
+            blobs = asked_blobs.result()
         config = project.config_file
         if config is not None and config.resolve().is_relative_to(repo.root):
             config_changed = repo.relative(config) in changed_rel
@@ -352,11 +360,12 @@ def validate_changed(
         folders = ("schemas", project.config.reconcile.blueprints)
         wide = [f"{inside}{folder.strip('/')}/" for folder in folders if folder]
         if config_changed or any(rel.startswith(tuple(wide)) for rel in changed_rel):
-            full = validate_all(project, jobs=jobs, progress=progress, today=today)
+            full = validate_all(
+                project, jobs=jobs, progress=progress, today=today, discovered=discovered
+            )
             return ChangedResult(**vars(full), changed=list(full.files), full=True)
-        with heap.bulk():
-            result = _run(project, repo, rev, prefix, changed_rel, blobs, jobs, progress, today)
-        return heap.keep(result)
+        change = _Change(project, repo, rev, prefix, changed_rel, blobs, cache)
+        return heap.keep(_run(change, discovered, jobs, progress, today))
 
 
 @dataclass
@@ -376,19 +385,19 @@ class _Change:
 
 
 def _run(
-    project: Project,
-    repo: Repository,
-    rev: str,
-    prefix: str,
-    changed_rel: set[str],
-    blobs: dict[str, str],
+    change: _Change,
+    discovered: catalog_files.Discovered,
     jobs: int | None,
     progress: LoadProgress | None,
     today: dt.date,
 ) -> ChangedResult:
+    project, prefix, changed_rel, blobs = (
+        change.project,
+        change.prefix,
+        change.changed_rel,
+        change.blobs,
+    )
     workers = project.config.validation.jobs if jobs is None else jobs
-    change = _Change(project, repo, rev, prefix, changed_rel, blobs, IndexCache(project))
-    discovered = catalog_files.worktree(project)
     files = [
         _File(f.path, f.display, join(prefix, f.display) if prefix else f.display)
         for f in discovered.files
