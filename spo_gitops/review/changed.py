@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import marshal
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -136,14 +136,18 @@ def _fingerprint(project: Project) -> str:
     ).hexdigest()
 
 
-def _entries(docs: Iterable[Document]) -> tuple[list[Entry], bytes]:
+def _entries(
+    docs: Sequence[Document], refs: Sequence[list[EntityKey]] | None = None
+) -> tuple[list[Entry], bytes]:
     """The entries of a file's documents and the marshal of their data (ValueError: data that
-    marshal cannot hold)."""
+    marshal cannot hold). ``refs``: each document's :func:`outgoing`, when known already."""
     out: list[Entry] = []
     datas: list[dict[str, Any] | None] = []
-    for d in docs:
+    if refs is None or len(refs) != len(docs):
+        refs = [outgoing(d.kind, d.data) for d in docs]
+    for d, to in zip(docs, refs, strict=True):
         facts = facts_of(d.kind, d.data) if d.valid else None
-        out.append([d.index, d.line, d.valid, d.kind, d.name, outgoing(d.kind, d.data), facts])
+        out.append([d.index, d.line, d.valid, d.kind, d.name, to, facts])
         datas.append(d.data if d.valid else None)
     raw = marshal.dumps(datas, 4)
     marshal.dumps(out, 4)
@@ -266,9 +270,17 @@ class IndexCache:
                 return entries, hit[2] is True, Stored(raw, len(entries))
         return None
 
-    def put(self, path: str, blob: str, docs: Sequence[Document], *, clean: bool = False) -> None:
+    def put(
+        self,
+        path: str,
+        blob: str,
+        docs: Sequence[Document],
+        *,
+        clean: bool = False,
+        refs: Sequence[list[EntityKey]] | None = None,
+    ) -> None:
         try:  # data that marshal cannot hold is never cached: the file is parsed each time
-            entries, raw = _entries(docs)
+            entries, raw = _entries(docs, refs)
         except ValueError:
             return
         self.files[path] = [blob, entries, clean, raw]
@@ -408,7 +420,7 @@ def _run(
     diagnostics = _load(project, [*changed, *misses], workers, progress, providers)
     with_findings = {d.file for d in diagnostics if d.file is not None}
     for f in misses:
-        change.cache.put(f.rel, blobs[f.rel], f.docs, clean=_clean(f, with_findings))
+        change.cache.put(f.rel, blobs[f.rel], f.docs, clean=_clean(f, with_findings), refs=f.refs)
     change.cache.keep_only({f.rel for f in files})
     touched = _touched(files, changed, change, today)
     # the touched files taken from the cache are parsed now, for their own findings, unless
@@ -421,7 +433,7 @@ def _run(
     with_findings = {d.file for d in found if d.file is not None}
     for f in neighbours:  # a file last read at REV (its findings unknown) may be clean now
         if _clean(f, with_findings):
-            change.cache.put(f.rel, blobs[f.rel], f.docs, clean=True)
+            change.cache.put(f.rel, blobs[f.rel], f.docs, clean=True, refs=f.refs)
     diagnostics += found
     change.cache.save()
 
