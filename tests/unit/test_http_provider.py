@@ -251,7 +251,14 @@ def test_an_idempotency_key_makes_a_late_post_safe_to_repeat(
 ) -> None:
     monkeypatch.setenv("SNOW_TOKEN", TOKEN)
     with serving(TOKEN, idempotency=True) as server:
-        provider = _plain(server, idempotency_header="Idempotency-Key")
+        types = {
+            "w": {"path": "/v1/w", "pagination": "offset", "idempotency_header": "Idempotency-Key"}
+        }
+        # the first POST takes effect after LATE_SECONDS (1 s), past the client's timeout; the
+        # retry is answered when it does, ~0.3 s after it was sent: well inside the timeout
+        # (at the default 0.5 s the answer came 0.49 s after the retry, and a loaded machine
+        # made it time out too and post a third time)
+        provider = _provider(server, profile="generic", types=types, timeout=0.7)
         server.state.fault("POST", "late")
         made = provider.create("w", "a", {"size": 1})
         assert server.state.count("w") == 1
