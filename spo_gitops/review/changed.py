@@ -575,7 +575,7 @@ def _touched(files: list[_File], changed: list[_File], change: _Change, today: d
         changed_refs |= {
             ("ServiceModel", name)
             for doc, name, _refs in catalog.services
-            if doc.fact("metadata", "owner") in parties
+            if isinstance(owner := doc.fact("metadata", "owner"), str) and owner in parties
         }
     # A changed service changes how its direct dependents look too: whether what they depend on
     # is ready (POL011/POL012), whether their agreements are backed by its OLAs/UCs (SPO419).

@@ -96,6 +96,20 @@ def test_a_changed_party_touches_what_it_owns(repo: Path) -> None:
     assert "catalog/services/internet-banking.yaml" in touched
 
 
+def test_a_changed_party_beside_a_service_whose_owner_is_no_name(repo: Path) -> None:
+    """An owner that is a list (a schema finding) is no Party's name: the service is not among
+    those the changed Party owns, and the run reports the finding instead of failing."""
+    edit(repo, "catalog/parties/team-digital.yaml", "type: team", "type: supplier")
+    (repo / "catalog/services/new-thing.yaml").write_text(
+        "apiVersion: spo/v1\nkind: ServiceModel\n"
+        "metadata: {name: new-thing, version: 1.0.0, owner: [team-digital, team-data]}\n"
+        "spec: {type: business, tier: 2, outcomes: [{name: x, measure: y}]}\n",
+        encoding="utf-8",
+    )
+    result = same_as_full_run(repo)
+    assert any(d.file == "catalog/services/new-thing.yaml" for d in result.findings.items)
+
+
 def warm_run(root: Path) -> tuple[int, int]:
     """Cache (hits, misses) of a changed-only run that matched the full run."""
     result = same_as_full_run(root)
