@@ -140,7 +140,9 @@ def _entries(
     docs: Sequence[Document], refs: Sequence[list[EntityKey]] | None = None
 ) -> tuple[list[Entry], bytes]:
     """The entries of a file's documents and the marshal of their data (ValueError: data that
-    marshal cannot hold). ``refs``: each document's :func:`outgoing`, when known already."""
+    marshal cannot hold; the entries hold only numbers, names and parts of that data, so what
+    marshal takes of the data it takes of them). ``refs``: each document's :func:`outgoing`,
+    when known already."""
     out: list[Entry] = []
     datas: list[dict[str, Any] | None] = []
     if refs is None or len(refs) != len(docs):
@@ -149,9 +151,7 @@ def _entries(
         facts = facts_of(d.kind, d.data) if d.valid else None
         out.append([d.index, d.line, d.valid, d.kind, d.name, to, facts])
         datas.append(d.data if d.valid else None)
-    raw = marshal.dumps(datas, 4)
-    marshal.dumps(out, 4)
-    return out, raw
+    return out, marshal.dumps(datas, 4)
 
 
 class Stored:
