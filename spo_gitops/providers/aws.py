@@ -189,7 +189,9 @@ class AwsProvider(Provider):
         if clients is None:
             clients = self._local.clients = {}
         if service not in clients:
-            with self._errors(f"connect {service}"):
+            # building a client makes no call: outside the limiter, whose latencies are the
+            # API's (a client built in 5 ms taken for an answer kept every later answer "slow")
+            with self._translated(f"connect {service}"):
                 client = self._session.client(service, endpoint_url=self.cfg.endpoint_url)
             # botocore retries throttled calls itself: each of those refusals cuts the limit too
             client.meta.events.register("needs-retry", self._saw_answer)

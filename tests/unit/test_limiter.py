@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -137,3 +140,43 @@ def test_aws_throttling_cuts_the_limit(moto_url: str, aws_env: None) -> None:  #
     before = calls["n"]
     assert isinstance(provider.list("portfolio"), list)
     assert calls["n"] > before
+
+
+@pytest.fixture
+def slow_moto() -> Iterator[str]:
+    """moto behind a real HTTP server on 127.0.0.1 that answers every call 50 ms late."""
+    from moto.server import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    app = DomainDispatcherApplication(create_backend_app)
+
+    def late(environ: Any, start_response: Any) -> Any:
+        time.sleep(0.05)
+        return app(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, late, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def test_aws_answers_in_time_raise_the_limit(slow_moto: str, aws_env: None) -> None:  # noqa: F811
+    """Each thread builds its own client: building one is no answer of the API, so it must not
+    be taken for the fastest answer (it was, in a few ms, and every real answer then looked
+    slow: the limit never rose)."""
+    from spo_gitops.providers.aws import AwsProvider, AwsSettings
+
+    provider = AwsProvider(
+        AwsSettings(endpoint_url=slow_moto, parallelism=32), ProviderContext(Path("."), Path("."))
+    )
+    provider.list("portfolio")  # the first client loads botocore's data; the next are quick
+    start = provider.limiter.limit
+    with ThreadPoolExecutor(8) as pool:
+        listed = list(pool.map(lambda _: provider.list("portfolio"), range(40)))
+    assert all(isinstance(found, list) for found in listed)
+    # 40 answers in time, each adding 1/limit: about four more calls in flight
+    assert provider.limiter.limit > start + 2
