@@ -72,8 +72,13 @@ def timed(root: Path, args: list[str], before: list[str] | None = None) -> tuple
     if before:
         shutil.rmtree(root / ".spo", ignore_errors=True)
     cpu, start = _cpu(), time.perf_counter()
-    subprocess.run([*SPO, *args], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start, _cpu() - cpu
+    done = subprocess.run(
+        [*SPO, *args], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    elapsed, used = time.perf_counter() - start, _cpu() - cpu
+    if done.returncode != 0:  # the generated catalog is clean: a failed run measures nothing
+        sys.exit(f"spo {' '.join(args)} exited {done.returncode}:\n{done.stderr[-2000:]}")
+    return elapsed, used
 
 
 def main() -> None:
