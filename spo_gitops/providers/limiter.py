@@ -6,7 +6,9 @@ it starts refusing:
 
 - **additive increase**: each call answered in time raises the limit by ``1 / limit`` (about one
   more call in flight per round trip), up to ``maximum``, but only while answers come back within
-  twice the fastest latency seen (a growing latency means a queue is building at the server);
+  twice the fastest latency of the last 10 to 20 seconds (a growing latency means a queue is
+  building at the server; a window, not the fastest ever, so that one answer far faster than
+  the rest, such as a cached error, does not stop the increase for the rest of the run);
   near the limit at which the server last refused (above 90 % of it) twenty times slower, so
   that it probes for more room without running into the refusal again at once;
 - **multiplicative decrease**: a throttled call (429, 503) cuts the limit by ``decrease`` (at most
@@ -23,9 +25,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+FASTEST_WINDOW = 10.0  # seconds: the fastest latency is that of this window and the one before
 
 
 @dataclass
@@ -46,6 +50,7 @@ class AdaptiveLimiter:
         max_pause: float = 30.0,
         max_wait: float = 300.0,
         adaptive: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.maximum = max(1, maximum)
         self.minimum = max(1, min(minimum, self.maximum))
@@ -60,8 +65,11 @@ class AdaptiveLimiter:
         self.stats = LimiterStats()
         self._inflight = 0
         self._paused_until = 0.0
-        self._last_cut = 0.0
-        self._fastest: float | None = None
+        self._last_cut = float("-inf")
+        self._clock = clock  # for the latency window and the cuts (waiting uses the real one)
+        self._window_start = clock()
+        self._fastest_now = float("inf")  # the fastest answer of the current window
+        self._fastest_before = float("inf")  # ... and of the window before it
         self._ceiling = float("inf")  # the limit at which the server last refused
         self._cond = threading.Condition()
 
@@ -94,9 +102,17 @@ class AdaptiveLimiter:
     def succeeded(self, latency: float) -> None:
         """A call was answered (not throttled) after ``latency`` seconds."""
         with self._cond:
-            if self._fastest is None or latency < self._fastest:
-                self._fastest = latency
-            if self.adaptive and latency <= 2 * self._fastest + 0.005:
+            now = self._clock()
+            elapsed = now - self._window_start
+            if elapsed >= FASTEST_WINDOW:  # a new window; one idle for two forgets both
+                self._fastest_before = (
+                    self._fastest_now if elapsed < 2 * FASTEST_WINDOW else float("inf")
+                )
+                self._fastest_now = float("inf")
+                self._window_start = now
+            self._fastest_now = min(self._fastest_now, latency)
+            fastest = min(self._fastest_before, self._fastest_now)
+            if self.adaptive and latency <= 2 * fastest + 0.005:
                 step = 1 / self.limit if self.limit < 0.9 * self._ceiling else 0.05 / self.limit
                 self.limit = min(float(self.maximum), self.limit + step)
                 self._ceiling = max(self._ceiling, self.limit)
@@ -105,13 +121,14 @@ class AdaptiveLimiter:
     def throttled(self, retry_after: float | None, latency: float) -> None:
         """The server refused a call for load (429, 503); ``retry_after`` as it said."""
         with self._cond:
-            now = time.monotonic()
+            now = self._clock()
             self.stats.throttled += 1
-            window = max(latency, self._fastest or 0.0, 0.01)
+            fastest = min(self._fastest_before, self._fastest_now)
+            window = max(latency, fastest if fastest != float("inf") else 0.0, 0.01)
             if self.adaptive and now - self._last_cut >= window:
                 self._ceiling = self.limit
                 self.limit = max(float(self.minimum), self.limit * self.decrease)
                 self._last_cut = now
             if retry_after is not None and retry_after > 0:
-                until = now + min(retry_after, self.max_pause)
+                until = time.monotonic() + min(retry_after, self.max_pause)
                 self._paused_until = max(self._paused_until, until)

@@ -48,6 +48,40 @@ def test_a_refusal_cuts_once_per_round_trip_and_slows_the_probe_near_it() -> Non
     assert limiter.limit - before == pytest.approx(0.05 / before)
 
 
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_one_answer_far_faster_than_the_rest_stops_counting_after_its_window() -> None:
+    clock = _Clock()
+    limiter = AdaptiveLimiter(32, initial=4, clock=clock)
+    limiter.succeeded(0.004)  # a fluke (a cached error, say): 4 + 1/4
+    assert limiter.limit == pytest.approx(4.25)
+    for clock.now in (1.0, 9.0, 11.0, 19.0):  # the fluke's window, then the one after it
+        limiter.succeeded(0.05)  # slower than 2 x 0.004 + 0.005: adds nothing while it counts
+    assert limiter.limit == pytest.approx(4.25)
+    clock.now = 21.0  # the fluke's window is two windows back: the fastest is now 0.05
+    limiter.succeeded(0.05)
+    assert limiter.limit == pytest.approx(4.25 + 1 / 4.25)
+
+
+def test_a_slow_answer_after_a_new_window_adds_nothing() -> None:
+    """The window before still counts: a queue building just after a window starts is seen."""
+    clock = _Clock()
+    limiter = AdaptiveLimiter(32, initial=4, clock=clock)
+    limiter.succeeded(0.05)
+    clock.now = 10.5
+    limiter.succeeded(0.5)
+    assert limiter.limit == pytest.approx(4.25)
+    clock.now = 50.0  # idle for two windows: both are forgotten, the next answer sets the pace
+    limiter.succeeded(0.5)
+    assert limiter.limit == pytest.approx(4.25 + 1 / 4.25)
+
+
 def test_the_limit_stays_between_its_bounds() -> None:
     limiter = AdaptiveLimiter(3, initial=2)
     for _ in range(50):
