@@ -37,6 +37,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.threaded import running
+
 SLOW_SECONDS = 1.5
 LATE_SECONDS = 1.0
 
@@ -290,14 +292,8 @@ class Server(ThreadingHTTPServer):
 @contextmanager
 def serving(token: str | None = None, **options: Any) -> Iterator[Server]:
     server = Server(token, **options)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with running(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ import json
 import shutil
 import socket
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pytest
 from spo_gitops.git import no_git_env
 from tests.conftest import REPO
 from tests.helpers import run_spo
+from tests.threaded import running
 
 LOOP = REPO / "examples" / "improvement-loop"
 SECRET = "http://127.0.0.1:{port}/hooks/s3cr3t-path"
@@ -79,14 +79,8 @@ def webhook() -> Iterator[tuple[int, list[dict[str, Any]], list[int]]]:
             pass
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Receiver))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(httpd):
         yield int(httpd.server_address[1]), posts, status
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(WAIT)
 
 
 def _git(cwd: Path, *args: str) -> None:

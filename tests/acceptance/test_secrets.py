@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import run_spo
+from tests.threaded import running
 
 SECRET = "whsec-9f8e7d6c5b4a"
 SERVER_SECRET = "whsec-held-by-the-server-1234"
@@ -139,14 +140,8 @@ class Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def api() -> Iterator[Api]:
     server = Api()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with running(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def project(root: Path, api: Api, *, most: int = 2, more: str = "") -> None:

@@ -11,7 +11,6 @@ import functools
 import http.server
 import os
 import shutil
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,6 +23,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.helpers import run_spo
+from tests.threaded import running
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 ARTIFACTS = REPO / "test-artifacts"
@@ -64,14 +64,8 @@ def serve_folder(folder: Path) -> Iterator[str]:
     httpd = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder))
     )
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(httpd):
         yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(WAIT)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import pytest
 from spo_gitops.providers import ProviderContext, TransientProviderError
 from spo_gitops.providers.limiter import AdaptiveLimiter
 from tests.servers import aws_env, moto_url  # noqa: F401 - fixtures
+from tests.threaded import running
 
 
 def test_answers_in_time_add_about_one_call_per_round_trip() -> None:
@@ -189,13 +190,8 @@ def slow_moto() -> Iterator[str]:
         return app(environ, start_response)
 
     server = make_server("127.0.0.1", 0, late, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def test_aws_answers_in_time_raise_the_limit(slow_moto: str, aws_env: None) -> None:  # noqa: F811
