@@ -111,19 +111,23 @@ class AdaptiveLimiter:
                 self._fastest_now = float("inf")
                 self._window_start = now
             self._fastest_now = min(self._fastest_now, latency)
-            fastest = min(self._fastest_before, self._fastest_now)
-            if self.adaptive and latency <= 2 * fastest + 0.005:
+            if self.adaptive and latency <= 2 * self._fastest() + 0.005:
                 step = 1 / self.limit if self.limit < 0.9 * self._ceiling else 0.05 / self.limit
                 self.limit = min(float(self.maximum), self.limit + step)
                 self._ceiling = max(self._ceiling, self.limit)
             self._cond.notify()
+
+    def _fastest(self) -> float:
+        """(Under the lock.) The fastest answer of this window and the one before (inf before
+        the first)."""
+        return min(self._fastest_before, self._fastest_now)
 
     def throttled(self, retry_after: float | None, latency: float) -> None:
         """The server refused a call for load (429, 503); ``retry_after`` as it said."""
         with self._cond:
             now = self._clock()
             self.stats.throttled += 1
-            fastest = min(self._fastest_before, self._fastest_now)
+            fastest = self._fastest()
             window = max(latency, fastest if fastest != float("inf") else 0.0, 0.01)
             if self.adaptive and now - self._last_cut >= window:
                 self._ceiling = self.limit
